@@ -1,0 +1,45 @@
+"""The ``emotion-clf`` command line: thin commands that parse, call the package, print.
+
+Errors the package raises on purpose (:class:`~emotion_clf.errors.EmotionClfError`) are shown
+as one clear message and an exit code, without a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from emotion_clf.cli import data as data_commands
+from emotion_clf.cli import models as model_commands
+from emotion_clf.cli.output import error
+from emotion_clf.errors import EmotionClfError
+
+app = typer.Typer(
+    name="emotion-clf",
+    help="Train, evaluate, register, promote and serve the text emotion classifier.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    add_completion=False,
+)
+model_commands.register(app)
+app.add_typer(data_commands.app, name="data")
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    try:
+        app()
+    except EmotionClfError as exc:
+        error(str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        error("interrupted")
+        sys.exit(130)
+
+
+__all__ = ["app", "main"]

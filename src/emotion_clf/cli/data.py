@@ -1,0 +1,48 @@
+"""``data``: what the loader finds and how the split groups batches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from emotion_clf.cli.output import console, print_json
+from emotion_clf.config import get_settings
+from emotion_clf.data.loader import load_dataset
+from emotion_clf.data.split import SPLIT_NAMES, split_by_batch
+
+app = typer.Typer(help="Inspect the labelled data and its split.", no_args_is_help=True)
+
+
+@app.command()
+def info(
+    data: Annotated[Path | None, typer.Option(help="A CSV file or folder (default: data/raw).")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+) -> None:
+    """Rows per batch, skipped rows, and the split each batch lands in."""
+    dataset = load_dataset(data or get_settings().raw_data_dir)
+    split = split_by_batch(dataset)
+    counts = dataset.frame.groupby("batch").size().to_dict()
+    rows = [
+        {
+            "batch": Path(f.path).stem,
+            "split": split.assignment[Path(f.path).stem],
+            "rows": int(counts.get(Path(f.path).stem, 0)),
+            "skipped_empty": f.skipped_empty,
+            "skipped_unlabelled": f.skipped_unlabelled,
+        }
+        for f in dataset.files
+    ]
+    totals = {name: len(split.part(name)) for name in SPLIT_NAMES}
+    if json_output:
+        print_json({"summary": dataset.summary(), "split_rows": totals, "batches": rows})
+        return
+    table = Table(title=f"{dataset.summary()}", title_justify="left")
+    for column in ("batch", "split", "rows", "skipped empty", "skipped unlabelled"):
+        table.add_column(column, justify="left" if column in ("batch", "split") else "right")
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    console.print(table)
+    console.print("rows per split: " + ", ".join(f"{k} {v}" for k, v in totals.items()))

@@ -1,0 +1,154 @@
+"""``train``, ``evaluate`` and ``predict``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from emotion_clf.cli.output import (
+    console,
+    count_progress,
+    fraction_progress,
+    info,
+    print_json,
+    show_evaluation,
+    show_predictions,
+)
+from emotion_clf.config import get_settings
+from emotion_clf.data.loader import load_dataset
+from emotion_clf.data.split import SPLIT_NAMES, split_by_batch
+from emotion_clf.errors import DataError
+from emotion_clf.evaluation import evaluate
+from emotion_clf.models.bundle import FAMILIES
+from emotion_clf.resolve import resolve_model
+from emotion_clf.training import train_model
+
+ModelOption = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        "-m",
+        help="A bundle folder, [bold]baseline[/], [bold]dynamic[/] or a registry version number.",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def train(
+    family: Annotated[str, typer.Option(help=f"Model family: {', '.join(FAMILIES)}.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Bundle folder to write (default: <home>/models/<family>-<time>)."),
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="A labelled CSV file or a folder of them (default: data/raw).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same model.")] = 0,
+    epochs: Annotated[int | None, typer.Option(help="[minilm] training epochs.")] = None,
+    lr: Annotated[float | None, typer.Option(help="[minilm] peak learning rate.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="[minilm] training batch size.")] = None,
+    max_steps: Annotated[int | None, typer.Option(help="[minilm] stop after this many steps.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Train a model family on labelled data and write a verified bundle."""
+    settings = get_settings()
+    if family not in FAMILIES:
+        raise DataError(f"unknown family {family!r}", field="family", allowed=list(FAMILIES))
+    params: dict[str, Any] = {
+        k: v
+        for k, v in {"epochs": epochs, "lr": lr, "batch_size": batch_size, "max_steps": max_steps}.items()
+        if v is not None
+    }
+    if params and family != "minilm":
+        raise DataError(
+            f"--{', --'.join(k.replace('_', '-') for k in params)} only apply to --family minilm",
+            field="family",
+        )
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = out or settings.models_dir / f"{family}-{stamp}"
+    with fraction_progress(f"train {family}") as progress:
+        result = train_model(
+            family,
+            data=data or settings.raw_data_dir,
+            out=out,
+            seed=seed,
+            params=params,
+            progress=progress,
+        )
+    if json_output:
+        print_json({"bundle": str(result.bundle), "seconds": round(result.seconds, 1), "metrics": result.metrics})
+        return
+    info(f"trained {family} in {result.seconds:.1f}s on {result.dataset.summary()}")
+    for name, evaluation in result.evaluations.items():
+        show_evaluation(evaluation, title=f"{name} split", details=False)
+    if not result.evaluations:
+        info("fewer than 3 batch files: no held-out split, so no metrics were recorded")
+    console.print(f"bundle written to [bold]{result.bundle}[/]")
+
+
+def evaluate_command(
+    model: ModelOption,
+    data: Annotated[Path, typer.Option(help="A labelled CSV file or a folder of them.")],
+    split: Annotated[
+        str,
+        typer.Option(help="Rows to score: all, or one split of the data grouped by batch."),
+    ] = "all",
+    json_output: JsonOption = False,
+) -> None:
+    """Score a model on labelled data: accuracy, macro/weighted F1, per-class, confusion."""
+    settings = get_settings()
+    dataset = load_dataset(data)
+    if split != "all":
+        if split not in SPLIT_NAMES:
+            raise DataError(f"unknown split {split!r}", field="split", allowed=["all", *SPLIT_NAMES])
+        dataset = split_by_batch(dataset).part(split)
+    resolved = resolve_model(model, settings=settings)
+    predictor = resolved.load()
+    with count_progress("evaluating", len(dataset)) as advance:
+        evaluation = evaluate(predictor, dataset, progress=advance)
+    if json_output:
+        print_json(evaluation.to_dict())
+        return
+    if dataset.skipped_empty or dataset.skipped_unlabelled:
+        info(
+            f"skipped {dataset.skipped_empty} empty and {dataset.skipped_unlabelled} unlabelled rows"
+        )
+    show_evaluation(evaluation, title=f"{resolved.label} on {data}" + ("" if split == "all" else f" [{split}]"))
+
+
+def predict(
+    texts: Annotated[list[str], typer.Argument(help="One or more texts to classify.")],
+    model: ModelOption,
+    distributions: Annotated[
+        bool, typer.Option(help="Include each head's full probability distribution.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Predict emotion, sub-emotion and intensity for texts.
+
+    With --json, one text prints one object; several texts print a list of objects.
+    """
+    settings = get_settings()
+    cleaned = [t.strip() for t in texts]
+    empty = [i + 1 for i, t in enumerate(cleaned) if not t]
+    if empty:
+        raise DataError(f"text number {', '.join(map(str, empty))} is empty", field="text")
+    resolved = resolve_model(model, settings=settings)
+    predictions = resolved.load().predict(cleaned)
+    if json_output:
+        objects = [
+            {"text": t, **p.to_dict(distributions=distributions), "model": resolved.label}
+            for t, p in zip(cleaned, predictions, strict=True)
+        ]
+        print_json(objects[0] if len(objects) == 1 else objects)
+        return
+    show_predictions(cleaned, predictions, model=resolved.label)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(train)
+    app.command("evaluate")(evaluate_command)
+    app.command()(predict)

@@ -1,0 +1,138 @@
+"""The CLI's output layer: Rich tables on stdout, progress and messages on stderr.
+
+Machine-readable output (``--json``) goes to stdout alone, so it can be piped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from emotion_clf.data.schema import HEADS
+from emotion_clf.evaluation import Evaluation
+from emotion_clf.models.base import Prediction
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def print_json(data: Any) -> None:
+    # plain print: Rich would wrap long lines and colour the JSON
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def error(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def warn(message: str) -> None:
+    err_console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def info(message: str) -> None:
+    err_console.print(message, highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def fraction_progress(title: str) -> Iterator[Callable[[str, float], None]]:
+    """A progress bar driven by ``(description, fraction)`` callbacks (training)."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.fields[title]}[/] {task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("", total=1.0, title=title)
+
+        def update(description: str, fraction: float) -> None:
+            progress.update(task, description=description, completed=max(0.0, min(1.0, fraction)))
+
+        yield update
+
+
+@contextmanager
+def count_progress(title: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar over a known number of items (evaluation, batch inference)."""
+    with Progress(
+        TextColumn(f"[bold]{title}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(title, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def metric_table(summary: dict[str, dict[str, float]], *, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("head")
+    for column in ("accuracy", "macro-F1", "weighted-F1"):
+        table.add_column(column, justify="right")
+    for head in HEADS:
+        m = summary[head]
+        table.add_row(head, f"{m['accuracy']:.3f}", f"{m['macro_f1']:.3f}", f"{m['weighted_f1']:.3f}")
+    return table
+
+
+def show_evaluation(evaluation: Evaluation, *, title: str, details: bool = True) -> None:
+    console.print(metric_table(evaluation.summary(), title=f"{title} ({evaluation.rows} rows)"))
+    if not details:
+        return
+    for head in HEADS:
+        per_class = evaluation[head].per_class()
+        table = Table(title=f"{head}: per class", title_justify="left")
+        for column in ("label", "precision", "recall", "F1", "support"):
+            table.add_column(column, justify="left" if column == "label" else "right")
+        for label, m in sorted(per_class.items(), key=lambda kv: -kv[1]["support"]):
+            table.add_row(
+                label, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"])
+            )
+        console.print(table)
+        if head != "sub_emotion":  # a 30 x 30 matrix does not fit a terminal; --json has it
+            console.print(confusion_table(evaluation[head].confusion(), title=f"{head}: confusion (rows: true)"))
+
+
+def confusion_table(confusion: dict[str, Any], *, title: str) -> Table:
+    labels: Sequence[str] = confusion["labels"]
+    table = Table(title=title, title_justify="left")
+    table.add_column("true \\ predicted")
+    for label in labels:
+        table.add_column(label[:8], justify="right")
+    for label, row in zip(labels, confusion["matrix"], strict=True):
+        table.add_row(label, *(str(v) for v in row))
+    return table
+
+
+def show_predictions(texts: Sequence[str], predictions: Sequence[Prediction], *, model: str) -> None:
+    table = Table(title=f"model: {model}", title_justify="left")
+    table.add_column("text", overflow="fold", max_width=60)
+    for head in HEADS:
+        table.add_column(head.replace("_", "-"))
+    for text, prediction in zip(texts, predictions, strict=True):
+        cells = [
+            f"{getattr(prediction, h).label} [dim]{getattr(prediction, h).confidence:.2f}[/]" for h in HEADS
+        ]
+        table.add_row(text, *cells)
+    console.print(table)

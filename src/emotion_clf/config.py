@@ -1,0 +1,150 @@
+"""One settings object for the whole project.
+
+Only entry points (the CLI, a notebook's parameters cell, FastAPI dependencies) read settings;
+everything below them takes explicit keyword arguments.
+
+Every path the tools write lives under ``home`` (``EMOTION_CLF_HOME``, default: the project
+folder), so a user or a test can point a whole run somewhere else with one variable.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from emotion_clf.errors import ConfigError
+
+_PLACEHOLDER_SECRETS = {"changeme", "change-me", "changethis", "secret", "token", "dev"}
+
+
+def project_root() -> Path:
+    """The source checkout this package runs from, or the working directory if installed."""
+    candidate = Path(__file__).resolve().parents[2]
+    if (candidate / "pyproject.toml").is_file() and (candidate / "src" / "emotion_clf").is_dir():
+        return candidate
+    return Path.cwd()
+
+
+class Settings(BaseSettings):
+    """Settings read from ``EMOTION_CLF_*`` environment variables and a ``.env`` file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="EMOTION_CLF_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    home: Path = Field(default_factory=project_root, description="Workspace folder")
+    data_dir: Path | None = Field(
+        default=None, description="Labelled CSV batches (default: <project>/data/raw)"
+    )
+    dev_mode: bool = False
+
+    # Registry (MLflow)
+    tracking_uri: str | None = Field(
+        default=None, description="MLflow tracking URI (default: SQLite store under home)"
+    )
+    registry_uri: str | None = None
+    model_name: str = "emotion-clf"
+    experiment_name: str = "emotion-clf"
+
+    # Promotion gate policy
+    gate_min_macro_f1_gain: float = 0.0
+    gate_alpha: float = 0.05
+    gate_max_class_f1_drop: float = 0.10
+    gate_min_class_support: int = 20
+    gate_first_min_accuracy: float = 0.50
+    gate_first_min_macro_f1: float = 0.30
+    gate_bootstrap_samples: int = 1000
+
+    # Refresh fan-out
+    refresh_endpoints: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://localhost:8000/refresh-model"]
+    )
+    refresh_token: SecretStr | None = None
+    refresh_timeout_s: float = 30.0
+    refresh_retries: int = 3
+
+    # Serving
+    poll_seconds: float = 30.0
+    batch_limit: int = 256
+    max_text_chars: int = 2000
+    max_body_bytes: int = 1_000_000
+    microbatch_max_size: int = 64
+    microbatch_max_wait_ms: float = 5.0
+    log_prediction_text: bool = False
+    prediction_log_queue: int = 10_000
+
+    @field_validator("refresh_endpoints", mode="before")
+    @classmethod
+    def _split_endpoints(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_token(self) -> Settings:
+        token = self.refresh_token.get_secret_value() if self.refresh_token else None
+        if token is not None and not self.dev_mode and token.lower() in _PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "EMOTION_CLF_REFRESH_TOKEN is a placeholder; set a real secret "
+                "or turn on EMOTION_CLF_DEV_MODE"
+            )
+        return self
+
+    # Derived locations: everything written lives under home.
+    @property
+    def raw_data_dir(self) -> Path:
+        return self.data_dir if self.data_dir is not None else project_root() / "data" / "raw"
+
+    @property
+    def registry_dir(self) -> Path:
+        return self.home / "mlruns"
+
+    @property
+    def resolved_tracking_uri(self) -> str:
+        if self.tracking_uri:
+            return self.tracking_uri
+        return f"sqlite:///{(self.registry_dir / 'mlflow.db').resolve()}"
+
+    @property
+    def artifact_location(self) -> str:
+        return (self.registry_dir / "artifacts").resolve().as_uri()
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / ".cache" / "models"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def feedback_dir(self) -> Path:
+        return self.home / "feedback"
+
+    @property
+    def monitoring_dir(self) -> Path:
+        return self.home / "monitoring"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests call ``get_settings.cache_clear()`` to re-read."""
+    try:
+        return Settings()
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise ConfigError(f"invalid settings: {exc}") from exc

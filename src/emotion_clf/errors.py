@@ -1,0 +1,124 @@
+"""The package's exceptions: one root, subclasses carrying structured fields.
+
+Entry points (the CLI, the HTTP app) catch :class:`EmotionClfError` and show its message;
+anything else is a bug and keeps its traceback in the logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+
+class EmotionClfError(Exception):
+    """Root of every error this package raises on purpose.
+
+    ``exit_code`` is what the CLI exits with, ``http_status`` what the API answers.
+    """
+
+    exit_code: int = 1
+    http_status: int = 400
+
+
+class ConfigError(EmotionClfError):
+    """A setting is missing or invalid."""
+
+    exit_code = 2
+
+
+class DataError(EmotionClfError):
+    """Input data is malformed; names the file, line, field and allowed values where known."""
+
+    http_status = 422
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        value: str | None = None,
+        allowed: Sequence[str] | None = None,
+    ) -> None:
+        self.reason = message
+        self.file = str(file) if file is not None else None
+        self.line = line
+        self.field = field
+        self.value = value
+        self.allowed = tuple(allowed) if allowed is not None else None
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = self.file + (f", line {self.line}" if self.line is not None else "")
+            where += ": "
+        elif self.line is not None:
+            where = f"line {self.line}: "
+        text = where + self.reason
+        if self.allowed is not None:
+            text += f" (allowed values: {', '.join(self.allowed)})"
+        return text
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "message": str(self),
+            "file": self.file,
+            "line": self.line,
+            "field": self.field,
+            "value": self.value,
+            "allowed": list(self.allowed) if self.allowed is not None else None,
+        }
+
+
+class BundleError(EmotionClfError):
+    """A model bundle is missing, incompatible or has been tampered with."""
+
+    http_status = 409
+
+
+class ModelNotFoundError(EmotionClfError):
+    """A model reference (path, designation, version) resolves to nothing."""
+
+    http_status = 404
+
+
+class RegistryError(EmotionClfError):
+    """The model registry refused an operation or is in an unexpected state."""
+
+    http_status = 409
+
+
+class RegistryUnavailableError(RegistryError):
+    """The model registry cannot be reached."""
+
+    http_status = 503
+
+
+class PromotionError(EmotionClfError):
+    """A promotion or rollback could not be carried out; nothing was changed."""
+
+    http_status = 409
+
+
+class PromotionConflictError(PromotionError):
+    """Another promotion changed the registry first; this one changed nothing."""
+
+
+class GateHeldError(PromotionError):
+    """The gate held the candidate back; carries the decision with its reasons."""
+
+    def __init__(self, message: str, *, reasons: Sequence[str]) -> None:
+        self.reasons = tuple(reasons)
+        super().__init__(message + "".join(f"\n  - {r}" for r in self.reasons))
+
+
+class ModelUnavailableError(EmotionClfError):
+    """No model is loaded (the server keeps trying)."""
+
+    http_status = 503
+
+
+class NotebookError(EmotionClfError):
+    """A notebook run failed; the report was not published."""

@@ -1,0 +1,218 @@
+"""Family ``tfidf``: word and character TF-IDF features with one linear classifier per head.
+
+The learned state is the two vocabularies (JSON), the IDF weights and each head's weight
+matrix (safetensors). Prediction recomputes ``softmax(X @ W.T + b)`` from those arrays, so a
+bundle holds no pickled object and loading it cannot run code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from emotion_clf.data.loader import Dataset
+from emotion_clf.data.schema import HEADS, SCHEMA, LabelSchema
+from emotion_clf.errors import BundleError, DataError
+from emotion_clf.models.base import HeadProbabilities, Predictor, ProgressCallback, check_texts
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = "state.safetensors"
+VOCAB_FILE = "vocabulary.json"
+
+DEFAULT_PARAMS: dict[str, Any] = {
+    "word_ngram_range": [1, 2],
+    "char_ngram_range": [2, 5],
+    "word_min_df": 2,
+    "char_min_df": 3,
+    "max_char_features": 100_000,
+    "C": 1.0,
+    "max_iter": 60,
+    "seed": 0,
+    "decoding": "joint",  # chosen on the validation split, see benchmarks/README.md
+}
+
+
+def _vectorizers(params: Mapping[str, Any]) -> tuple[TfidfVectorizer, TfidfVectorizer]:
+    word = TfidfVectorizer(
+        analyzer="word",
+        ngram_range=tuple(params["word_ngram_range"]),
+        min_df=params["word_min_df"],
+        sublinear_tf=True,
+        lowercase=True,
+        dtype=np.float32,
+    )
+    char = TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=tuple(params["char_ngram_range"]),
+        min_df=params["char_min_df"],
+        max_features=params["max_char_features"],
+        sublinear_tf=True,
+        lowercase=True,
+        dtype=np.float32,
+    )
+    return word, char
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=1, keepdims=True)
+    return shifted
+
+
+class TfidfModel(Predictor):
+    """Word (1-2 gram) and char_wb (2-5 gram) TF-IDF, multinomial logistic regression per head."""
+
+    family: ClassVar[str] = "tfidf"
+    runtime = "numpy"
+
+    def __init__(self, schema: LabelSchema = SCHEMA, **params: Any) -> None:
+        self.schema = schema
+        unknown = set(params) - set(DEFAULT_PARAMS)
+        if unknown:
+            raise ValueError(f"unknown tfidf parameter(s): {sorted(unknown)}")
+        self._params = {**DEFAULT_PARAMS, **params}
+        self.decoding = self._params["decoding"]
+
+    def params(self) -> dict[str, Any]:
+        return dict(self._params)
+
+    # -- training -------------------------------------------------------------------------
+    def fit(
+        self,
+        train: Dataset,
+        validation: Dataset | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> TfidfModel:
+        frame = train.frame
+        small = len(frame) < 2000  # tiny slices keep every n-gram they have
+        params = {**self._params}
+        if small:
+            params.update(word_min_df=1, char_min_df=1)
+        self._params = params
+        word, char = _vectorizers(params)
+        texts = frame["text"].tolist()
+        if progress:
+            progress("vectorising", 0.0)
+        features = sparse.hstack([word.fit_transform(texts), char.fit_transform(texts)]).tocsr()
+        self.word_vocabulary_ = {str(k): int(v) for k, v in word.vocabulary_.items()}
+        self.char_vocabulary_ = {str(k): int(v) for k, v in char.vocabulary_.items()}
+        self.word_idf_ = word.idf_.astype(np.float32)
+        self.char_idf_ = char.idf_.astype(np.float32)
+        self.weights_: dict[str, np.ndarray] = {}
+        self.biases_: dict[str, np.ndarray] = {}
+        for step, head in enumerate(HEADS):
+            if progress:
+                progress(f"fitting {head}", (step + 1) / (len(HEADS) + 1))
+            labels = self.schema.labels(head)
+            y = frame[head].map({name: i for i, name in enumerate(labels)}).to_numpy()
+            present = np.unique(y)
+            if len(present) < 2:
+                raise DataError(
+                    f"training data has a single {head.replace('_', '-')} label "
+                    f"({labels[present[0]]!r}); a classifier needs at least two",
+                    field=head,
+                )
+            classifier = LogisticRegression(
+                C=params["C"],
+                solver="saga",
+                max_iter=params["max_iter"],
+                tol=1e-3,
+                random_state=params["seed"],
+            )
+            with warnings.catch_warnings():
+                # saga stops at max_iter on purpose: further passes change no metric here
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                classifier.fit(features, y)
+            self.weights_[head], self.biases_[head] = self._full_matrix(
+                classifier, n_labels=len(labels), n_features=features.shape[1]
+            )
+        if progress:
+            progress("done", 1.0)
+        return self
+
+    @staticmethod
+    def _full_matrix(
+        classifier: LogisticRegression, *, n_labels: int, n_features: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Weights for every schema label; labels absent from training get -inf logits."""
+        weights = np.zeros((n_labels, n_features), dtype=np.float32)
+        biases = np.full(n_labels, -np.inf, dtype=np.float32)
+        classes = classifier.classes_.astype(int)
+        coef = classifier.coef_.astype(np.float32)
+        intercept = classifier.intercept_.astype(np.float32)
+        if len(classes) == 2:  # binary: p(c1) = sigmoid(w.x + b) == softmax over [0, w.x + b]
+            weights[classes[1]] = coef[0]
+            biases[classes[0]] = 0.0
+            biases[classes[1]] = intercept[0]
+        else:
+            weights[classes] = coef
+            biases[classes] = intercept
+        return weights, biases
+
+    # -- inference ------------------------------------------------------------------------
+    def _features(self, texts: list[str]) -> sparse.csr_matrix:
+        word, char = _vectorizers(self._params)
+        word.vocabulary = self.word_vocabulary_
+        char.vocabulary = self.char_vocabulary_
+        word.idf_ = self.word_idf_
+        char.idf_ = self.char_idf_
+        return sparse.hstack([word.transform(texts), char.transform(texts)]).tocsr()
+
+    def predict_proba(self, texts: Sequence[str]) -> HeadProbabilities:
+        batch = check_texts(texts)
+        features = self._features(batch)
+        probs = {
+            head: _softmax(np.asarray(features @ self.weights_[head].T) + self.biases_[head])
+            for head in HEADS
+        }
+        return HeadProbabilities(**probs)
+
+    # -- persistence ----------------------------------------------------------------------
+    def save_state(self, folder: Path) -> None:
+        tensors = {"word_idf": self.word_idf_, "char_idf": self.char_idf_}
+        for head in HEADS:
+            tensors[f"{head}.weight"] = self.weights_[head]
+            tensors[f"{head}.bias"] = self.biases_[head]
+        save_file(tensors, str(folder / STATE_FILE))
+        vocab = {"word": self.word_vocabulary_, "char": self.char_vocabulary_}
+        (folder / VOCAB_FILE).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load_state(
+        cls, folder: Path, *, schema: LabelSchema, params: Mapping[str, Any]
+    ) -> TfidfModel:
+        model = cls(schema=schema, **params)
+        try:
+            tensors = load_file(str(folder / STATE_FILE))
+            vocab = json.loads((folder / VOCAB_FILE).read_text(encoding="utf-8"))
+            model.word_vocabulary_ = vocab["word"]
+            model.char_vocabulary_ = vocab["char"]
+            model.word_idf_ = tensors["word_idf"]
+            model.char_idf_ = tensors["char_idf"]
+            model.weights_ = {h: tensors[f"{h}.weight"] for h in HEADS}
+            model.biases_ = {h: tensors[f"{h}.bias"] for h in HEADS}
+        except (OSError, KeyError, ValueError) as exc:
+            raise BundleError(f"tfidf state in {folder} is unreadable: {exc}") from exc
+        n_features = len(model.word_vocabulary_) + len(model.char_vocabulary_)
+        for head in HEADS:
+            expected = (len(schema.labels(head)), n_features)
+            if model.weights_[head].shape != expected:
+                raise BundleError(
+                    f"tfidf {head} weights have shape {model.weights_[head].shape}, "
+                    f"expected {expected}"
+                )
+        return model
