@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
 
 from emotion_clf.data.loader import Dataset
 from emotion_clf.data.schema import HEADS, LabelSchema
@@ -46,12 +51,18 @@ class HeadEvaluation:
 
     @property
     def macro_f1(self) -> float:
-        return float(f1_score(self.y_true, self.y_pred, labels=self._present, average="macro", zero_division=0))
+        return float(
+            f1_score(
+                self.y_true, self.y_pred, labels=self._present, average="macro", zero_division=0
+            )
+        )
 
     @property
     def weighted_f1(self) -> float:
         return float(
-            f1_score(self.y_true, self.y_pred, labels=self._present, average="weighted", zero_division=0)
+            f1_score(
+                self.y_true, self.y_pred, labels=self._present, average="weighted", zero_division=0
+            )
         )
 
     def per_class(self) -> dict[str, dict[str, float]]:
@@ -77,10 +88,18 @@ class HeadEvaluation:
         return {"labels": [self.labels[i] for i in present], "matrix": matrix.tolist()}
 
     def summary(self) -> dict[str, float]:
-        return {"accuracy": self.accuracy, "macro_f1": self.macro_f1, "weighted_f1": self.weighted_f1}
+        return {
+            "accuracy": self.accuracy,
+            "macro_f1": self.macro_f1,
+            "weighted_f1": self.weighted_f1,
+        }
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.summary(), "per_class": self.per_class(), "confusion_matrix": self.confusion()}
+        return {
+            **self.summary(),
+            "per_class": self.per_class(),
+            "confusion_matrix": self.confusion(),
+        }
 
 
 @dataclass(frozen=True)
@@ -113,7 +132,9 @@ def label_indices(values: Sequence[str], labels: Sequence[str], *, head: str) ->
     try:
         return np.fromiter((lookup[v] for v in values), dtype=np.int64, count=len(values))
     except KeyError as exc:
-        raise DataError(f"unknown {head} label {exc.args[0]!r}", field=head, allowed=labels) from None
+        raise DataError(
+            f"unknown {head} label {exc.args[0]!r}", field=head, allowed=labels
+        ) from None
 
 
 def evaluate(
@@ -155,7 +176,9 @@ def evaluation_from_predictions(
     for head in HEADS:
         labels = schema.labels(head)
         y_true = label_indices(dataset.frame[head].tolist(), labels, head=head)
-        heads[head] = HeadEvaluation(labels=labels, y_true=y_true, y_pred=np.asarray(predicted[head]))
+        heads[head] = HeadEvaluation(
+            labels=labels, y_true=y_true, y_pred=np.asarray(predicted[head])
+        )
     return Evaluation(
         heads=heads, rows=len(dataset), texts=tuple(dataset.texts), confidences=confidences
     )

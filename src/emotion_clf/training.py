@@ -39,7 +39,9 @@ class TrainResult:
         return {name: ev.summary() for name, ev in self.evaluations.items()}
 
 
-def build_predictor(family: str, *, seed: int, params: Mapping[str, Any] | None = None) -> Predictor:
+def build_predictor(
+    family: str, *, seed: int, params: Mapping[str, Any] | None = None
+) -> Predictor:
     cls = family_class(family)
     try:
         return cls(seed=seed, **dict(params or {}))  # type: ignore[call-arg]
@@ -74,13 +76,18 @@ def train_model(
 
     evaluations: dict[str, Evaluation] = {}
     if split is not None:
-        evaluations = {"validation": evaluate(predictor, split.validation), "test": evaluate(predictor, split.test)}
+        evaluations = {
+            "validation": evaluate(predictor, split.validation),
+            "test": evaluate(predictor, split.test),
+        }
     extra: dict[str, Any] = {
         "seed": seed,
         "train_rows": len(train_part),
         "train_fingerprint": train_part.fingerprint(),
         "split": (
-            {name: split.batches(name) for name in ("train", "validation", "test")} if split else None
+            {name: split.batches(name) for name in ("train", "validation", "test")}
+            if split
+            else None
         ),
         "history": predictor.training_history(),
     }

@@ -18,7 +18,9 @@ app = typer.Typer(help="Inspect the labelled data and its split.", no_args_is_he
 
 @app.command()
 def info(
-    data: Annotated[Path | None, typer.Option(help="A CSV file or folder (default: data/raw).")] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="A CSV file or folder (default: data/raw).")
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
     """Rows per batch, skipped rows, and the split each batch lands in."""

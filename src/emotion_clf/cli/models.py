@@ -44,13 +44,16 @@ def train(
         typer.Option(help="Bundle folder to write (default: <home>/models/<family>-<time>)."),
     ] = None,
     data: Annotated[
-        Path | None, typer.Option(help="A labelled CSV file or a folder of them (default: data/raw).")
+        Path | None,
+        typer.Option(help="A labelled CSV file or a folder of them (default: data/raw)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same model.")] = 0,
     epochs: Annotated[int | None, typer.Option(help="[minilm] training epochs.")] = None,
     lr: Annotated[float | None, typer.Option(help="[minilm] peak learning rate.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="[minilm] training batch size.")] = None,
-    max_steps: Annotated[int | None, typer.Option(help="[minilm] stop after this many steps.")] = None,
+    max_steps: Annotated[
+        int | None, typer.Option(help="[minilm] stop after this many steps.")
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Train a model family on labelled data and write a verified bundle."""
@@ -59,7 +62,12 @@ def train(
         raise DataError(f"unknown family {family!r}", field="family", allowed=list(FAMILIES))
     params: dict[str, Any] = {
         k: v
-        for k, v in {"epochs": epochs, "lr": lr, "batch_size": batch_size, "max_steps": max_steps}.items()
+        for k, v in {
+            "epochs": epochs,
+            "lr": lr,
+            "batch_size": batch_size,
+            "max_steps": max_steps,
+        }.items()
         if v is not None
     }
     if params and family != "minilm":
@@ -79,7 +87,13 @@ def train(
             progress=progress,
         )
     if json_output:
-        print_json({"bundle": str(result.bundle), "seconds": round(result.seconds, 1), "metrics": result.metrics})
+        print_json(
+            {
+                "bundle": str(result.bundle),
+                "seconds": round(result.seconds, 1),
+                "metrics": result.metrics,
+            }
+        )
         return
     info(f"trained {family} in {result.seconds:.1f}s on {result.dataset.summary()}")
     for name, evaluation in result.evaluations.items():
@@ -103,7 +117,9 @@ def evaluate_command(
     dataset = load_dataset(data)
     if split != "all":
         if split not in SPLIT_NAMES:
-            raise DataError(f"unknown split {split!r}", field="split", allowed=["all", *SPLIT_NAMES])
+            raise DataError(
+                f"unknown split {split!r}", field="split", allowed=["all", *SPLIT_NAMES]
+            )
         dataset = split_by_batch(dataset).part(split)
     resolved = resolve_model(model, settings=settings)
     predictor = resolved.load()
@@ -113,10 +129,11 @@ def evaluate_command(
         print_json(evaluation.to_dict())
         return
     if dataset.skipped_empty or dataset.skipped_unlabelled:
-        info(
-            f"skipped {dataset.skipped_empty} empty and {dataset.skipped_unlabelled} unlabelled rows"
-        )
-    show_evaluation(evaluation, title=f"{resolved.label} on {data}" + ("" if split == "all" else f" [{split}]"))
+        skipped = f"{dataset.skipped_empty} empty and {dataset.skipped_unlabelled} unlabelled"
+        info(f"skipped {skipped} rows")
+    show_evaluation(
+        evaluation, title=f"{resolved.label} on {data}" + ("" if split == "all" else f" [{split}]")
+    )
 
 
 def predict(

@@ -92,7 +92,9 @@ def metric_table(summary: dict[str, dict[str, float]], *, title: str) -> Table:
         table.add_column(column, justify="right")
     for head in HEADS:
         m = summary[head]
-        table.add_row(head, f"{m['accuracy']:.3f}", f"{m['macro_f1']:.3f}", f"{m['weighted_f1']:.3f}")
+        table.add_row(
+            head, f"{m['accuracy']:.3f}", f"{m['macro_f1']:.3f}", f"{m['weighted_f1']:.3f}"
+        )
     return table
 
 
@@ -107,11 +109,19 @@ def show_evaluation(evaluation: Evaluation, *, title: str, details: bool = True)
             table.add_column(column, justify="left" if column == "label" else "right")
         for label, m in sorted(per_class.items(), key=lambda kv: -kv[1]["support"]):
             table.add_row(
-                label, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"])
+                label,
+                f"{m['precision']:.3f}",
+                f"{m['recall']:.3f}",
+                f"{m['f1']:.3f}",
+                str(m["support"]),
             )
         console.print(table)
         if head != "sub_emotion":  # a 30 x 30 matrix does not fit a terminal; --json has it
-            console.print(confusion_table(evaluation[head].confusion(), title=f"{head}: confusion (rows: true)"))
+            console.print(
+                confusion_table(
+                    evaluation[head].confusion(), title=f"{head}: confusion (rows: true)"
+                )
+            )
 
 
 def confusion_table(confusion: dict[str, Any], *, title: str) -> Table:
@@ -125,14 +135,17 @@ def confusion_table(confusion: dict[str, Any], *, title: str) -> Table:
     return table
 
 
-def show_predictions(texts: Sequence[str], predictions: Sequence[Prediction], *, model: str) -> None:
+def show_predictions(
+    texts: Sequence[str], predictions: Sequence[Prediction], *, model: str
+) -> None:
     table = Table(title=f"model: {model}", title_justify="left")
     table.add_column("text", overflow="fold", max_width=60)
     for head in HEADS:
         table.add_column(head.replace("_", "-"))
     for text, prediction in zip(texts, predictions, strict=True):
         cells = [
-            f"{getattr(prediction, h).label} [dim]{getattr(prediction, h).confidence:.2f}[/]" for h in HEADS
+            f"{getattr(prediction, h).label} [dim]{getattr(prediction, h).confidence:.2f}[/]"
+            for h in HEADS
         ]
         table.add_row(text, *cells)
     console.print(table)

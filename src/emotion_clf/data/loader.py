@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -113,7 +114,12 @@ def parse_time(value: str, *, file: Path, line: int, column: str) -> float | Non
             field=column,
             value=text,
         )
-    return int(hours) * 3600 + int(minutes) * 60 + int(seconds) + int((millis or "0").ljust(3, "0")) / 1000
+    return (
+        int(hours) * 3600
+        + int(minutes) * 60
+        + int(seconds)
+        + int((millis or "0").ljust(3, "0")) / 1000
+    )
 
 
 def _canonical_header(name: str) -> str:
@@ -122,9 +128,7 @@ def _canonical_header(name: str) -> str:
     return token.replace(" ", "_")
 
 
-def _label(
-    field_name: str, raw: str, *, file: Path, line: int, allowed: Iterable[str]
-) -> str:
+def _label(field_name: str, raw: str, *, file: Path, line: int, allowed: Iterable[str]) -> str:
     normaliser = {
         "emotion": normalise_emotion,
         "sub_emotion": normalise_sub_emotion,
@@ -163,78 +167,86 @@ def validate_labels(
     return emo, sub, inten
 
 
+def _parse_row(
+    row: list[str], index: dict[str, int], *, path: Path, line: int
+) -> tuple[object, ...] | str:
+    """One data row as a record, or "empty" / "unlabelled" for rows that are skipped."""
+
+    def cell(name: str) -> str:
+        position = index.get(name)
+        return row[position] if position is not None and position < len(row) else ""
+
+    text = cell("text").strip()
+    labels = [cell(name) for name in LABEL_FIELDS]
+    present = [bool(value.strip()) for value in labels]
+    if not any(present):
+        return "unlabelled" if text else "empty"
+    if not text:
+        raise DataError("row has labels but no text", file=path, line=line, field="text")
+    if not all(present):
+        absent = LABEL_FIELDS[present.index(False)]
+        raise DataError(
+            f"row has no {absent.replace('_', '-')} (a row needs all three labels)",
+            file=path,
+            line=line,
+            field=absent,
+        )
+    emo, sub, inten = validate_labels(*labels, file=path, line=line)
+    start = parse_time(cell("start_time"), file=path, line=line, column="start_time")
+    end = parse_time(cell("end_time"), file=path, line=line, column="end_time")
+    return (path.stem, line, start, end, text, emo, sub, inten)
+
+
 def read_csv_file(path: Path) -> tuple[pd.DataFrame, FileReport]:
     """Read one labelled CSV file; raise DataError naming file and line on bad content."""
     path = Path(path)
     records: list[tuple[object, ...]] = []
     skipped_empty = skipped_unlabelled = 0
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        raw = path.read_bytes()
     except OSError as exc:
-        raise DataError(f"cannot open: {exc.strerror}", file=path) from exc
-    with handle:
-        reader = csv.reader(handle)
-        try:
-            header_row = next(reader, None)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise DataError(f"not a readable CSV file: {exc}", file=path, line=1) from exc
-        if header_row is None:
-            raise DataError("file is empty (no header row)", file=path, line=1)
-        header = [_canonical_header(h) for h in header_row]
-        required = ("text", *LABEL_FIELDS)
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise DataError(
-                f"missing column(s) {', '.join(missing)}; found {', '.join(header_row)}",
-                file=path,
-                line=1,
-                field=missing[0],
-                allowed=["start_time", "end_time", "text", "emotion", "sub-emotion", "intensity"],
-            )
-        index = {name: header.index(name) for name in (*required, "start_time", "end_time") if name in header}
-        known = {"text", "start_time", "end_time", *LABEL_FIELDS}
-        extra = tuple(h for h in header if h not in known)
-        line = 1
-        try:
-            for row in reader:
-                line = reader.line_num
-                if not any(cell.strip() for cell in row):
-                    skipped_empty += 1
-                    continue
-
-                def cell(name: str, row: list[str] = row) -> str:
-                    position = index.get(name)
-                    return row[position] if position is not None and position < len(row) else ""
-
-                text = cell("text").strip()
-                labels = [cell(name) for name in LABEL_FIELDS]
-                present = [bool(value.strip()) for value in labels]
-                if not text and not any(present):
-                    skipped_empty += 1
-                    continue
-                if not any(present):
-                    skipped_unlabelled += 1
-                    continue
-                if not text:
-                    raise DataError(
-                        "row has labels but no text", file=path, line=line, field="text"
-                    )
-                if not all(present):
-                    absent = LABEL_FIELDS[present.index(False)]
-                    raise DataError(
-                        f"row has no {absent.replace('_', '-')} (a row needs all three labels)",
-                        file=path,
-                        line=line,
-                        field=absent,
-                    )
-                emo, sub, inten = validate_labels(*labels, file=path, line=line)
-                start = parse_time(cell("start_time"), file=path, line=line, column="start_time")
-                end = parse_time(cell("end_time"), file=path, line=line, column="end_time")
-                records.append((path.stem, line, start, end, text, emo, sub, inten))
-        except csv.Error as exc:
-            raise DataError(f"malformed CSV: {exc}", file=path, line=reader.line_num) from exc
-        except UnicodeDecodeError as exc:
-            raise DataError(f"not UTF-8 text: {exc.reason}", file=path, line=line + 1) from exc
+        raise DataError(f"cannot read: {exc.strerror}", file=path) from exc
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"not UTF-8 text: {exc.reason} at byte {exc.start}", file=path, line=line
+        ) from exc
+    reader = csv.reader(io.StringIO(content, newline=""))
+    try:
+        header_row = next(reader, None)
+    except csv.Error as exc:
+        raise DataError(f"not a readable CSV file: {exc}", file=path, line=1) from exc
+    if header_row is None:
+        raise DataError("file is empty (no header row)", file=path, line=1)
+    header = [_canonical_header(h) for h in header_row]
+    required = ("text", *LABEL_FIELDS)
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise DataError(
+            f"missing column(s) {', '.join(missing)}; found {', '.join(header_row)}",
+            file=path,
+            line=1,
+            field=missing[0],
+            allowed=["start_time", "end_time", "text", "emotion", "sub-emotion", "intensity"],
+        )
+    index = {
+        name: header.index(name) for name in (*required, "start_time", "end_time") if name in header
+    }
+    known = {"text", "start_time", "end_time", *LABEL_FIELDS}
+    extra = tuple(h for h in header if h not in known)
+    try:
+        for row in reader:
+            outcome = _parse_row(row, index, path=path, line=reader.line_num)
+            if isinstance(outcome, tuple):
+                records.append(outcome)
+            elif outcome == "empty":
+                skipped_empty += 1
+            else:
+                skipped_unlabelled += 1
+    except csv.Error as exc:
+        raise DataError(f"malformed CSV: {exc}", file=path, line=reader.line_num) from exc
     frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
     frame = frame.astype({"start_s": "float64", "end_s": "float64"})
     report = FileReport(

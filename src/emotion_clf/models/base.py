@@ -99,10 +99,14 @@ class PredictionBatch:
 
 def _normalise_rows(values: np.ndarray) -> np.ndarray:
     total = values.sum(axis=1, keepdims=True)
-    return np.divide(values, total, out=np.full_like(values, 1.0 / values.shape[1]), where=total > 0)
+    return np.divide(
+        values, total, out=np.full_like(values, 1.0 / values.shape[1]), where=total > 0
+    )
 
 
-def decode(raw: HeadProbabilities, schema: LabelSchema, decoding: str = "emotion_first") -> PredictionBatch:
+def decode(
+    raw: HeadProbabilities, schema: LabelSchema, decoding: str = "emotion_first"
+) -> PredictionBatch:
     """Turn raw head probabilities into hierarchy-consistent labels and distributions.
 
     ``emotion_first``: the emotion is the emotion head's argmax; the sub-emotion is the most
@@ -195,7 +199,9 @@ class Predictor(ABC):
 
     @classmethod
     @abstractmethod
-    def load_state(cls, folder: Path, *, schema: LabelSchema, params: Mapping[str, Any]) -> Predictor:
+    def load_state(
+        cls, folder: Path, *, schema: LabelSchema, params: Mapping[str, Any]
+    ) -> Predictor:
         """Rebuild a predictor from :meth:`save_state`'s files (already checksum-verified)."""
 
     def predict_batch(self, texts: Sequence[str]) -> PredictionBatch:

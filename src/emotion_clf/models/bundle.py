@@ -102,7 +102,9 @@ class Manifest:
                 extra=dict(data.get("extra") or {}),
             )
         except (KeyError, TypeError, AttributeError) as exc:
-            raise BundleError(f"{where}: manifest is missing or has a malformed field: {exc}") from exc
+            raise BundleError(
+                f"{where}: manifest is missing or has a malformed field: {exc}"
+            ) from exc
 
 
 def sha256_file(path: Path) -> str:
@@ -134,7 +136,9 @@ def save_bundle(
     An existing bundle at ``out`` is replaced; any other non-empty folder is refused.
     """
     out = Path(out)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).exists())):
+    if out.exists() and (
+        not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).exists())
+    ):
         raise BundleError(f"{out} exists and is not a model bundle; choose another --out")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
