@@ -52,12 +52,16 @@ class Settings(BaseSettings):
     registry_uri: str | None = None
     model_name: str = "emotion-clf"
     experiment_name: str = "emotion-clf"
+    registry_timeout_s: float = 10.0
+    registry_retries: int = 2
+    promotion_lock_ttl_s: float = 600.0
 
     # Promotion gate policy
     gate_min_macro_f1_gain: float = 0.0
     gate_alpha: float = 0.05
     gate_max_class_f1_drop: float = 0.10
     gate_min_class_support: int = 20
+    gate_max_head_macro_f1_drop: float = 0.02
     gate_first_min_accuracy: float = 0.50
     gate_first_min_macro_f1: float = 0.30
     gate_bootstrap_samples: int = 1000
@@ -69,6 +73,7 @@ class Settings(BaseSettings):
     refresh_token: SecretStr | None = None
     refresh_timeout_s: float = 30.0
     refresh_retries: int = 3
+    actor: str | None = Field(default=None, description="Who promotes (default: user@host)")
 
     # Serving
     poll_seconds: float = 30.0

@@ -27,6 +27,7 @@ class ResolvedModel:
     version: str | None = None  # registry version, None for a plain path
     designation: str | None = None
     digest: str | None = None  # the registry's record of the bundle digest
+    offline: bool = False  # the registry was unreachable; this is the last cached copy
 
     @property
     def label(self) -> str:

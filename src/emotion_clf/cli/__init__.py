@@ -12,7 +12,9 @@ import sys
 import typer
 
 from emotion_clf.cli import data as data_commands
+from emotion_clf.cli import lifecycle as lifecycle_commands
 from emotion_clf.cli import models as model_commands
+from emotion_clf.cli import registry as registry_commands
 from emotion_clf.cli.output import error
 from emotion_clf.errors import EmotionClfError
 
@@ -25,6 +27,8 @@ app = typer.Typer(
     add_completion=False,
 )
 model_commands.register(app)
+lifecycle_commands.register(app)
+app.add_typer(registry_commands.app, name="registry")
 app.add_typer(data_commands.app, name="data")
 
 

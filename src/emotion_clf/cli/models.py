@@ -54,6 +54,9 @@ def train(
     max_steps: Annotated[
         int | None, typer.Option(help="[minilm] stop after this many steps.")
     ] = None,
+    register: Annotated[
+        bool, typer.Option(help="Log an MLflow run and register the bundle as the new dynamic.")
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Train a model family on labelled data and write a verified bundle."""
@@ -86,10 +89,17 @@ def train(
             params=params,
             progress=progress,
         )
+    version = None
+    if register:
+        from emotion_clf.registry.store import Registry
+        from emotion_clf.registry.tracking import log_and_register
+
+        version = log_and_register(Registry.from_settings(settings), result).version
     if json_output:
         print_json(
             {
                 "bundle": str(result.bundle),
+                "version": int(version) if version else None,
                 "seconds": round(result.seconds, 1),
                 "metrics": result.metrics,
             }
@@ -101,6 +111,8 @@ def train(
     if not result.evaluations:
         info("fewer than 3 batch files: no held-out split, so no metrics were recorded")
     console.print(f"bundle written to [bold]{result.bundle}[/]")
+    if version:
+        console.print(f"registered as version [bold]{version}[/], designated dynamic")
 
 
 def evaluate_command(

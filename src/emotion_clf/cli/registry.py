@@ -1,0 +1,119 @@
+"""``registry list | show | history | unlock``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from emotion_clf.cli.output import console, info, print_json
+from emotion_clf.config import get_settings
+from emotion_clf.models.bundle import read_manifest
+from emotion_clf.promotion.audit import AuditLog
+from emotion_clf.promotion.lifecycle import unlock as unlock_registry
+from emotion_clf.promotion.lock import PromotionLock
+from emotion_clf.registry.cache import ModelCache
+from emotion_clf.registry.fetch import fetch_version
+from emotion_clf.registry.store import Registry
+
+app = typer.Typer(
+    help="The model registry: versions, designations, promotion history.", no_args_is_help=True
+)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+KEY_METRICS = {
+    "test.emotion.accuracy": "emo acc",
+    "test.emotion.macro_f1": "emo F1",
+    "test.sub_emotion.accuracy": "sub acc",
+    "test.intensity.accuracy": "int acc",
+}
+
+
+@app.command("list")
+def list_versions(json_output: JsonOption = False) -> None:
+    """Every version with its designations, key metrics and creation time."""
+    versions = Registry.from_settings(get_settings()).versions()
+    if json_output:
+        print_json([v.to_dict() for v in versions])
+        return
+    if not versions:
+        info("the registry holds no version yet; train with --register")
+        return
+    table = Table(title="registered versions", title_justify="left")
+    for column in ("version", "designations", "family", "created"):
+        table.add_column(column)
+    for column in KEY_METRICS.values():
+        table.add_column(column, justify="right")
+    for v in versions:
+        metrics = v.metrics
+        table.add_row(
+            v.version,
+            ", ".join(v.designations) or "-",
+            v.family or "?",
+            v.created_at.replace("+00:00", "Z"),
+            *(f"{metrics[k]:.3f}" if k in metrics else "-" for k in KEY_METRICS),
+        )
+    console.print(table)
+
+
+@app.command()
+def show(
+    version: Annotated[str, typer.Argument(help="A version number, baseline or dynamic.")],
+    json_output: JsonOption = False,
+) -> None:
+    """One version: registry record, bundle manifest and its audit entries."""
+    settings = get_settings()
+    registry = Registry.from_settings(settings)
+    record = registry.resolve(version)
+    local = fetch_version(registry, ModelCache(settings.cache_dir), record)
+    manifest = read_manifest(local.path).to_dict()
+    manifest.pop("files", None)
+    history = [
+        e.to_dict()
+        for e in AuditLog(registry).entries()
+        if record.version in (e.to_version, e.from_version)
+    ]
+    data = {**record.to_dict(), "manifest": manifest, "history": history}
+    if json_output:
+        print_json(data)
+        return
+    console.print_json(data=data)
+
+
+@app.command()
+def history(
+    limit: Annotated[int, typer.Option(help="How many entries, newest first.")] = 50,
+    json_output: JsonOption = False,
+) -> None:
+    """The promotion audit log: who moved the baseline, from where to where, when and why."""
+    registry = Registry.from_settings(get_settings())
+    lock = PromotionLock(registry, ttl_s=0, holder="history").current()
+    entries = AuditLog(registry).entries(limit=limit, lock_holder=(lock or {}).get("audit_id"))
+    if json_output:
+        print_json([e.to_dict() for e in entries])
+        return
+    if not entries:
+        info("no promotion yet")
+        return
+    table = Table(title="promotion history (newest first)", title_justify="left")
+    for column in ("when", "action", "from", "to", "who", "why", "forced", "status"):
+        table.add_column(column)
+    for e in entries:
+        table.add_row(
+            e.at,
+            e.action,
+            e.from_version or "-",
+            e.to_version,
+            e.actor,
+            e.reason,
+            "yes" if e.forced else "",
+            e.status,
+        )
+    console.print(table)
+
+
+@app.command()
+def unlock() -> None:
+    """Remove a promotion lock left behind by a killed process."""
+    removed = unlock_registry(settings=get_settings())
+    info("promotion lock removed" if removed else "no promotion lock was held")

@@ -1,0 +1,109 @@
+"""Figures shared by the registry (logged with each training run) and the notebooks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from emotion_clf.data.schema import HEADS
+from emotion_clf.evaluation import Evaluation
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def confusion_figure(evaluation: Evaluation, *, title: str = "") -> Figure:
+    """Row-normalised confusion matrices of the three heads, side by side."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(22, 7), gridspec_kw={"width_ratios": [1, 2.2, 0.7]})
+    for ax, head in zip(axes, HEADS, strict=True):
+        confusion = evaluation[head].confusion()
+        labels = confusion["labels"]
+        matrix = np.asarray(confusion["matrix"], dtype=float)
+        rows = matrix.sum(axis=1, keepdims=True)
+        share = np.divide(matrix, rows, out=np.zeros_like(matrix), where=rows > 0)
+        ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+        ax.set_xticks(
+            range(len(labels)), labels, rotation=90, fontsize=7 if len(labels) > 10 else 9
+        )
+        ax.set_yticks(range(len(labels)), labels, fontsize=7 if len(labels) > 10 else 9)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title(f"{head} (acc {evaluation[head].accuracy:.3f})")
+        if len(labels) <= 10:
+            for i in range(len(labels)):
+                for j in range(len(labels)):
+                    ax.text(
+                        j,
+                        i,
+                        int(matrix[i, j]),
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                        color="white" if share[i, j] > 0.5 else "black",
+                    )
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def per_class_f1_figure(
+    reports: Mapping[str, Evaluation], *, head: str = "emotion", title: str = ""
+) -> Figure:
+    """Per-class F1 of several evaluations (for example candidate vs baseline), as bars."""
+    plt = _pyplot()
+    names: Sequence[str] = list(reports)
+    per_class = {name: ev[head].per_class() for name, ev in reports.items()}
+    labels = sorted(
+        {label for pc in per_class.values() for label in pc if pc[label]["support"] > 0}
+    )
+    fig, ax = plt.subplots(figsize=(max(6, 0.45 * len(labels) * len(names)), 4))
+    width = 0.8 / max(1, len(names))
+    for k, name in enumerate(names):
+        values = [per_class[name].get(label, {}).get("f1", 0.0) for label in labels]
+        ax.bar(np.arange(len(labels)) + k * width, values, width, label=name)
+    ax.set_xticks(
+        np.arange(len(labels)) + width * (len(names) - 1) / 2, labels, rotation=60, ha="right"
+    )
+    ax.set_ylabel("F1")
+    ax.set_ylim(0, 1)
+    ax.legend()
+    ax.set_title(title or f"{head}: per-class F1")
+    fig.tight_layout()
+    return fig
+
+
+def learning_curves_figure(
+    history: Sequence[Mapping[str, float]], *, title: str = ""
+) -> Figure | None:
+    """Training loss and validation metrics per epoch; None when the family has no epochs."""
+    if not history:
+        return None
+    plt = _pyplot()
+    epochs = [row.get("epoch", i + 1) for i, row in enumerate(history)]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
+    for key in sorted({k for row in history for k in row if "loss" in k}):
+        left.plot(epochs, [row.get(key, np.nan) for row in history], marker="o", label=key)
+    left.set_xlabel("epoch")
+    left.set_title("loss")
+    left.legend()
+    for key in sorted({k for row in history for k in row if "loss" not in k and k != "epoch"}):
+        right.plot(epochs, [row.get(key, np.nan) for row in history], marker="o", label=key)
+    right.set_xlabel("epoch")
+    right.set_title("validation")
+    right.legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,122 @@
+"""A local cache of downloaded versions, keyed by version and bundle digest.
+
+A server resolves ``baseline`` in the registry and fetches it through this cache; if the
+registry is unreachable later, the cache still knows the last version each designation
+pointed at, so the server can start with the last known good model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from emotion_clf.errors import BundleError
+from emotion_clf.models.bundle import MANIFEST, verify_bundle
+
+logger = logging.getLogger(__name__)
+
+INDEX = "designations.json"
+
+
+@dataclass(frozen=True)
+class CachedVersion:
+    version: str
+    digest: str
+    path: Path
+    recorded_at: str = ""
+
+
+def write_json_atomic(path: Path, data: object) -> None:
+    """Write JSON through a temp file, fsync and rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with temp.open("w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+
+
+class ModelCache:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path_for(self, version: str, digest: str) -> Path:
+        return self.root / f"v{version}-{digest[:16]}"
+
+    def get(self, version: str, digest: str) -> Path | None:
+        """The cached bundle if present and intact; a damaged copy is removed."""
+        path = self.path_for(version, digest)
+        if not (path / MANIFEST).is_file():
+            return None
+        try:
+            verify_bundle(path, expected_digest=digest)
+        except BundleError as exc:
+            logger.warning("cached copy of version %s is damaged, removing it: %s", version, exc)
+            shutil.rmtree(path, ignore_errors=True)
+            return None
+        return path
+
+    def put(self, version: str, digest: str, download: Callable[[Path], Path]) -> Path:
+        """Download into a temp folder, verify against ``digest``, then move into place."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = self.root / f".staging-{version}-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            bundle = download(staging)
+            verify_bundle(bundle, expected_digest=digest)
+            target = self.path_for(version, digest)
+            if target.exists():  # another process cached it meanwhile
+                return target
+            os.replace(bundle, target)
+            return target
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def remember(self, designation: str, version: str, digest: str) -> None:
+        index = self._index()
+        index[designation] = {
+            "version": version,
+            "digest": digest,
+            "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        write_json_atomic(self.root / INDEX, index)
+
+    def _index(self) -> dict[str, dict[str, str]]:
+        path = self.root / INDEX
+        if not path.is_file():
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            logger.warning("ignoring unreadable cache index %s: %s", path, exc)
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def last_known(self, ref: str) -> CachedVersion | None:
+        """The cached bundle a designation (or version number) last resolved to, if intact."""
+        if ref.isdigit():
+            for path in sorted(self.root.glob(f"v{ref}-*")):
+                digest = (path / MANIFEST).is_file() and _digest_of(path)
+                if digest and self.get(ref, digest):
+                    return CachedVersion(version=ref, digest=digest, path=path)
+            return None
+        entry = self._index().get(ref)
+        if not entry:
+            return None
+        found = self.get(entry["version"], entry["digest"])
+        if found is None:
+            return None
+        return CachedVersion(entry["version"], entry["digest"], found, entry.get("recorded_at", ""))
+
+
+def _digest_of(path: Path) -> str:
+    from emotion_clf.models.bundle import bundle_digest
+
+    return bundle_digest(path)

@@ -1,0 +1,64 @@
+"""Resolving a registry reference to a local, verified bundle (cache first)."""
+
+from __future__ import annotations
+
+import logging
+
+from emotion_clf.config import Settings
+from emotion_clf.errors import RegistryError, RegistryUnavailableError
+from emotion_clf.registry.cache import ModelCache
+from emotion_clf.registry.store import Registry, VersionInfo
+from emotion_clf.resolve import ResolvedModel
+
+logger = logging.getLogger(__name__)
+
+
+def fetch_version(registry: Registry, cache: ModelCache, info: VersionInfo) -> ResolvedModel:
+    """The local bundle of a registry version, downloading it into the cache if needed."""
+    if not info.digest:
+        raise RegistryError(
+            f"version {info.version} has no digest tag; it was not registered by emotion-clf"
+        )
+    path = cache.get(info.version, info.digest)
+    if path is None:
+        path = cache.put(info.version, info.digest, lambda dest: registry.download(info, dest))
+    return ResolvedModel(path=path, ref=info.version, version=info.version, digest=info.digest)
+
+
+def fetch_model(ref: str, *, settings: Settings, registry: Registry | None = None) -> ResolvedModel:
+    """Resolve ``baseline`` / ``dynamic`` / a version number to a verified local bundle.
+
+    When the registry cannot be reached, the last bundle this machine fetched for ``ref`` is
+    used instead and the result says so (``offline=True``); with no cached copy the
+    :class:`RegistryUnavailableError` stands.
+    """
+    cache = ModelCache(settings.cache_dir)
+    try:
+        registry = registry or Registry.from_settings(settings)
+        info = registry.resolve(ref)
+        resolved = fetch_version(registry, cache, info)
+    except RegistryUnavailableError as exc:
+        cached = cache.last_known(ref)
+        if cached is None:
+            raise RegistryUnavailableError(
+                f"{exc}; and no cached copy of {ref!r} on this machine"
+            ) from exc
+        logger.warning("registry unreachable; using cached version %s for %r", cached.version, ref)
+        return ResolvedModel(
+            path=cached.path,
+            ref=ref,
+            version=cached.version,
+            designation=None if ref.isdigit() else ref,
+            digest=cached.digest,
+            offline=True,
+        )
+    designation = None if ref.isdigit() else ref
+    if designation is not None:
+        cache.remember(designation, info.version, resolved.digest or "")
+    return ResolvedModel(
+        path=resolved.path,
+        ref=ref,
+        version=info.version,
+        designation=designation,
+        digest=resolved.digest,
+    )
