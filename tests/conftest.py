@@ -5,10 +5,15 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from emotion_clf.config import get_settings, project_root
+
+if TYPE_CHECKING:
+    from emotion_clf.config import Settings
+    from emotion_clf.training import TrainResult
 
 RAW = project_root() / "data" / "raw"
 HEADER = ["start_time", "end_time", "text", "emotion", "sub-emotion", "intensity"]
@@ -70,3 +75,55 @@ def tfidf_bundle(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     out = tmp_path_factory.mktemp("bundles") / "tfidf"
     train_model("tfidf", data=small_data, out=out, seed=0)
     return out
+
+
+# -- registry and lifecycle ---------------------------------------------------------------
+@pytest.fixture(scope="session")
+def empty_mlflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An MLflow SQLite store with its tables created once (migrations take seconds)."""
+    from emotion_clf.config import Settings
+    from emotion_clf.registry.store import Registry
+
+    settings = Settings(home=tmp_path_factory.mktemp("mlflow-template"), refresh_endpoints=[])
+    Registry.from_settings(settings).aliases()
+    return settings.registry_dir / "mlflow.db"
+
+
+@pytest.fixture
+def lifecycle_settings(
+    workspace: Path, empty_mlflow_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """Settings for a fresh embedded registry in the test's workspace.
+
+    The first-model minimums are lowered (through the environment, so CLI subprocesses see
+    them too) because the tests' small models are weak on purpose.
+    """
+    import shutil
+
+    from emotion_clf.config import Settings
+
+    (workspace / "mlruns").mkdir()
+    shutil.copy(empty_mlflow_db, workspace / "mlruns" / "mlflow.db")
+    monkeypatch.setenv("EMOTION_CLF_GATE_FIRST_MIN_ACCURACY", "0.3")
+    monkeypatch.setenv("EMOTION_CLF_GATE_FIRST_MIN_MACRO_F1", "0.1")
+    monkeypatch.setenv("EMOTION_CLF_GATE_BOOTSTRAP_SAMPLES", "300")
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def weak_result(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
+    """tfidf trained on a 480-row slice: a poor model."""
+    from emotion_clf.training import train_model
+
+    return train_model("tfidf", data=small_data, out=tmp_path_factory.mktemp("weak") / "b", seed=0)
+
+
+@pytest.fixture(scope="session")
+def strong_result(tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
+    """tfidf trained on the full bundled data: clearly better than the weak one."""
+    from emotion_clf.training import train_model
+
+    return train_model("tfidf", data=RAW, out=tmp_path_factory.mktemp("strong") / "b", seed=0)
+
+
+from tests.mlflow_fixtures import any_registry_settings, mlflow_server  # noqa: E402, F401

@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     gate_min_macro_f1_gain: float = 0.0
     gate_alpha: float = 0.05
     gate_max_class_f1_drop: float = 0.10
-    gate_min_class_support: int = 20
+    gate_min_class_support: int = 50
     gate_max_head_macro_f1_drop: float = 0.02
     gate_first_min_accuracy: float = 0.50
     gate_first_min_macro_f1: float = 0.30

@@ -50,7 +50,7 @@ def list_versions(json_output: JsonOption = False) -> None:
             v.version,
             ", ".join(v.designations) or "-",
             v.family or "?",
-            v.created_at.replace("+00:00", "Z"),
+            v.created_at[:16].replace("T", " "),
             *(f"{metrics[k]:.3f}" if k in metrics else "-" for k in KEY_METRICS),
         )
     console.print(table)

@@ -29,7 +29,7 @@ class GatePolicy:
     min_macro_f1_gain: float = 0.0
     alpha: float = 0.05
     max_class_f1_drop: float = 0.10
-    min_class_support: int = 20
+    min_class_support: int = 50
     max_head_macro_f1_drop: float = 0.02
     first_min_accuracy: float = 0.50
     first_min_macro_f1: float = 0.30

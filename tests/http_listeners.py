@@ -1,0 +1,75 @@
+"""Real HTTP listeners on 127.0.0.1 standing in for API servers' /refresh-model."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class Listener:
+    """Answers every POST with a fixed status and JSON body, recording what it received."""
+
+    def __init__(self, status: int = 200, body: dict[str, Any] | None = None) -> None:
+        self.status = status
+        self.body = (
+            body
+            if body is not None
+            else {"previous_version": "1", "current_version": "2", "swapped": True}
+        )
+        self.requests: list[dict[str, str]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                outer.requests.append(
+                    {"path": self.path, "authorization": self.headers.get("Authorization", "")}
+                )
+                payload = json.dumps(
+                    outer.body if outer.status < 400 else {"detail": "boom"}
+                ).encode()
+                self.send_response(outer.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/refresh-model"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def down_url() -> str:
+    """A URL on a port nobody listens on."""
+    return f"http://127.0.0.1:{free_port()}/refresh-model"
+
+
+@contextmanager
+def listeners(*specs: tuple[int, dict[str, Any] | None]) -> Iterator[list[Listener]]:
+    started = [Listener(status, body) for status, body in specs]
+    try:
+        yield started
+    finally:
+        for listener in started:
+            listener.close()

@@ -1,0 +1,175 @@
+"""Concurrent promotions and promotions killed between their steps."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from emotion_clf.config import Settings
+from emotion_clf.errors import PromotionConflictError
+from emotion_clf.promotion.audit import AuditLog
+from emotion_clf.promotion.lifecycle import apply_designation, promote
+from emotion_clf.promotion.lock import PromotionLock
+from emotion_clf.registry.store import Registry
+from emotion_clf.registry.tracking import log_and_register
+from emotion_clf.training import TrainResult
+from tests.cli.helpers import CLI, run_cli
+
+
+@pytest.fixture
+def two_versions(lifecycle_settings: Settings, weak_result: TrainResult) -> Registry:
+    """v1 is the baseline, v2 is a registered candidate."""
+    registry = Registry.from_settings(lifecycle_settings)
+    log_and_register(registry, weak_result)
+    promote(settings=lifecycle_settings, refresh=False)
+    log_and_register(registry, weak_result)
+    return registry
+
+
+def test_a_held_lock_refuses_a_second_promotion_and_changes_nothing(
+    lifecycle_settings: Settings, two_versions: Registry
+) -> None:
+    other = PromotionLock(two_versions, ttl_s=600, holder="someone-else")
+    other.acquire()
+    with pytest.raises(
+        PromotionConflictError, match="another promotion is in progress .*someone-else"
+    ):
+        promote(settings=lifecycle_settings, force=True, reason="x", refresh=False)
+    assert two_versions.aliases()["baseline"] == "1"
+    assert len(AuditLog(two_versions).entries()) == 1
+    other.release()
+    assert (
+        promote(settings=lifecycle_settings, force=True, reason="x", refresh=False).to_version
+        == "2"
+    )
+
+
+def test_the_loser_of_a_race_fails_clearly(
+    lifecycle_settings: Settings, two_versions: Registry
+) -> None:
+    # decided against v1, but another promotion moved the baseline to v2 meanwhile
+    two_versions.set_designation("baseline", "2")
+    with pytest.raises(PromotionConflictError, match="moved from v1 to v2"):
+        apply_designation(
+            two_versions,
+            settings=lifecycle_settings,
+            action="promote",
+            expected_from="1",
+            to_version="2",
+            reason="x",
+            forced=True,
+            decision=None,
+        )
+    assert len(AuditLog(two_versions).entries()) == 1
+    assert PromotionLock(two_versions, ttl_s=0, holder="t").current() is None  # released
+
+
+def test_concurrent_promotions_leave_one_baseline_and_a_complete_audit(
+    lifecycle_settings: Settings, two_versions: Registry, weak_result: TrainResult
+) -> None:
+    log_and_register(two_versions, weak_result)
+    log_and_register(two_versions, weak_result)
+    env = {
+        **os.environ,
+        "EMOTION_CLF_HOME": str(lifecycle_settings.home),
+        "EMOTION_CLF_REFRESH_ENDPOINTS": "",
+    }
+    racers = [
+        subprocess.Popen(
+            [CLI, "promote", "--version", version, "--force", "--reason", f"race {version}"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for version in ("2", "3", "4")
+    ]
+    outcomes = [(p.wait(timeout=180), p.stderr.read() if p.stderr else "") for p in racers]
+    winners = [code for code, _ in outcomes if code == 0]
+    for code, stderr in outcomes:
+        assert "Traceback" not in stderr
+        if code != 0:
+            assert "another promotion is in progress" in stderr or "baseline moved" in stderr, (
+                stderr
+            )
+    assert winners, outcomes
+    entries = AuditLog(two_versions).entries()
+    applied = [e for e in entries if e.status == "applied"]
+    assert len(applied) == len(winners) + 1  # + the first baseline
+    assert all(e.status == "applied" for e in entries)
+    assert two_versions.aliases()["baseline"] == applied[0].to_version
+    assert PromotionLock(two_versions, ttl_s=0, holder="t").current() is None
+
+
+KILL_AT = {
+    # patched function -> runs os.kill(SIGKILL) instead of (or right before) it
+    "lock taken": "emotion_clf.promotion.audit.AuditLog.start",
+    "audit opened": "emotion_clf.registry.store.Registry.set_designation",
+    "alias moved": "emotion_clf.promotion.audit.AuditLog.finish",
+}
+
+
+def promote_and_die(settings: Settings, step: str) -> int:
+    module, _, attr = KILL_AT[step].rpartition(".")
+    module_name, _, cls = module.rpartition(".")
+    script = textwrap.dedent(
+        f"""
+        import os, signal, importlib
+        from emotion_clf.config import Settings
+        from emotion_clf.promotion.lifecycle import promote
+        owner = getattr(importlib.import_module({module_name!r}), {cls!r})
+        real = getattr(owner, {attr!r})
+        def die(self, *args, **kwargs):
+            os.kill(os.getpid(), signal.SIGKILL)
+        setattr(owner, {attr!r}, die)
+        promote(settings=Settings(), force=True, reason="killed", refresh=False)
+        """
+    )
+    env = {
+        **os.environ,
+        "EMOTION_CLF_HOME": str(settings.home),
+        "EMOTION_CLF_REFRESH_ENDPOINTS": "",
+    }
+    return subprocess.run([sys.executable, "-c", script], env=env, timeout=120).returncode
+
+
+@pytest.mark.parametrize("step", list(KILL_AT))
+def test_a_promotion_killed_between_steps_leaves_one_baseline(
+    lifecycle_settings: Settings, two_versions: Registry, step: str
+) -> None:
+    assert promote_and_die(lifecycle_settings, step) == -9
+    baseline = two_versions.aliases()["baseline"]
+    assert baseline == ("2" if step == "alias moved" else "1")
+
+    statuses = [e.status for e in AuditLog(two_versions).entries()]
+    assert statuses == (["applied"] if step == "lock taken" else ["interrupted", "applied"])
+
+    again = run_cli("promote", "--force", "--reason", "after crash", home=lifecycle_settings.home)
+    if baseline == "1":  # the dead process's lock blocks the next promotion, with a way out
+        assert again.returncode != 0 and "emotion-clf registry unlock" in again.stderr
+    else:  # the change went through before the kill; promoting again is a no-op
+        assert again.returncode == 0 and "already the baseline" in again.stdout
+    unlocked = run_cli("registry", "unlock", home=lifecycle_settings.home)
+    assert unlocked.returncode == 0 and "promotion lock removed" in unlocked.stderr
+    history = json.loads(
+        run_cli("registry", "history", "--json", home=lifecycle_settings.home).stdout
+    )
+    assert history[0]["status"] == statuses[0]
+
+    if baseline == "1":
+        done = promote(settings=lifecycle_settings, force=True, reason="after crash", refresh=False)
+        assert done.to_version == "2"
+    assert two_versions.aliases()["baseline"] == "2"
+
+
+def test_a_stale_lock_is_broken_after_its_time_to_live(
+    lifecycle_settings: Settings, two_versions: Registry
+) -> None:
+    PromotionLock(two_versions, ttl_s=600, holder="killed-process").acquire()
+    expired = lifecycle_settings.model_copy(update={"promotion_lock_ttl_s": 0.0})
+    assert promote(settings=expired, force=True, reason="x", refresh=False).to_version == "2"
