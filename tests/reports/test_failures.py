@@ -86,8 +86,10 @@ def test_the_cli_exits_non_zero_and_names_the_cell(notebooks: Path, workspace: P
     assert result.returncode != 0
     assert 'Exception encountered at "In [4]"' in result.stderr
     assert "ZeroDivisionError" in result.stderr
-    assert not (workspace / "reports" / "index.html").exists()
-    assert not list((workspace / "reports").glob("*.html"))
+    reports = workspace / "reports"  # EMOTION_CLF_HOME moves the reports
+    assert len(list((reports / "runs" / "failed").glob("*-01-divide.ipynb"))) == 1
+    assert not (reports / "index.html").exists()
+    assert not list(reports.glob("*.html"))
 
 
 @pytest.mark.parametrize(

@@ -149,7 +149,7 @@ def _failure(name: str, exc: BaseException, kept: Path) -> NotebookError:
     if isinstance(exc, PapermillExecutionError):
         first = next((line for line in exc.source.splitlines() if line.strip()), "")
         hint = ""
-        if exc.ename == "ModuleNotFoundError" and "emotion_clf" in exc.evalue:
+        if exc.ename == "ModuleNotFoundError" and exc.evalue == "No module named 'emotion_clf'":
             hint = "\nthe kernel's Python does not have the project installed; run `make setup`"
         return NotebookError(
             f"notebook {name} failed at cell In [{exc.exec_count}] ({first.strip()!r}): "
