@@ -32,7 +32,7 @@ def _is_stderr(output: nbformat.NotebookNode) -> bool:
 def _header_cell(record: ReportRecord) -> nbformat.NotebookNode:
     parameters = ", ".join(f"`{k}` = `{format_parameter(v)}`" for k, v in record.parameters.items())
     lines = [
-        f"**{record.name}** run at {record.date.replace('T', ' ')} UTC "
+        f"**{record.name}** run at {record.date.replace('T', ' ').replace('+00:00', '')} UTC "
         f"in {record.seconds:.0f} s · [all reports](index.html)",
         "",
         f"Parameters: {parameters or '(none)'}",

@@ -206,7 +206,13 @@ def outcome_markdown(outcome: PromotionOutcome) -> Markdown:
     """The headline of a promotion run: promoted, held or unchanged, and why."""
     headline = {"promoted": "Promoted", "held": "Held by the gate", "unchanged": "Nothing to do"}
     forced = " (forced: the gate was skipped)" if outcome.result and outcome.result.forced else ""
-    return markdown(f"## {headline[outcome.status]}{forced}\n\n{outcome.summary}")
+    text = f"## {headline[outcome.status]}{forced}\n\n{outcome.summary}"
+    if outcome.result is not None and outcome.result.refresh_failed:
+        text += (
+            "\n\n**Some servers did not reload** (below); the registry change stands. "
+            "Retry with `emotion-clf refresh`."
+        )
+    return markdown(text)
 
 
 def outcome_checks(outcome: PromotionOutcome) -> pd.DataFrame | Markdown:
