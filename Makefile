@@ -12,7 +12,27 @@ DATA ?= data/raw
 SEED ?= 0
 MODEL ?= baseline
 
+# Notebook targets (papermill): make variables become the notebooks' parameters.
+# 0 / empty means "the default" (the family's, the dynamic version, the bundled test split).
+BEST_FAMILY ?= minilm
+EPOCHS ?= 0
+LR ?= 0.0
+BATCH_SIZE ?= 0
+MAX_STEPS ?= 0
+CANDIDATE ?= dynamic
+BASELINE ?= baseline
+EVAL_DATA ?=
+DISAGREEMENTS ?= 25
+VERSION ?=
+FORCE ?= false
+REASON ?=
+TO ?=
+LAB_ARGS ?=
+REPORT := $(CLI) report run
+KERNEL_SPEC := $(VENV)/share/jupyter/kernels/emotion-clf/kernel.json
+
 .PHONY: help setup main test test-all check format train-bundle evaluate clean
+.PHONY: train compare promote rollback reports lab mlflow-ui
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,11 +47,18 @@ $(VENV)/.installed: pyproject.toml environment/constraints.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -c environment/constraints.txt -e ".[dev,lab]"
 	touch $@
 
-setup: $(VENV)/.installed ## create .venv and install the project (torch CPU first)
+$(KERNEL_SPEC): $(VENV)/.installed
+	$(BIN)/python -m ipykernel install --sys-prefix --name emotion-clf --display-name "emotion-clf (.venv)"
 
-main: setup ## the main job: train on the bundled data and evaluate on the held-out batches
-	$(CLI) train --family $(FAMILY) --data $(DATA) --seed $(SEED) --out models/main-$(FAMILY)
-	$(CLI) evaluate --model models/main-$(FAMILY) --data $(DATA) --split test
+setup: $(VENV)/.installed $(KERNEL_SPEC) ## create .venv, install the project (torch CPU first) and its Jupyter kernel
+
+main: setup ## the main job: train tfidf, promote it, train BEST_FAMILY, compare, promote if the gate passes, publish the reports
+	@$(MAKE) --no-print-directory train FAMILY=tfidf
+	@$(MAKE) --no-print-directory promote VERSION= FORCE=false REASON=
+	@$(MAKE) --no-print-directory train FAMILY=$(BEST_FAMILY)
+	@$(MAKE) --no-print-directory compare CANDIDATE=dynamic BASELINE=baseline
+	@$(MAKE) --no-print-directory promote VERSION= FORCE=false REASON=
+	@$(MAKE) --no-print-directory reports
 
 test: setup ## run the test suite (slow tests excluded)
 	$(BIN)/python -m pytest
@@ -40,13 +67,13 @@ test-all: setup ## run every test, slow ones included
 	$(BIN)/python -m pytest -m ""
 
 check: setup ## ruff format --check, ruff check, mypy
-	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks notebooks
+	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/mypy
 
 format: setup ## apply ruff's formatting and safe fixes
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks notebooks
+	$(BIN)/ruff check --fix src tests benchmarks notebooks
 
 train-bundle: setup ## train FAMILY on DATA into models/FAMILY (no registry)
 	$(CLI) train --family $(FAMILY) --data $(DATA) --seed $(SEED) --out models/$(FAMILY)
@@ -54,5 +81,26 @@ train-bundle: setup ## train FAMILY on DATA into models/FAMILY (no registry)
 evaluate: setup ## evaluate MODEL on the test split of DATA
 	$(CLI) evaluate --model $(MODEL) --data $(DATA) --split test
 
+train: setup ## notebook 01: train FAMILY (EPOCHS, LR, BATCH_SIZE, MAX_STEPS) on DATA, register it as dynamic
+	$(REPORT) 01-train -p family $(FAMILY) -p data "$(DATA)" -p seed $(SEED) -p epochs $(EPOCHS) -p lr $(LR) -p batch_size $(BATCH_SIZE) -p max_steps $(MAX_STEPS)
+
+compare: setup ## notebook 02: CANDIDATE against BASELINE on EVAL_DATA (default: the test split), the gate's decision
+	$(REPORT) 02-compare-baseline -p candidate "$(CANDIDATE)" -p baseline "$(BASELINE)" -p data "$(EVAL_DATA)" -p disagreements $(DISAGREEMENTS)
+
+promote: setup ## notebook 03: gate and promote VERSION (default: dynamic); FORCE=true REASON="..." skips the gate
+	$(REPORT) 03-promote -p version "$(VERSION)" -p force $(FORCE) -p reason "$(REASON)" -p data "$(EVAL_DATA)"
+
+rollback: setup ## notebook 04: move the baseline back (TO=V, default: the previous baseline; REASON="...")
+	$(REPORT) 04-rollback -p to "$(TO)" -p reason "$(REASON)"
+
+reports: setup ## re-render every report and reports/index.html from the executed notebooks
+	$(CLI) report publish
+
+lab: setup ## open JupyterLab on notebooks/ with the project's kernel (extra flags: LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+
+mlflow-ui: setup ## browse MLflow runs and the registry at http://127.0.0.1:5000
+	$(BIN)/mlflow ui --backend-store-uri "$$($(CLI) registry uri)" --port 5000
+
 clean: ## remove what the tools wrote (models, registry, caches, reports), keep .venv
-	rm -rf models mlruns .cache feedback monitoring logs reports/runs reports/*.html
+	rm -rf models mlruns .cache feedback monitoring logs reports/runs reports/*.html reports/index.json reports/.index.lock

@@ -113,6 +113,12 @@ def history(
 
 
 @app.command()
+def uri() -> None:
+    """The MLflow tracking URI of the registry (for `mlflow ui --backend-store-uri`)."""
+    print(get_settings().resolved_tracking_uri)
+
+
+@app.command()
 def unlock() -> None:
     """Remove a promotion lock left behind by a killed process."""
     removed = unlock_registry(settings=get_settings())

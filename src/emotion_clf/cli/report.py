@@ -1,0 +1,91 @@
+"""``report run | publish``: notebooks run by papermill, published as HTML reports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from emotion_clf.cli.output import console, info, print_json
+from emotion_clf.config import get_settings, project_root
+from emotion_clf.errors import NotebookError
+from emotion_clf.reports.keynumbers import format_value
+from emotion_clf.reports.runner import KERNEL, run_notebook
+from emotion_clf.reports.site import INDEX_HTML, publish_site
+
+app = typer.Typer(
+    help="Run the notebooks as reports and publish reports/index.html.", no_args_is_help=True
+)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+
+
+def parse_parameters(args: Sequence[str]) -> dict[str, str]:
+    """``-p name value`` pairs (papermill's spelling) -> ``{name: value}``."""
+    parameters: dict[str, str] = {}
+    rest = list(args)
+    while rest:
+        flag = rest.pop(0)
+        if flag not in ("-p", "--parameter"):
+            raise NotebookError(f"unexpected argument {flag!r}; parameters are -p NAME VALUE")
+        if len(rest) < 2:
+            raise NotebookError(f"{flag} needs a name and a value: -p NAME VALUE")
+        name, value = rest.pop(0), rest.pop(0)
+        parameters[name] = value
+    return parameters
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The notebook: 01-train, train, compare-baseline…")],
+    kernel: Annotated[str, typer.Option(help="Jupyter kernel to run in.")] = KERNEL,
+    notebooks: Annotated[
+        Path | None, typer.Option(help="Folder of notebooks (default: <project>/notebooks).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Run a notebook with parameters (-p NAME VALUE ...) and publish its HTML report.
+
+    A failing cell exits non-zero, names the cell, and publishes nothing.
+    """
+    settings = get_settings()
+    record = run_notebook(
+        name,
+        parse_parameters(ctx.args),
+        notebooks_dir=notebooks or project_root() / "notebooks",
+        reports_dir=settings.reports_dir,
+        kernel=kernel,
+        progress=not json_output,
+    )
+    if json_output:
+        print_json(record.to_dict())
+        return
+    table = Table(title=f"{record.title} ({record.seconds:.0f} s)", title_justify="left")
+    table.add_column("key number")
+    table.add_column("value", justify="right")
+    for key, value in record.key_numbers.items():
+        table.add_row(key, format_value(value))
+    console.print(table)
+    console.print(f"report: [bold]{settings.reports_dir / record.html}[/]")
+    console.print(f"index:  [bold]{settings.reports_dir / INDEX_HTML}[/]")
+
+
+@app.command()
+def publish(
+    missing_only: Annotated[
+        bool, typer.Option(help="Render only reports whose HTML is missing.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Re-render every report from its executed notebook and rebuild the index."""
+    reports_dir = get_settings().reports_dir
+    index, records = publish_site(reports_dir=reports_dir, rerender=not missing_only)
+    if json_output:
+        print_json({"index": str(index), "reports": [r.to_dict() for r in records]})
+        return
+    if not records:
+        info("no report has been published yet; run a notebook (make train)")
+    console.print(f"{len(records)} report(s) published; open [bold]{index}[/]")
