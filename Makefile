@@ -11,8 +11,11 @@ FAMILY ?= tfidf
 DATA ?= data/raw
 SEED ?= 0
 MODEL ?= baseline
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 1
 
-.PHONY: help setup main test test-all check format train-bundle evaluate clean
+.PHONY: help setup main test test-all check format train-bundle evaluate serve clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,6 +56,9 @@ train-bundle: setup ## train FAMILY on DATA into models/FAMILY (no registry)
 
 evaluate: setup ## evaluate MODEL on the test split of DATA
 	$(CLI) evaluate --model $(MODEL) --data $(DATA) --split test
+
+serve: setup ## serve the registry's baseline model over HTTP (HOST, PORT, WORKERS)
+	$(CLI) serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 clean: ## remove what the tools wrote (models, registry, caches, reports), keep .venv
 	rm -rf models mlruns .cache feedback monitoring logs reports/runs reports/*.html
