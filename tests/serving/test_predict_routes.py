@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ def test_predict_one_text(client: TestClient) -> None:
     check_prediction(body)
     assert body["model_version"] == "1"
     assert response.headers["X-Model-Version"] == "1"
-    assert len(response.headers["X-Request-ID"]) == 32
+    assert re.fullmatch(r"[0-9a-f]{24}", response.headers["X-Request-ID"])
 
 
 def test_predict_with_distributions(client: TestClient) -> None:

@@ -12,11 +12,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,6 +33,10 @@ access_logger = logging.getLogger("emotion_clf.serving.access")
 
 CONTEXT_KEY = "emotion_clf.context"
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# request ids: a random per-process prefix and a counter (unique across workers and restarts;
+# uuid4 reads the OS entropy pool on every request, which shows at high request rates)
+_ID_PREFIX = os.urandom(6).hex()
+_ID_COUNTER = itertools.count(1)
 
 
 @dataclass
@@ -126,21 +131,22 @@ class ServingMiddleware:
             elapsed = time.perf_counter() - started
             route = _route_of(scope)
             self.metrics.observe_request(scope["method"], route, status, elapsed)
-            access_logger.info(
-                "%s",
-                json.dumps(
-                    {
-                        "event": "request",
-                        "request_id": request_id,
-                        "method": scope["method"],
-                        "route": route,
-                        "path": scope["path"],
-                        "status": status,
-                        "latency_ms": round(elapsed * 1000, 3),
-                        "model_version": context.model_version or self.served_version(),
-                    }
-                ),
-            )
+            if access_logger.isEnabledFor(logging.INFO):
+                access_logger.info(
+                    "%s",
+                    json.dumps(
+                        {
+                            "event": "request",
+                            "request_id": request_id,
+                            "method": scope["method"],
+                            "route": route,
+                            "path": scope["path"],
+                            "status": status,
+                            "latency_ms": round(elapsed * 1000, 3),
+                            "model_version": context.model_version or self.served_version(),
+                        }
+                    ),
+                )
 
     def _limited(self, receive: Receive) -> Receive:
         limit = self.max_body_bytes
@@ -165,7 +171,7 @@ def _request_id(scope: Scope) -> str:
             if _SANE_ID.match(candidate):
                 return candidate
             break
-    return uuid.uuid4().hex
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):012x}"
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from emotion_clf.serving.deps import ContextDep, ModelDep, SettingsDep, StateDep
+from emotion_clf.serving.deps import CallDep
 from emotion_clf.serving.schemas import (
     BatchRequest,
     BatchResponse,
@@ -37,18 +37,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     summary="Emotion, sub-emotion and intensity of one text",
 )
 async def predict(
-    body: PredictRequest,
-    model: ModelDep,
-    state: StateDep,
-    settings: SettingsDep,
-    context: ContextDep,
-    distributions: Distributions = False,
+    body: PredictRequest, call: CallDep, distributions: Distributions = False
 ) -> dict[str, Any]:
-    check_texts([body.text], max_chars=settings.max_text_chars, field="text")
-    [prediction] = await state.predict(
-        [body.text], model, route="/predict", request_id=context.request_id
+    check_texts([body.text], max_chars=call.settings.max_text_chars, field="text")
+    [prediction] = await call.state.predict(
+        [body.text], call.model, route="/predict", request_id=call.request_id
     )
-    return {"model_version": model.version, **prediction.to_dict(distributions=distributions)}
+    return {
+        "model_version": call.model.version,
+        **prediction.to_dict(distributions=distributions),
+    }
 
 
 @router.post(
@@ -59,45 +57,35 @@ async def predict(
     summary="Predictions for a list of texts, in order",
 )
 async def predict_batch(
-    body: BatchRequest,
-    model: ModelDep,
-    state: StateDep,
-    settings: SettingsDep,
-    context: ContextDep,
-    distributions: Distributions = False,
+    body: BatchRequest, call: CallDep, distributions: Distributions = False
 ) -> dict[str, Any]:
+    settings = call.settings
     check_count(
         len(body.texts), limit=settings.batch_limit, what="texts", setting="EMOTION_CLF_BATCH_LIMIT"
     )
     check_texts(body.texts, max_chars=settings.max_text_chars, field="texts[{i}]")
-    predictions = await state.predict(
-        body.texts, model, route="/predict/batch", request_id=context.request_id
+    predictions = await call.state.predict(
+        body.texts, call.model, route="/predict/batch", request_id=call.request_id
     )
     return {
-        "model_version": model.version,
+        "model_version": call.model.version,
         "count": len(predictions),
         "predictions": [p.to_dict(distributions=distributions) for p in predictions],
     }
 
 
 @naive_router.post("/predict/naive", response_model=PredictResponse)
-def predict_naive(
-    body: PredictRequest,
-    model: ModelDep,
-    state: StateDep,
-    settings: SettingsDep,
-    context: ContextDep,
-) -> dict[str, Any]:
+def predict_naive(body: PredictRequest, call: CallDep) -> dict[str, Any]:
     """The model once per request, in FastAPI's thread pool: the benchmark's baseline."""
     started = time.perf_counter()
-    check_texts([body.text], max_chars=settings.max_text_chars, field="text")
-    prediction = model.predictor.predict_batch([body.text])[0]
-    state.record(
+    check_texts([body.text], max_chars=call.settings.max_text_chars, field="text")
+    prediction = call.model.predictor.predict_batch([body.text])[0]
+    call.state.record(
         [body.text],
         [prediction],
-        model,
+        call.model,
         route="/predict/naive",
-        request_id=context.request_id,
+        request_id=call.request_id,
         started=started,
     )
-    return {"model_version": model.version, **prediction.to_dict()}
+    return {"model_version": call.model.version, **prediction.to_dict()}

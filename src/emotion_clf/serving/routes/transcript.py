@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from emotion_clf.errors import DataError
-from emotion_clf.serving.deps import ContextDep, ModelDep, SettingsDep, StateDep
+from emotion_clf.serving.deps import CallDep
 from emotion_clf.serving.errors import UnsupportedMediaTypeError
 from emotion_clf.serving.schemas import TranscriptJSON, TranscriptResponse, check_count
 from emotion_clf.serving.transcript import (
@@ -102,12 +102,10 @@ def parse_body(body: bytes, content_type: str | None) -> Transcript:
 )
 async def predict_transcript(
     request: Request,
-    model: ModelDep,
-    state: StateDep,
-    settings: SettingsDep,
-    context: ContextDep,
+    call: CallDep,
     distributions: Annotated[bool, Query(description="Include full distributions.")] = False,
 ) -> dict[str, Any]:
+    settings, model = call.settings, call.model
     transcript = parse_body(await request.body(), request.headers.get("content-type"))
     segments = transcript.segments
     check_count(
@@ -123,11 +121,11 @@ async def predict_transcript(
                 f"{settings.max_text_chars} (EMOTION_CLF_MAX_TEXT_CHARS)",
                 field="transcript",
             )
-    predictions = await state.predict(
+    predictions = await call.state.predict(
         [s.text for s in segments],
         model,
         route="/predict/transcript",
-        request_id=context.request_id,
+        request_id=call.request_id,
     )
     return {
         "model_version": model.version,
