@@ -137,3 +137,25 @@ def test_predicting_before_start_is_a_clear_error(tfidf_bundle: Path) -> None:
     batcher = MicroBatcher(max_size=8, max_wait_s=0, metrics=ServingMetrics())
     with pytest.raises(ModelUnavailableError, match="not running"):
         run(batcher.predict(["x"], load_bundle(tfidf_bundle)))
+
+
+def test_closing_answers_requests_still_waiting(tfidf_bundle: Path) -> None:
+    model = load_bundle(tfidf_bundle)
+    original = model.predict_batch
+
+    def slow(texts: Any) -> Any:
+        time.sleep(0.3)
+        return original(texts)
+
+    model.predict_batch = slow  # type: ignore[method-assign]
+
+    async def scenario() -> list[Any]:
+        batcher = MicroBatcher(max_size=1, max_wait_s=0, metrics=ServingMetrics())
+        await batcher.start()
+        requests = [asyncio.create_task(batcher.predict([t], model)) for t in ("a", "b")]
+        await asyncio.sleep(0.1)  # "a" is in the worker thread, "b" is queued
+        await batcher.close()
+        return await asyncio.gather(*requests, return_exceptions=True)
+
+    outcomes = run(scenario())
+    assert all(isinstance(o, ModelUnavailableError) for o in outcomes), outcomes

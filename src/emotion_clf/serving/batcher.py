@@ -66,6 +66,7 @@ class MicroBatcher:
         self._task: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._pending = 0  # requests queued or running
+        self._running: list[_Job] = []  # the batch in the worker thread now
 
     async def start(self) -> None:
         self._queue = asyncio.Queue()
@@ -73,16 +74,19 @@ class MicroBatcher:
         self._task = asyncio.create_task(self._collect(), name="micro-batcher")
 
     async def close(self) -> None:
+        running = list(self._running)  # cancelling the collector forgets its batch
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self._queue is not None:
-            while not self._queue.empty():
-                job = self._queue.get_nowait()
-                if not job.future.done():
-                    job.future.set_exception(ModelUnavailableError("the server is shutting down"))
+        # requests still waiting (only if shut-down outran the server's own drain) get a 503
+        left = running
+        while self._queue is not None and not self._queue.empty():
+            left.append(self._queue.get_nowait())
+        for job in left:
+            if not job.future.done():
+                job.future.set_exception(ModelUnavailableError("the server is shutting down"))
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
@@ -147,6 +151,7 @@ class MicroBatcher:
         texts = [t for j in live for t in j.texts]
         self.metrics.batch_size.observe(len(texts))
         loop = asyncio.get_running_loop()
+        self._running = live
         try:
             predictions = await loop.run_in_executor(
                 self._executor, _run_batch, live[0].predictor, texts
@@ -156,6 +161,8 @@ class MicroBatcher:
                 if not job.future.done():
                     job.future.set_exception(exc)
             return
+        finally:
+            self._running = []
         offset = 0
         for job in live:
             n = len(job.texts)
