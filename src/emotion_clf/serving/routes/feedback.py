@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from fastapi import APIRouter
@@ -11,6 +12,7 @@ from emotion_clf.serving.deps import SettingsDep
 from emotion_clf.serving.feedback import validate_row, write_feedback
 from emotion_clf.serving.schemas import FeedbackRequest, FeedbackResponse, check_texts
 
+logger = logging.getLogger(__name__)
 router = APIRouter(tags=["feedback"])
 
 
@@ -45,6 +47,8 @@ async def feedback(body: FeedbackRequest, settings: SettingsDep) -> dict[str, An
         for i, item in enumerate(body.items)
     ]
     path = await asyncio.to_thread(write_feedback, rows, folder=settings.feedback_dir)
+    if body.source:
+        logger.info("feedback %s came from %r", path.name, body.source[:200])
     return {
         "success": True,
         "filename": path.name,
