@@ -211,6 +211,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         process = start_server(work / "home", port, work / "server.log", env)
         texts = sample_texts(5000)
+        load_before = os.getloadavg()
         print(
             f"serving v{version} ({manifest.family}) on {url}; {os.cpu_count()} CPU(s); "
             f"{args.rounds} round(s) of {args.duration:g} s per route and client count",
@@ -239,6 +240,7 @@ def main() -> None:
         table = {
             name: {n: summarise(runs) for n, runs in by_n.items()} for name, by_n in results.items()
         }
+        load_after = os.getloadavg()
     finally:
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -271,6 +273,7 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
             "python": platform.python_version(),
+            "load_average_1min_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
         },
         "model": {"family": manifest.family, "bundle": str(args.bundle or "tfidf on data/raw")},
         "server": {
