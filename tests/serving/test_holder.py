@@ -15,8 +15,9 @@ from emotion_clf.models.bundle import load_bundle
 from emotion_clf.promotion.lifecycle import promote
 from emotion_clf.registry.store import Registry
 from emotion_clf.serving.errors import RefreshError
-from emotion_clf.serving.holder import ModelHolder, check_schema, smoke_check
+from emotion_clf.serving.holder import ModelHolder
 from emotion_clf.serving.metrics import ServingMetrics
+from emotion_clf.serving.model import check_schema, smoke_check
 from tests.serving.helpers import corrupt, make_settings, register_bundle
 
 

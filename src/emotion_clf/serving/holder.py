@@ -21,134 +21,26 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from emotion_clf.config import Settings
-from emotion_clf.data.schema import HEADS, SCHEMA, LabelSchema
-from emotion_clf.errors import BundleError, EmotionClfError, RegistryUnavailableError
-from emotion_clf.models.base import Predictor
+from emotion_clf.data.schema import SCHEMA
+from emotion_clf.errors import EmotionClfError, RegistryUnavailableError
 from emotion_clf.models.bundle import read_manifest
 from emotion_clf.serving.errors import RefreshError, redact
 from emotion_clf.serving.metrics import ServingMetrics
-
-logger = logging.getLogger(__name__)
-
-OFFLINE_REASON = "served from cache because the registry is unreachable"
-SMOKE_TEXTS: tuple[str, ...] = (
-    "I am so happy today, this is wonderful!",
-    "This is terrible and I hate it.",
-    "Wait, what? I did not expect that at all.",
-    "I'm scared of what might happen next.",
-    "ok",
+from emotion_clf.serving.model import (
+    OFFLINE_REASON,
+    LoadedModel,
+    RefreshOutcome,
+    check_schema,
+    smoke_check,
+    warm_up,
 )
 
-
-@dataclass(frozen=True)
-class LoadedModel:
-    """A verified, warmed-up model and where it came from. Never mutated: swapped whole."""
-
-    predictor: Predictor
-    version: str | None
-    designation: str | None
-    digest: str
-    family: str
-    runtime: str
-    created_at: str
-    data_fingerprint: str
-    schema_fingerprint: str
-    metrics: Mapping[str, Any]
-    path: Path
-    loaded_at: datetime
-    load_seconds: float
-    offline: bool = False
-
-    @property
-    def label(self) -> str:
-        return f"v{self.version}" if self.version else "an unversioned bundle"
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "version": self.version,
-            "designation": self.designation,
-            "family": self.family,
-            "runtime": self.runtime,
-            "bundle_digest": self.digest,
-            "created_at": self.created_at,
-            "data_fingerprint": self.data_fingerprint,
-            "schema_fingerprint": self.schema_fingerprint,
-            "metrics": dict(self.metrics),
-            "loaded_at": self.loaded_at.isoformat(timespec="seconds"),
-            "load_seconds": round(self.load_seconds, 3),
-            "offline": self.offline,
-            "offline_reason": OFFLINE_REASON if self.offline else None,
-        }
-
-
-@dataclass(frozen=True)
-class RefreshOutcome:
-    trigger: str
-    previous_version: str | None
-    current_version: str | None
-    swapped: bool
-    duration_s: float
-    message: str
-    coalesced: bool = False
-    offline: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "previous_version": self.previous_version,
-            "current_version": self.current_version,
-            "swapped": self.swapped,
-            "duration_s": round(self.duration_s, 4),
-            "message": self.message,
-            "coalesced": self.coalesced,
-            "offline": self.offline,
-        }
-
-
-def check_schema(predictor: Predictor, *, expected: LabelSchema) -> None:
-    if predictor.schema != expected:
-        raise BundleError(
-            f"label schema {predictor.schema.fingerprint()} differs from the served one "
-            f"({expected.fingerprint()})"
-        )
-
-
-def smoke_check(predictor: Predictor, texts: Sequence[str] = SMOKE_TEXTS) -> None:
-    """One prediction on fixed texts: right shapes, finite probabilities summing to one.
-
-    The raw head outputs are checked too: decoding turns a NaN row into a uniform one, which
-    would otherwise pass as a (useless) prediction.
-    """
-    raw = predictor.predict_proba(list(texts))
-    for head in HEADS:
-        if not np.isfinite(np.asarray(getattr(raw, head), dtype=np.float64)).all():
-            raise BundleError(f"smoke prediction: raw {head} probabilities are not finite")
-    batch = predictor.predict_batch(list(texts))
-    if len(batch) != len(texts):
-        raise BundleError(f"smoke prediction returned {len(batch)} rows for {len(texts)} texts")
-    for head in HEADS:
-        probs = np.asarray(getattr(batch.probabilities, head))
-        width = len(predictor.schema.labels(head))
-        if probs.shape != (len(texts), width):
-            raise BundleError(f"smoke prediction: {head} has shape {probs.shape}")
-        if not np.isfinite(probs).all():
-            raise BundleError(f"smoke prediction: {head} probabilities are not finite")
-        if not np.allclose(probs.sum(axis=1), 1.0, atol=1e-3):
-            raise BundleError(f"smoke prediction: {head} probabilities do not sum to 1")
-
-
-def warm_up(predictor: Predictor, sizes: Sequence[int]) -> None:
-    """Run the batch sizes the server will use once, so the first requests are not slow."""
-    for size in sorted(set(sizes)):
-        predictor.predict_batch([SMOKE_TEXTS[i % len(SMOKE_TEXTS)] for i in range(size)])
+logger = logging.getLogger(__name__)
 
 
 class ModelHolder:
@@ -236,7 +128,9 @@ class ModelHolder:
         target = aliases.get("baseline")
         if target is None:
             if current is None:
-                self._note_failure("no version is designated 'baseline' yet (promote a version)")
+                self._note_failure(
+                    "no version is designated 'baseline' yet (promote a version first)"
+                )
             return None
         if current is not None and target == current.version and not current.offline:
             return None
@@ -403,7 +297,8 @@ class ModelHolder:
             reason, status = f"{type(exc).__name__}: {self._public(str(exc))[:300]}", 503
             logger.error("%s refresh failed, still serving %s", trigger, served, exc_info=exc)
         version = self._loading_version
-        if version is not None:
+        if version is not None and not isinstance(exc, RegistryUnavailableError):
+            # the version itself failed: the poll loop waits longer before each new attempt
             count = self._failures.get(version, (0, 0.0))[0] + 1
             delay = min(600.0, max(self.settings.poll_seconds, 1.0) * 2 ** (count - 1))
             self._failures[version] = (count, time.monotonic() + delay)

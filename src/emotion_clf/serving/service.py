@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from emotion_clf.models.base import Prediction
 from emotion_clf.serving.batcher import MicroBatcher
-from emotion_clf.serving.holder import LoadedModel, ModelHolder
+from emotion_clf.serving.holder import ModelHolder
 from emotion_clf.serving.metrics import ServingMetrics
+from emotion_clf.serving.model import LoadedModel
 from emotion_clf.serving.predlog import PredictionLog, PredictionRecord, utc_now
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from emotion_clf.errors import ModelUnavailableError
 from emotion_clf.serving.deps import HolderDep, SettingsDep, not_ready_reason, require_refresh_token
-from emotion_clf.serving.holder import OFFLINE_REASON
+from emotion_clf.serving.model import OFFLINE_REASON
 from emotion_clf.serving.schemas import (
     HealthResponse,
     ModelResponse,
