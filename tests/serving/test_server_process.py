@@ -87,7 +87,7 @@ def test_zero_failed_requests_across_a_swap_and_a_corrupt_bundle(
         versions = [v for _, v in responses]
         first_new = versions.index(new.version)
         assert set(versions[:first_new]) == {"1"} and set(versions[first_new:]) == {new.version}
-    assert load.count > 900
+    assert load.count >= 900
 
 
 @pytest.mark.slow
