@@ -11,6 +11,9 @@ FAMILY ?= tfidf
 DATA ?= data/raw
 SEED ?= 0
 MODEL ?= baseline
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 1
 
 # Notebook targets (papermill): make variables become the notebooks' parameters.
 # 0 / empty means "the default" (the family's, the dynamic version, the bundled test split).
@@ -31,7 +34,7 @@ LAB_ARGS ?=
 REPORT := $(CLI) report run
 KERNEL_SPEC := $(VENV)/share/jupyter/kernels/emotion-clf/kernel.json
 
-.PHONY: help setup main test test-all check format train-bundle evaluate clean
+.PHONY: help setup main test test-all check format train-bundle evaluate serve clean
 .PHONY: train compare promote rollback reports lab mlflow-ui
 
 help: ## list the targets
@@ -101,6 +104,9 @@ lab: setup ## open JupyterLab on notebooks/ with the project's kernel (extra fla
 
 mlflow-ui: setup ## browse MLflow runs and the registry at http://127.0.0.1:5000
 	$(BIN)/mlflow ui --backend-store-uri "$$($(CLI) registry uri)" --port 5000
+
+serve: setup ## serve the registry's baseline model over HTTP (HOST, PORT, WORKERS)
+	$(CLI) serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 clean: ## remove what the tools wrote (models, registry, caches, reports), keep .venv
 	rm -rf models mlruns .cache feedback monitoring logs reports/runs reports/*.html reports/index.json reports/.index.lock

@@ -84,6 +84,19 @@ class Settings(BaseSettings):
     microbatch_max_wait_ms: float = 5.0
     log_prediction_text: bool = False
     prediction_log_queue: int = 10_000
+    serve_host: str = "127.0.0.1"
+    serve_port: int = 8000
+    serve_workers: int = 1
+    model_retry_seconds: float = Field(
+        default=5.0, description="With no model loaded, how often the server tries again"
+    )
+    startup_wait_seconds: float = Field(
+        default=60.0, description="How long start-up waits for the first load before serving"
+    )
+    transcript_max_segments: int = 5000
+    benchmark_routes: bool = Field(
+        default=False, description="Expose the hidden naive /predict/naive route (benchmarks)"
+    )
 
     @field_validator("refresh_endpoints", mode="before")
     @classmethod

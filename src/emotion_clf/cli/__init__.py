@@ -16,6 +16,7 @@ from emotion_clf.cli import lifecycle as lifecycle_commands
 from emotion_clf.cli import models as model_commands
 from emotion_clf.cli import registry as registry_commands
 from emotion_clf.cli import report as report_commands
+from emotion_clf.cli import serve as serve_commands
 from emotion_clf.cli.output import error
 from emotion_clf.errors import EmotionClfError
 
@@ -29,6 +30,7 @@ app = typer.Typer(
 )
 model_commands.register(app)
 lifecycle_commands.register(app)
+serve_commands.register(app)
 app.add_typer(registry_commands.app, name="registry")
 app.add_typer(data_commands.app, name="data")
 app.add_typer(report_commands.app, name="report")

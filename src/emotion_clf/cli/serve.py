@@ -1,0 +1,77 @@
+"""``serve``: run the API server with uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from emotion_clf.cli.output import info, warn
+from emotion_clf.config import get_settings
+from emotion_clf.errors import ConfigError
+
+APP = "emotion_clf.serving.app:app_from_env"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's and the package's loggers to stderr, one line each (every worker applies it)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "line",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {
+            name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False}
+            for name in ("uvicorn", "emotion_clf")
+        },
+    }
+
+
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default: EMOTION_CLF_SERVE_HOST).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default: EMOTION_CLF_SERVE_PORT, 8000).")
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes, each with its own model and poll loop."),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help=f"One of {', '.join(LOG_LEVELS)}.")] = "info",
+) -> None:
+    """Serve the registry's baseline model over HTTP (docs at /docs)."""
+    import uvicorn
+
+    settings = get_settings()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"--log-level must be one of {', '.join(LOG_LEVELS)}")
+    host = host or settings.serve_host
+    port = port if port is not None else settings.serve_port
+    workers = workers if workers is not None else settings.serve_workers
+    if workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    if settings.refresh_token is None and not settings.dev_mode:
+        warn("POST /refresh-model is disabled: set EMOTION_CLF_REFRESH_TOKEN to enable it")
+    info(f"serving on http://{host}:{port} with {workers} worker(s); API docs at /docs")
+    uvicorn.run(
+        APP,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=log_config(log_level),
+        access_log=False,  # the app logs one structured line per request instead
+        timeout_graceful_shutdown=30,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)

@@ -1,0 +1,99 @@
+"""The FastAPI application: ``create_app(settings)`` builds it, its lifespan runs it.
+
+Start-up loads the ``baseline`` model (see :mod:`.holder`) before the server reports ready;
+with no model it still starts, answers 503 where a model is needed and keeps trying. Shut-down
+stops the poll loop, the micro-batcher and the prediction log (which writes what it holds).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from emotion_clf import __version__
+from emotion_clf.config import Settings, get_settings
+from emotion_clf.serving.batcher import MicroBatcher
+from emotion_clf.serving.errors import install_handlers
+from emotion_clf.serving.holder import ModelHolder
+from emotion_clf.serving.metrics import ServingMetrics
+from emotion_clf.serving.middleware import InFlight, ServingMiddleware
+from emotion_clf.serving.predlog import PredictionLog
+from emotion_clf.serving.routes import api_router
+from emotion_clf.serving.service import ServingState
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Predicts the **emotion** (7), **sub-emotion** (30, always a child of the emotion) and
+**intensity** (3) of English text, one text, a batch or a whole transcript (SRT, WebVTT or
+JSON segments). The model is the registry's `baseline` version; `POST /refresh-model` (or the
+poll loop) swaps in a newly promoted one without failing a request. Every response carries
+`X-Model-Version` and `X-Request-ID`.
+"""
+
+
+def build_state(settings: Settings, in_flight: InFlight) -> ServingState:
+    metrics = ServingMetrics()
+    return ServingState(
+        holder=ModelHolder(settings=settings, metrics=metrics),
+        batcher=MicroBatcher(
+            max_size=settings.microbatch_max_size,
+            max_wait_s=settings.microbatch_max_wait_ms / 1000,
+            metrics=metrics,
+            arriving=in_flight,
+        ),
+        metrics=metrics,
+        predlog=PredictionLog(
+            settings.monitoring_dir / "predictions",
+            max_queue=settings.prediction_log_queue,
+            with_text=settings.log_prediction_text,
+            on_drop=metrics.prediction_log_dropped.inc,
+            on_write=metrics.prediction_log_written.inc,
+        ),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The API for ``settings`` (default: the process settings, read from the environment)."""
+    settings = settings or get_settings()
+    in_flight = InFlight()
+    state = build_state(settings, in_flight)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state.predlog.start()
+        await state.batcher.start()
+        await state.holder.start()
+        try:
+            yield
+        finally:
+            await state.holder.close()
+            await state.batcher.close()
+            state.predlog.close()
+
+    app = FastAPI(
+        title="emotion-clf",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.serving = state
+    install_handlers(app)
+    app.add_middleware(
+        ServingMiddleware,
+        metrics=state.metrics,
+        max_body_bytes=settings.max_body_bytes,
+        served_version=lambda: state.holder.served_version,
+        in_flight=in_flight,
+    )
+    app.include_router(api_router(benchmark_routes=settings.benchmark_routes))
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The factory uvicorn calls in each worker (``--factory``)."""
+    return create_app(get_settings())

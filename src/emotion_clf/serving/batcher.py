@@ -1,0 +1,171 @@
+"""Micro-batching: concurrent requests share one call to the model.
+
+Requests put their texts on an asyncio queue, each with the model snapshot it started with.
+One collector task takes the first waiting request, adds every other request already queued
+for the same model (up to ``max_size`` texts), and, when more requests are on their way
+(in flight but not yet queued), waits up to ``max_wait_s`` for them. The batch runs in one
+worker thread while the next one gathers, so under load batches grow by themselves, and a
+lone request never waits for company it will not get.
+
+A batch only ever holds requests of one model snapshot (requests gathered across a swap run as
+one batch per snapshot): a request that started before a swap finishes on the model it started
+with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from emotion_clf.errors import ModelUnavailableError
+from emotion_clf.models.base import Prediction, Predictor
+from emotion_clf.serving.metrics import ServingMetrics
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Job:
+    texts: Sequence[str]
+    predictor: Predictor
+    future: asyncio.Future[list[Prediction]] = field(repr=False)
+
+
+def _by_predictor(jobs: list[_Job]) -> list[list[_Job]]:
+    """Jobs grouped by model snapshot, oldest first: a batch never mixes two models."""
+    groups: dict[int, list[_Job]] = {}
+    for job in jobs:
+        groups.setdefault(id(job.predictor), []).append(job)
+    return list(groups.values())
+
+
+def _run_batch(predictor: Predictor, texts: list[str]) -> list[Prediction]:
+    batch = predictor.predict_batch(texts)
+    return list(batch)
+
+
+class MicroBatcher:
+    def __init__(
+        self,
+        *,
+        max_size: int,
+        max_wait_s: float,
+        metrics: ServingMetrics,
+        arriving: Callable[[], int] | None = None,
+    ) -> None:
+        self.max_size = max(1, max_size)
+        self.max_wait_s = max(0.0, max_wait_s)
+        self.metrics = metrics
+        self._arriving = arriving or (lambda: 0)
+        self._queue: asyncio.Queue[_Job] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending = 0  # requests queued or running
+        self._running: list[_Job] = []  # the batch in the worker thread now
+
+    async def start(self) -> None:
+        self._queue = asyncio.Queue()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict")
+        self._task = asyncio.create_task(self._collect(), name="micro-batcher")
+
+    async def close(self) -> None:
+        running = list(self._running)  # cancelling the collector forgets its batch
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        # requests still waiting (only if shut-down outran the server's own drain) get a 503
+        left = running
+        while self._queue is not None and not self._queue.empty():
+            left.append(self._queue.get_nowait())
+        for job in left:
+            if not job.future.done():
+                job.future.set_exception(ModelUnavailableError("the server is shutting down"))
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    async def predict(self, texts: Sequence[str], predictor: Predictor) -> list[Prediction]:
+        """Predictions for ``texts`` on ``predictor``, batched with concurrent requests.
+
+        A request larger than ``max_size`` is cut into chunks, all on the same predictor.
+        """
+        if self._queue is None:
+            raise ModelUnavailableError("the prediction queue is not running")
+        loop = asyncio.get_running_loop()
+        futures = []
+        for start in range(0, len(texts), self.max_size):
+            future: asyncio.Future[list[Prediction]] = loop.create_future()
+            self._queue.put_nowait(_Job(texts[start : start + self.max_size], predictor, future))
+            futures.append(future)
+        self._pending += 1
+        try:
+            parts = await asyncio.gather(*futures)
+        finally:
+            self._pending -= 1
+        return [p for part in parts for p in part]
+
+    async def _collect(self) -> None:
+        assert self._queue is not None
+        queue = self._queue
+        carry: _Job | None = None
+        while True:
+            first = carry if carry is not None else await queue.get()
+            carry = None
+            jobs, size = [first], len(first.texts)
+            deadline = time.perf_counter() + self.max_wait_s
+            while size < self.max_size:
+                job: _Job | None = None
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    job = queue.get_nowait()
+                if job is None:
+                    remaining = deadline - time.perf_counter()
+                    if remaining <= 0 or self._arriving() <= self._pending:
+                        break  # nobody else is on the way: run what we have
+                    try:
+                        job = await asyncio.wait_for(queue.get(), remaining)
+                    except TimeoutError:
+                        break
+                if size + len(job.texts) > self.max_size:
+                    carry = job  # it starts the next batch
+                    break
+                jobs.append(job)
+                size += len(job.texts)
+            for group in _by_predictor(jobs):
+                await self._execute(group)
+
+    async def _execute(self, jobs: list[_Job]) -> None:
+        live = [j for j in jobs if not j.future.done()]  # a cancelled request is skipped
+        if not live:
+            return
+        texts = [t for j in live for t in j.texts]
+        self.metrics.batch_size.observe(len(texts))
+        loop = asyncio.get_running_loop()
+        self._running = live
+        try:
+            predictions = await loop.run_in_executor(
+                self._executor, _run_batch, live[0].predictor, texts
+            )
+        except Exception as exc:  # handed to every request of the batch, logged there
+            for job in live:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+            return
+        finally:
+            self._running = []
+        offset = 0
+        for job in live:
+            n = len(job.texts)
+            if not job.future.done():
+                job.future.set_result(predictions[offset : offset + n])
+            offset += n

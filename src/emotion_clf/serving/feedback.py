@@ -1,0 +1,160 @@
+"""Feedback: corrected labels, validated against the label schema, one CSV file per submission.
+
+Each file is written atomically: a temp file in the same folder, flushed and fsynced, then
+renamed into place (and the folder fsynced), so a crash leaves either the whole file or none.
+Names are a UTC timestamp plus a random suffix, so concurrent submissions never collide. The
+CSV has the data's header, so :func:`emotion_clf.data.loader.load_dataset` reads it back.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from emotion_clf.data.loader import parse_time, validate_labels
+from emotion_clf.errors import DataError
+from emotion_clf.serving.transcript import parse_timestamp
+
+logger = logging.getLogger(__name__)
+
+HEADER = ("start_time", "end_time", "text", "emotion", "sub-emotion", "intensity")
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    text: str
+    emotion: str
+    sub_emotion: str
+    intensity: str
+    start_s: float | None = None
+    end_s: float | None = None
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None  # a timestamp, not a number
+
+
+def _seconds(value: float | str | None, *, field: str) -> float | None:
+    """Seconds from a number, a numeric string or a timestamp; None when absent."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        number = _number(value)  # seconds sent as a string ("181.5")
+        if number is None:
+            try:  # the data's own format first (HH:MM:SS,mmm), then MM:SS.mmm
+                return parse_time(value, file=Path("feedback"), line=0, column=field)
+            except DataError:
+                return parse_timestamp(value, what=field, field=field)
+        value = number
+    if not (value >= 0 and value != float("inf")):
+        raise DataError(f"{field} must be a finite number of seconds >= 0", field=field)
+    return float(value)
+
+
+def validate_row(
+    index: int,
+    *,
+    text: str,
+    emotion: str,
+    sub_emotion: str,
+    intensity: str,
+    start_time: float | str | None,
+    end_time: float | str | None,
+) -> FeedbackRow:
+    """Normalise one submitted row; a DataError names ``items[index].<field>``."""
+    where = f"items[{index}]"
+    try:
+        emo, sub, inten = validate_labels(emotion, sub_emotion, intensity, file=where, line=0)
+    except DataError as exc:
+        raise DataError(
+            f"{where}.{exc.field}: {exc.reason}",
+            field=f"{where}.{exc.field}",
+            value=exc.value,
+            allowed=exc.allowed,
+        ) from exc
+    try:
+        start = _seconds(start_time, field="start_time")
+        end = _seconds(end_time, field="end_time")
+    except DataError as exc:
+        raise DataError(f"{where}.{exc.field}: {exc.reason}", field=f"{where}.{exc.field}") from exc
+    if start is not None and end is not None and end < start:
+        raise DataError(f"{where}: end_time is before start_time", field=f"{where}.end_time")
+    return FeedbackRow(text, emo, sub, inten, start, end)
+
+
+def _time_cell(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, ms = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d},{ms:03d}"
+
+
+def render_csv(rows: Sequence[FeedbackRow]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    for row in rows:
+        writer.writerow(
+            [
+                _time_cell(row.start_s),
+                _time_cell(row.end_s),
+                row.text,
+                row.emotion,
+                row.sub_emotion,
+                row.intensity,
+            ]
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
+def new_name(now: datetime | None = None) -> str:
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"feedback-{stamp}-{uuid.uuid4().hex[:12]}.csv"
+
+
+def write_feedback(rows: Sequence[FeedbackRow], *, folder: Path) -> Path:
+    """Write one submission as its own CSV file, atomically; returns the file's path."""
+    if not rows:
+        raise DataError("a feedback submission needs at least one row", field="items")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / new_name()
+    temp = folder / f".{target.name}.{os.getpid()}.tmp"  # not *.csv: readers skip it
+    data = render_csv(rows)
+    try:
+        with temp.open("xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(folder)
+    logger.info("feedback: %d row(s) written to %s", len(rows), target.name)
+    return target
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError as exc:
+        logger.debug("cannot open %s to fsync it: %s", folder, exc)
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,22 @@
+"""The API's routers, combined in one place."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from emotion_clf.serving.routes import admin, feedback, metrics, predict, transcript
+
+
+def api_router(*, benchmark_routes: bool = False) -> APIRouter:
+    router = APIRouter()
+    router.include_router(predict.router)
+    router.include_router(transcript.router)
+    router.include_router(feedback.router)
+    router.include_router(admin.router)
+    router.include_router(metrics.router)
+    if benchmark_routes:
+        router.include_router(predict.naive_router)
+    return router
+
+
+__all__ = ["api_router"]

@@ -1,0 +1,91 @@
+"""``POST /predict`` and ``POST /predict/batch`` (and the benchmark's naive route)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from emotion_clf.serving.deps import CallDep
+from emotion_clf.serving.schemas import (
+    BatchRequest,
+    BatchResponse,
+    PredictRequest,
+    PredictResponse,
+    check_count,
+    check_texts,
+)
+
+router = APIRouter(tags=["predict"])
+naive_router = APIRouter(include_in_schema=False)
+
+Distributions = Annotated[
+    bool, Query(description="Include every label's probability for each head.")
+]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"description": "Invalid input; the message names the field"},
+    503: {"description": "No model is loaded yet"},
+}
+
+
+@router.post(
+    "/predict",
+    response_model=PredictResponse,
+    response_model_exclude_none=True,
+    responses=ERRORS,
+    summary="Emotion, sub-emotion and intensity of one text",
+)
+async def predict(
+    body: PredictRequest, call: CallDep, distributions: Distributions = False
+) -> dict[str, Any]:
+    check_texts([body.text], max_chars=call.settings.max_text_chars, field="text")
+    [prediction] = await call.state.predict(
+        [body.text], call.model, route="/predict", request_id=call.request_id
+    )
+    return {
+        "model_version": call.model.version,
+        **prediction.to_dict(distributions=distributions),
+    }
+
+
+@router.post(
+    "/predict/batch",
+    response_model=BatchResponse,
+    response_model_exclude_none=True,
+    responses=ERRORS,
+    summary="Predictions for a list of texts, in order",
+)
+async def predict_batch(
+    body: BatchRequest, call: CallDep, distributions: Distributions = False
+) -> dict[str, Any]:
+    settings = call.settings
+    check_count(
+        len(body.texts), limit=settings.batch_limit, what="texts", setting="EMOTION_CLF_BATCH_LIMIT"
+    )
+    check_texts(body.texts, max_chars=settings.max_text_chars, field="texts[{i}]")
+    predictions = await call.state.predict(
+        body.texts, call.model, route="/predict/batch", request_id=call.request_id
+    )
+    return {
+        "model_version": call.model.version,
+        "count": len(predictions),
+        "predictions": [p.to_dict(distributions=distributions) for p in predictions],
+    }
+
+
+@naive_router.post("/predict/naive", response_model=PredictResponse)
+def predict_naive(body: PredictRequest, call: CallDep) -> dict[str, Any]:
+    """The model once per request, in FastAPI's thread pool: the benchmark's baseline."""
+    started = time.perf_counter()
+    check_texts([body.text], max_chars=call.settings.max_text_chars, field="text")
+    prediction = call.model.predictor.predict_batch([body.text])[0]
+    call.state.record(
+        [body.text],
+        [prediction],
+        call.model,
+        route="/predict/naive",
+        request_id=call.request_id,
+        started=started,
+    )
+    return {"model_version": call.model.version, **prediction.to_dict()}

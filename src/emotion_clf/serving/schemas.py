@@ -1,0 +1,191 @@
+"""Request and response models of the HTTP API.
+
+Limits that come from settings (text length, batch size) are checked by :func:`check_texts`
+in the routes, since one process may serve apps with different settings; everything static
+(types, required fields, blank text) is checked here by pydantic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StrictStr
+
+from emotion_clf.errors import DataError
+
+
+def _not_blank(value: str) -> str:
+    text = value.strip()
+    if not text:
+        raise ValueError("text is empty or only whitespace")
+    return text
+
+
+Text = Annotated[StrictStr, AfterValidator(_not_blank)]
+
+
+def check_texts(texts: Sequence[str], *, max_chars: int, field: str) -> None:
+    """Every text within ``max_chars``; ``field`` names it, ``{i}`` standing for its index."""
+    for i, text in enumerate(texts):
+        if len(text) > max_chars:
+            name = field.format(i=i)
+            raise DataError(
+                f"{name} is {len(text)} characters long; the limit is {max_chars} "
+                "(EMOTION_CLF_MAX_TEXT_CHARS)",
+                field=name,
+            )
+
+
+def check_count(count: int, *, limit: int, what: str, setting: str) -> None:
+    if count > limit:
+        raise DataError(
+            f"{count} {what} is more than the limit of {limit} per request ({setting})",
+            field=what,
+        )
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PredictRequest(_Strict):
+    text: Text = Field(examples=["I can't believe we actually won!"])
+
+
+class BatchRequest(_Strict):
+    texts: list[Text] = Field(min_length=1, examples=[["What a lovely day.", "Leave me alone."]])
+
+
+class HeadOut(BaseModel):
+    label: str
+    confidence: float
+    distribution: dict[str, float] | None = None
+
+
+class PredictionOut(BaseModel):
+    emotion: HeadOut
+    sub_emotion: HeadOut
+    intensity: HeadOut
+
+
+class PredictResponse(PredictionOut):
+    model_version: str | None
+
+
+class BatchResponse(BaseModel):
+    model_version: str | None
+    count: int
+    predictions: list[PredictionOut]
+
+
+class TranscriptSegmentIn(BaseModel):
+    start: float | StrictStr = Field(description="seconds, or HH:MM:SS,mmm / MM:SS.mmm")
+    end: float | StrictStr
+    text: StrictStr
+
+
+class TranscriptJSON(_Strict):
+    segments: list[TranscriptSegmentIn] = Field(min_length=1)
+
+
+class SegmentOut(PredictionOut):
+    index: int
+    start: float
+    end: float
+    start_time: str
+    end_time: str
+    text: str
+
+
+class LabelShare(BaseModel):
+    segments: int
+    share: float
+    duration_s: float
+    duration_share: float
+
+
+class TranscriptSummary(BaseModel):
+    segments: int
+    duration_s: float
+    dominant_emotion: str
+    dominant_by_duration: str
+    emotions: dict[str, LabelShare]
+    sub_emotions: dict[str, int]
+    intensities: dict[str, int]
+    mean_confidence: dict[str, float]
+
+
+class TranscriptResponse(BaseModel):
+    model_version: str | None
+    format: str
+    skipped_empty: int
+    segments: list[SegmentOut]
+    summary: TranscriptSummary
+
+
+class RefreshResponse(BaseModel):
+    previous_version: str | None
+    current_version: str | None
+    swapped: bool
+    duration_s: float
+    message: str
+    coalesced: bool
+    offline: bool
+
+
+class HealthResponse(BaseModel):
+    status: str
+
+
+class ReadyResponse(BaseModel):
+    ready: bool
+    version: str | None
+    designation: str | None
+    offline: bool
+    detail: str
+
+
+class ModelResponse(BaseModel):
+    version: str | None
+    designation: str | None
+    family: str
+    runtime: str
+    bundle_digest: str
+    created_at: str
+    data_fingerprint: str
+    schema_fingerprint: str
+    metrics: dict[str, Any]
+    loaded_at: str
+    load_seconds: float
+    offline: bool
+    offline_reason: str | None
+
+
+class FeedbackItem(BaseModel):
+    """One corrected row; the field names are the ones existing clients send."""
+
+    text: Text
+    emotion: StrictStr
+    sub_emotion: StrictStr = Field(validation_alias=AliasChoices("sub_emotion", "sub-emotion"))
+    intensity: StrictStr
+    start_time: float | StrictStr | None = None
+    end_time: float | StrictStr | None = None
+
+
+class FeedbackRequest(BaseModel):
+    """``items`` (or ``feedbackData``, as ``/save-feedback`` clients send it)."""
+
+    items: list[FeedbackItem] = Field(
+        min_length=1, validation_alias=AliasChoices("items", "feedbackData")
+    )
+    source: StrictStr | None = Field(
+        default=None, validation_alias=AliasChoices("source", "videoTitle")
+    )
+
+
+class FeedbackResponse(BaseModel):
+    success: bool
+    filename: str
+    message: str
+    record_count: int

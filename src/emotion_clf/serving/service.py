@@ -1,0 +1,63 @@
+"""What every prediction route does: batch, count by label, log for drift monitoring."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from emotion_clf.models.base import Prediction
+from emotion_clf.serving.batcher import MicroBatcher
+from emotion_clf.serving.holder import ModelHolder
+from emotion_clf.serving.metrics import ServingMetrics
+from emotion_clf.serving.model import LoadedModel
+from emotion_clf.serving.predlog import PredictionLog, PredictionRecord, utc_now
+
+
+@dataclass
+class ServingState:
+    """Everything the routes use, built by ``create_app`` and started by its lifespan."""
+
+    holder: ModelHolder
+    batcher: MicroBatcher
+    metrics: ServingMetrics
+    predlog: PredictionLog
+
+    async def predict(
+        self,
+        texts: Sequence[str],
+        model: LoadedModel,
+        *,
+        route: str,
+        request_id: str | None,
+    ) -> list[Prediction]:
+        started = time.perf_counter()
+        predictions = await self.batcher.predict(texts, model.predictor)
+        self.record(texts, predictions, model, route=route, request_id=request_id, started=started)
+        return predictions
+
+    def record(
+        self,
+        texts: Sequence[str],
+        predictions: Sequence[Prediction],
+        model: LoadedModel,
+        *,
+        route: str,
+        request_id: str | None,
+        started: float,
+    ) -> None:
+        latency_ms = (time.perf_counter() - started) * 1000
+        self.metrics.count_predictions(predictions)
+        now = utc_now()
+        self.predlog.put(
+            PredictionRecord(
+                time=now,
+                model_version=model.version,
+                route=route,
+                request_id=request_id,
+                text=text,
+                prediction=prediction,
+                latency_ms=latency_ms,
+            )
+            for text, prediction in zip(texts, predictions, strict=True)
+        )

@@ -1,0 +1,240 @@
+"""Transcripts: SRT, WebVTT or JSON segments in, timed segments out, and their summary.
+
+Pure functions. A malformed transcript raises :class:`~emotion_clf.errors.DataError` naming the
+cue and the line. Cues whose text is empty (after removing markup) are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from emotion_clf.data.schema import HEADS, LabelSchema
+from emotion_clf.errors import DataError
+from emotion_clf.models.base import Prediction
+
+_TIMESTAMP = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})(?:[.,](\d{1,3}))?$")
+_TAG = re.compile(r"<[^>]*>")
+_VTT_SKIP = ("NOTE", "STYLE", "REGION")
+
+
+@dataclass(frozen=True)
+class Segment:
+    index: int
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Transcript:
+    format: str
+    segments: tuple[Segment, ...]
+    skipped_empty: int = 0
+
+
+def parse_timestamp(
+    value: str, *, line: int | None = None, what: str = "time", field: str = "transcript"
+) -> float:
+    """Seconds from ``HH:MM:SS,mmm``, ``HH:MM:SS.mmm``, ``MM:SS.mmm`` or ``HH:MM:SS``."""
+    text = value.strip()
+    match = _TIMESTAMP.match(text)
+    if match is None:
+        raise DataError(
+            f"{what} {text!r} is not a timestamp (HH:MM:SS,mmm or MM:SS.mmm)",
+            line=line,
+            field=field,
+            value=text,
+        )
+    hours, minutes, seconds, millis = match.groups()
+    if int(minutes) > 59 or int(seconds) > 59:
+        raise DataError(
+            f"{what} {text!r} has minutes or seconds above 59",
+            line=line,
+            field=field,
+            value=text,
+        )
+    return (
+        int(hours or 0) * 3600
+        + int(minutes) * 60
+        + int(seconds)
+        + int((millis or "0").ljust(3, "0")) / 1000
+    )
+
+
+def format_timestamp(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, ms = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}"
+
+
+def _blocks(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Blocks of non-blank lines with the line number (1-based) each starts on."""
+    block: list[str] = []
+    start = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            if not block:
+                start = number
+            block.append(line.rstrip())
+        elif block:
+            yield start, block
+            block = []
+    if block:
+        yield start, block
+
+
+def _timing(line: str, *, cue: int, line_no: int, example: str) -> tuple[float, float]:
+    left, arrow, right = line.partition("-->")
+    if not arrow or not right.strip():
+        raise DataError(
+            f"cue {cue}: expected a timing line like {example!r}, found {line.strip()!r}",
+            line=line_no,
+            field="transcript",
+        )
+    start = parse_timestamp(left, line=line_no, what=f"cue {cue}: start")
+    end = parse_timestamp(right.split()[0], line=line_no, what=f"cue {cue}: end")
+    if end < start:
+        raise DataError(
+            f"cue {cue}: ends ({right.split()[0]}) before it starts ({left.strip()})",
+            line=line_no,
+            field="transcript",
+        )
+    return start, end
+
+
+def _clean(lines: Sequence[str]) -> str:
+    text = " ".join(_TAG.sub("", line).strip() for line in lines)
+    return " ".join(html.unescape(text).split())
+
+
+def _build(fmt: str, cues: list[tuple[float, float, str]]) -> Transcript:
+    segments = [
+        Segment(index=i, start=s, end=e, text=t) for i, (s, e, t) in enumerate(cues, 1) if t
+    ]
+    if not segments:
+        what = "no cue has any text" if cues else "no cues found"
+        raise DataError(f"the {fmt.upper()} transcript is empty: {what}", field="transcript")
+    return Transcript(fmt, tuple(segments), skipped_empty=len(cues) - len(segments))
+
+
+def parse_srt(text: str) -> Transcript:
+    """SubRip: numbered cues, ``HH:MM:SS,mmm --> HH:MM:SS,mmm``, then text lines."""
+    cues: list[tuple[float, float, str]] = []
+    for start_line, lines in _blocks(text.lstrip("\ufeff")):
+        cue = len(cues) + 1
+        at = 1 if lines[0].strip().isdigit() else 0
+        if at >= len(lines) or "-->" not in lines[at]:
+            at = min(at, len(lines) - 1)
+            raise DataError(
+                f"cue {cue}: expected a timing line like '00:00:01,000 --> 00:00:02,500', "
+                f"found {lines[at].strip()!r}",
+                line=start_line + at,
+                field="transcript",
+            )
+        start, end = _timing(
+            lines[at],
+            cue=cue,
+            line_no=start_line + at,
+            example="00:00:01,000 --> 00:00:02,500",
+        )
+        cues.append((start, end, _clean(lines[at + 1 :])))
+    return _build("srt", cues)
+
+
+def parse_vtt(text: str) -> Transcript:
+    """WebVTT: a ``WEBVTT`` header, optional cue identifiers, NOTE/STYLE/REGION blocks."""
+    body = text.lstrip("\ufeff")
+    first = body.split("\n", 1)[0].strip()
+    if not (first == "WEBVTT" or first.startswith(("WEBVTT ", "WEBVTT\t"))):
+        raise DataError(
+            f"a WebVTT transcript starts with 'WEBVTT', found {first[:40]!r}",
+            line=1,
+            field="transcript",
+        )
+    cues: list[tuple[float, float, str]] = []
+    for number, (start_line, lines) in enumerate(_blocks(body)):
+        if number == 0 or lines[0].startswith(_VTT_SKIP):
+            continue  # the header block, comments, style and region definitions
+        cue = len(cues) + 1
+        at = 0 if "-->" in lines[0] else 1
+        if at >= len(lines) or "-->" not in lines[at]:
+            raise DataError(
+                f"cue {cue}: expected a timing line like '00:01.000 --> 00:02.500', "
+                f"found {lines[-1].strip()!r}",
+                line=start_line + len(lines) - 1,
+                field="transcript",
+            )
+        start, end = _timing(
+            lines[at], cue=cue, line_no=start_line + at, example="00:01.000 --> 00:02.500"
+        )
+        cues.append((start, end, _clean(lines[at + 1 :])))
+    return _build("vtt", cues)
+
+
+def parse_segments(items: Sequence[tuple[float | str, float | str, str]]) -> Transcript:
+    """JSON segments already shaped by the API schema: (start, end, text) each."""
+    cues: list[tuple[float, float, str]] = []
+    for i, (raw_start, raw_end, raw_text) in enumerate(items):
+        times = []
+        for name, raw in (("start", raw_start), ("end", raw_end)):
+            where = f"segments[{i}].{name}"
+            if isinstance(raw, str):
+                value = parse_timestamp(raw, what=where, field=where)
+            else:
+                value = float(raw)
+                if not value >= 0 or value == float("inf"):
+                    raise DataError(
+                        f"{where} must be a finite number of seconds >= 0, got {raw}",
+                        field=where,
+                    )
+            times.append(value)
+        if times[1] < times[0]:
+            raise DataError(f"segments[{i}] ends before it starts", field=f"segments[{i}].end")
+        cues.append((times[0], times[1], " ".join(raw_text.split())))
+    return _build("json", cues)
+
+
+def summarise(
+    segments: Sequence[Segment], predictions: Sequence[Prediction], schema: LabelSchema
+) -> dict[str, Any]:
+    """Emotion shares by segment count and by duration, sub-emotion and intensity counts."""
+    n = len(segments)
+    total = sum(s.end - s.start for s in segments)
+    counts = dict.fromkeys(schema.emotions, 0)
+    durations = dict.fromkeys(schema.emotions, 0.0)
+    subs: dict[str, int] = {}
+    intensities = dict.fromkeys(schema.intensities, 0)
+    confidence = dict.fromkeys(HEADS, 0.0)
+    for segment, prediction in zip(segments, predictions, strict=True):
+        emotion = prediction.emotion.label
+        counts[emotion] += 1
+        durations[emotion] += segment.end - segment.start
+        subs[prediction.sub_emotion.label] = subs.get(prediction.sub_emotion.label, 0) + 1
+        intensities[prediction.intensity.label] += 1
+        for head in HEADS:
+            confidence[head] += getattr(prediction, head).confidence
+    order = list(schema.emotions)
+    return {
+        "segments": n,
+        "duration_s": round(total, 3),
+        "dominant_emotion": max(order, key=lambda e: (counts[e], durations[e])),
+        "dominant_by_duration": max(order, key=lambda e: (durations[e], counts[e])),
+        "emotions": {
+            e: {
+                "segments": counts[e],
+                "share": round(counts[e] / n, 4) if n else 0.0,
+                "duration_s": round(durations[e], 3),
+                "duration_share": round(durations[e] / total, 4) if total > 0 else 0.0,
+            }
+            for e in order
+        },
+        "sub_emotions": dict(sorted(subs.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "intensities": intensities,
+        "mean_confidence": {h: round(confidence[h] / n, 4) if n else 0.0 for h in HEADS},
+    }

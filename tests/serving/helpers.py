@@ -1,0 +1,81 @@
+"""Helpers for the API tests: settings on a home, an app, auth headers, polling."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from fastapi import FastAPI
+
+from emotion_clf.config import Settings
+from emotion_clf.registry.store import BUNDLE_ARTIFACT, Registry, VersionInfo
+
+TOKEN = "test-refresh-token-0123456789"
+
+
+def make_settings(home: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "home": home,
+        "refresh_endpoints": [],
+        "refresh_token": TOKEN,
+        "poll_seconds": 0,
+        "model_retry_seconds": 0.2,
+        "registry_retries": 0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def build_app(home: Path, **overrides: Any) -> FastAPI:
+    from emotion_clf.serving import create_app
+
+    return create_app(make_settings(home, **overrides))
+
+
+def auth(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def wait_for(
+    predicate: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.05
+) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def register_bundle(registry: Registry, bundle: Path) -> VersionInfo:
+    """Register ``bundle`` as a new version (``dynamic``), without training reports.
+
+    The template homes use :func:`log_and_register`; this is the quick path for a test that
+    needs one more version.
+    """
+    client = registry.client
+    run = client.create_run(registry.experiment_id(), run_name="test-registration")
+    client.log_artifacts(run.info.run_id, str(bundle), BUNDLE_ARTIFACT)
+    info = registry.register_bundle(bundle, run_id=run.info.run_id, metrics={})
+    client.set_terminated(run.info.run_id)
+    return info
+
+
+def corrupt(info: VersionInfo) -> Path:
+    """Alter a registered version's stored bundle after registration (a bit flip in storage)."""
+    folder = Path(unquote(urlparse(info.source).path))
+    target = folder / "vocabulary.json"
+    target.write_bytes(target.read_bytes().replace(b'"', b"'", 1))
+    return target

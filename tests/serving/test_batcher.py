@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emotion_clf.errors import ModelUnavailableError
+from emotion_clf.models.base import Predictor
+from emotion_clf.models.bundle import load_bundle
+from emotion_clf.serving.batcher import MicroBatcher
+from emotion_clf.serving.metrics import ServingMetrics
+
+Calls = list[tuple[str, list[str]]]
+
+
+def spied(bundle: Path, name: str, calls: Calls) -> Predictor:
+    """A real model whose calls are recorded (name, texts)."""
+    predictor = load_bundle(bundle)
+    original = predictor.predict_batch
+
+    def predict_batch(texts: Any) -> Any:
+        calls.append((name, list(texts)))
+        return original(texts)
+
+    predictor.predict_batch = predict_batch  # type: ignore[method-assign]
+    return predictor
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+async def with_batcher(body: Any, **options: Any) -> Any:
+    batcher = MicroBatcher(
+        max_size=options.pop("max_size", 64),
+        max_wait_s=options.pop("max_wait_s", 0.005),
+        metrics=ServingMetrics(),
+        **options,
+    )
+    await batcher.start()
+    try:
+        return await body(batcher)
+    finally:
+        await batcher.close()
+
+
+def test_concurrent_requests_share_one_model_call_and_get_their_own_rows(
+    tfidf_bundle: Path,
+) -> None:
+    calls: Calls = []
+    model = spied(tfidf_bundle, "a", calls)
+    texts = [f"text number {i}, {'great' if i % 2 else 'awful'}" for i in range(20)]
+
+    async def body(batcher: MicroBatcher) -> Any:
+        return await asyncio.gather(*(batcher.predict([t], model) for t in texts))
+
+    results = run(with_batcher(body))
+    assert calls == [("a", texts)]  # one call for twenty requests
+    direct = load_bundle(tfidf_bundle).predict(texts)
+    assert [r[0] for r in results] == direct  # each request got its own row
+
+
+def test_a_batch_never_mixes_model_snapshots(tfidf_bundle: Path) -> None:
+    calls: Calls = []
+    old, new = spied(tfidf_bundle, "old", calls), spied(tfidf_bundle, "new", calls)
+
+    async def body(batcher: MicroBatcher) -> Any:
+        jobs = [(old, "o1"), (new, "n1"), (old, "o2"), (new, "n2")]
+        return await asyncio.gather(*(batcher.predict([t], m) for m, t in jobs))
+
+    run(with_batcher(body))
+    assert calls == [("old", ["o1", "o2"]), ("new", ["n1", "n2"])]
+
+
+def test_large_requests_are_cut_to_the_batch_size_in_order(tfidf_bundle: Path) -> None:
+    calls: Calls = []
+    model = spied(tfidf_bundle, "a", calls)
+    texts = [f"t{i}" for i in range(10)]
+
+    async def body(batcher: MicroBatcher) -> Any:
+        return await batcher.predict(texts, model)
+
+    result = run(with_batcher(body, max_size=4))
+    assert [len(c[1]) for c in calls] == [4, 4, 2]
+    assert result == load_bundle(tfidf_bundle).predict(texts)
+
+
+def test_a_lone_request_does_not_wait_but_expected_ones_are_waited_for(
+    tfidf_bundle: Path,
+) -> None:
+    calls: Calls = []
+    model = spied(tfidf_bundle, "a", calls)
+
+    async def alone(batcher: MicroBatcher) -> float:
+        started = time.perf_counter()
+        await batcher.predict(["hello"], model)
+        return time.perf_counter() - started
+
+    assert run(with_batcher(alone, max_wait_s=2.0)) < 1.0  # nobody else in flight: no wait
+
+    calls.clear()
+    in_flight = {"n": 2}  # the middleware says two requests are being handled
+
+    async def pair(batcher: MicroBatcher) -> Any:
+        first = asyncio.create_task(batcher.predict(["one"], model))
+        await asyncio.sleep(0.05)  # the second request is still being parsed
+        second = asyncio.create_task(batcher.predict(["two"], model))
+        return await asyncio.gather(first, second)
+
+    run(with_batcher(pair, max_wait_s=2.0, arriving=lambda: in_flight["n"]))
+    assert calls == [("a", ["one", "two"])]
+
+
+def test_a_failing_batch_fails_its_requests_and_the_batcher_carries_on(
+    tfidf_bundle: Path,
+) -> None:
+    model = load_bundle(tfidf_bundle)
+    broken = load_bundle(tfidf_bundle)
+
+    def explode(texts: Any) -> Any:
+        raise RuntimeError("model exploded")
+
+    broken.predict_batch = explode  # type: ignore[method-assign]
+
+    async def body(batcher: MicroBatcher) -> Any:
+        with pytest.raises(RuntimeError, match="exploded"):
+            await batcher.predict(["x"], broken)
+        return await batcher.predict(["y"], model)
+
+    assert len(run(with_batcher(body))) == 1
+
+
+def test_predicting_before_start_is_a_clear_error(tfidf_bundle: Path) -> None:
+    batcher = MicroBatcher(max_size=8, max_wait_s=0, metrics=ServingMetrics())
+    with pytest.raises(ModelUnavailableError, match="not running"):
+        run(batcher.predict(["x"], load_bundle(tfidf_bundle)))
+
+
+def test_closing_answers_requests_still_waiting(tfidf_bundle: Path) -> None:
+    model = load_bundle(tfidf_bundle)
+    original = model.predict_batch
+
+    def slow(texts: Any) -> Any:
+        time.sleep(0.3)
+        return original(texts)
+
+    model.predict_batch = slow  # type: ignore[method-assign]
+
+    async def scenario() -> list[Any]:
+        batcher = MicroBatcher(max_size=1, max_wait_s=0, metrics=ServingMetrics())
+        await batcher.start()
+        requests = [asyncio.create_task(batcher.predict([t], model)) for t in ("a", "b")]
+        await asyncio.sleep(0.1)  # "a" is in the worker thread, "b" is queued
+        await batcher.close()
+        return await asyncio.gather(*requests, return_exceptions=True)
+
+    outcomes = run(scenario())
+    assert all(isinstance(o, ModelUnavailableError) for o in outcomes), outcomes

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from emotion_clf.models.base import HeadPrediction, Prediction
+from emotion_clf.serving.predlog import PredictionLog, PredictionRecord
+from tests.serving.helpers import build_app
+
+PREDICTION = Prediction(
+    emotion=HeadPrediction("happiness", 0.8, {}),
+    sub_emotion=HeadPrediction("joy", 0.6, {}),
+    intensity=HeadPrediction("strong", 0.7, {}),
+)
+
+
+def record(text: str, when: datetime | None = None) -> PredictionRecord:
+    return PredictionRecord(
+        time=when or datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+        model_version="7",
+        route="/predict",
+        request_id="r1",
+        text=text,
+        prediction=PREDICTION,
+        latency_ms=1.5,
+    )
+
+
+def test_a_full_queue_drops_and_counts_without_blocking(tmp_path: Path) -> None:
+    drops: list[int] = []
+    log = PredictionLog(tmp_path, max_queue=2, with_text=False, on_drop=drops.append)
+    log.put(record(f"text {i}") for i in range(5))  # the writer is not running: 2 fit
+    assert log.dropped == 3 and drops == [3]
+    log.start()
+    log.close()
+    lines = (tmp_path / "2026-03-01.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and log.written == 2
+    first = json.loads(lines[0])
+    assert "text" not in first
+    assert first["text_sha256"] == hashlib.sha256(b"text 0").hexdigest()
+    assert first["model_version"] == "7"
+    assert (first["emotion"], first["sub_emotion"], first["intensity"]) == (
+        "happiness",
+        "joy",
+        "strong",
+    )
+    assert first["emotion_confidence"] == 0.8 and first["latency_ms"] == 1.5
+
+
+def test_records_go_to_the_file_of_their_utc_day_with_text_when_asked(tmp_path: Path) -> None:
+    log = PredictionLog(tmp_path, max_queue=100, with_text=True)
+    log.start()
+    log.put(
+        [
+            record("late", datetime(2026, 3, 1, 23, 59, 59, tzinfo=UTC)),
+            record("early", datetime(2026, 3, 2, 0, 0, 1, tzinfo=UTC)),
+        ]
+    )
+    log.close()
+    assert json.loads((tmp_path / "2026-03-01.jsonl").read_text())["text"] == "late"
+    assert json.loads((tmp_path / "2026-03-02.jsonl").read_text())["text"] == "early"
+
+
+def test_the_app_logs_each_prediction(home: Path) -> None:
+    with TestClient(build_app(home)) as client:
+        assert client.post("/predict", json={"text": "hello there"}).status_code == 200
+        assert client.post("/predict/batch", json={"texts": ["a", "b"]}).status_code == 200
+    files = list((home / "monitoring" / "predictions").glob("*.jsonl"))
+    lines = [json.loads(line) for f in files for line in f.read_text().splitlines()]
+    assert [line["route"] for line in lines] == ["/predict", "/predict/batch", "/predict/batch"]
+    assert {line["model_version"] for line in lines} == {"1"}
+    assert all("text" not in line and len(line["text_sha256"]) == 64 for line in lines)
+
+
+def test_a_full_log_queue_never_fails_a_prediction_and_is_counted(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(PredictionLog, "start", lambda self: None)  # a writer that never drains
+    with TestClient(build_app(home, prediction_log_queue=1)) as client:
+        for i in range(5):
+            assert client.post("/predict", json={"text": f"text {i}"}).status_code == 200
+        metrics = client.get("/metrics").text
+    assert "emotion_clf_prediction_log_dropped_total 4.0" in metrics
