@@ -85,6 +85,9 @@ class TfidfModel(Predictor):
             raise ValueError(f"unknown tfidf parameter(s): {sorted(unknown)}")
         self._params = {**DEFAULT_PARAMS, **params}
         self.decoding = self._params["decoding"]
+        # inference caches, built on first use from the learned state
+        self._fitted_vectorizers: tuple[TfidfVectorizer, TfidfVectorizer] | None = None
+        self._weight_columns: dict[str, np.ndarray] | None = None
 
     def params(self) -> dict[str, Any]:
         return dict(self._params)
@@ -97,6 +100,7 @@ class TfidfModel(Predictor):
         *,
         progress: ProgressCallback | None = None,
     ) -> TfidfModel:
+        self._fitted_vectorizers, self._weight_columns = None, None  # a previous fit's caches
         frame = train.frame
         small = len(frame) < 2000  # tiny slices keep every n-gram they have
         params = {**self._params}
@@ -165,18 +169,27 @@ class TfidfModel(Predictor):
 
     # -- inference ------------------------------------------------------------------------
     def _features(self, texts: list[str]) -> sparse.csr_matrix:
-        word, char = _vectorizers(self._params)
-        word.vocabulary = self.word_vocabulary_
-        char.vocabulary = self.char_vocabulary_
-        word.idf_ = self.word_idf_
-        char.idf_ = self.char_idf_
+        fitted = self._fitted_vectorizers
+        if fitted is None:
+            # built once: sklearn re-validates a vocabulary given to a fresh vectorizer on
+            # every call, which cost more than the prediction itself
+            word, char = _vectorizers(self._params)
+            word.vocabulary_, char.vocabulary_ = self.word_vocabulary_, self.char_vocabulary_
+            word.idf_, char.idf_ = self.word_idf_, self.char_idf_
+            fitted = self._fitted_vectorizers = (word, char)
+        word, char = fitted
         return sparse.hstack([word.transform(texts), char.transform(texts)]).tocsr()
 
     def predict_proba(self, texts: Sequence[str]) -> HeadProbabilities:
         batch = check_texts(texts)
         features = self._features(batch)
+        columns = self._weight_columns
+        if columns is None:  # a contiguous (features x labels) copy, so @ does not copy per call
+            columns = self._weight_columns = {
+                head: np.ascontiguousarray(self.weights_[head].T) for head in HEADS
+            }
         probs = {
-            head: _softmax(np.asarray(features @ self.weights_[head].T) + self.biases_[head])
+            head: _softmax(np.asarray(features @ columns[head]) + self.biases_[head])
             for head in HEADS
         }
         return HeadProbabilities(**probs)
