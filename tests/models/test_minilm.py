@@ -7,7 +7,6 @@ The tiny model is trained once per module; the whole file runs in about a minute
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -298,11 +297,20 @@ def test_sorted_batches_group_similar_lengths() -> None:
     not os.environ.get("EMOTION_CLF_MINILM_BUNDLE"),
     reason="set EMOTION_CLF_MINILM_BUNDLE to a fully trained minilm bundle",
 )
-def test_fast_path_agrees_with_fp32_on_a_fully_trained_model() -> None:
+def test_fast_paths_agree_with_fp32_on_a_fully_trained_model(small_data: Path) -> None:
+    """bf16 (shipped where the CPU has bf16 units): the same labels on the fixed sentences and
+    on 99% of real rows. int8 (the fallback) moves more near-ties: at least 85% of real rows
+    (0.91-0.96 per head on the test split, see benchmarks/README.md)."""
     model = load_bundle(os.environ["EMOTION_CLF_MINILM_BUNDLE"])
     assert isinstance(model, MiniLMModel)
-    plain = model.with_runtime(PLAIN_RUNTIME).predict_batch(SENTENCES)
-    for runtime in (BF16_RUNTIME, INT8_RUNTIME):
-        fast = model.with_runtime(runtime).predict_batch(SENTENCES)
+    texts = load_dataset(small_data).texts
+    plain = model.with_runtime(PLAIN_RUNTIME)
+    bf16 = model.with_runtime(BF16_RUNTIME).predict_batch(SENTENCES)
+    for head in HEADS:
+        assert bf16.labels(head) == plain.predict_batch(SENTENCES).labels(head), head
+    reference = plain.predict_batch(texts)
+    for runtime, share in ((BF16_RUNTIME, 0.99), (INT8_RUNTIME, 0.85)):
+        batch = model.with_runtime(runtime).predict_batch(texts)
         for head in HEADS:
-            assert fast.labels(head) == plain.labels(head), (runtime, head, json.dumps(SENTENCES))
+            same = np.mean(np.array(batch.labels(head)) == np.array(reference.labels(head)))
+            assert same >= share, (runtime, head, same)

@@ -23,8 +23,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
 
 from emotion_clf.data.loader import Dataset
 from emotion_clf.data.schema import HEADS, SCHEMA, LabelSchema
@@ -110,6 +110,28 @@ def validation_metrics(
             out.update({k: v for k, v in flat.items() if not k.endswith("weighted_f1")})
     out["score"] = out[f"score_{decoding}"]
     return out
+
+
+def load_weights(module: torch.nn.Module, path: Path) -> None:
+    """Copy a safetensors file into ``module`` tensor by tensor (no second full copy in memory).
+
+    The file must hold exactly the module's tensors, with their shapes.
+    """
+    targets = module.state_dict()  # shares storage with the module's parameters
+    with safe_open(str(path), framework="pt") as handle:
+        names = set(handle.keys())
+        missing, unexpected = sorted(set(targets) - names), sorted(names - set(targets))
+        if missing or unexpected:
+            raise BundleError(f"{path.name}: missing tensors {missing}, unexpected {unexpected}")
+        with torch.no_grad():
+            for name in sorted(names):
+                tensor = handle.get_tensor(name)
+                if tensor.shape != targets[name].shape:
+                    raise BundleError(
+                        f"{path.name}: {name} has shape {tuple(tensor.shape)}, "
+                        f"expected {tuple(targets[name].shape)}"
+                    )
+                targets[name].copy_(tensor)
 
 
 class MiniLMModel(Predictor):
@@ -260,7 +282,7 @@ class MiniLMModel(Predictor):
             module = MultiTaskMiniLM(
                 empty_encoder(encoder_dir), model._sizes(), dropout=float(model._params["dropout"])
             )
-            module.load_state_dict(load_file(str(folder / WEIGHTS_FILE)), strict=True)
+            load_weights(module, folder / WEIGHTS_FILE)
         except (OSError, KeyError, ValueError, RuntimeError, SafetensorError) as exc:
             raise BundleError(f"minilm state in {folder} is unreadable: {exc}") from exc
         model.module_ = module.eval()
