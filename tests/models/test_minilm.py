@@ -254,6 +254,17 @@ def test_a_bundle_with_missing_weights_is_a_clear_error(
         MiniLMModel.load_state(tmp_path / "copy", schema=manifest.schema, params=manifest.params)
 
 
+def test_a_manifest_with_unknown_parameters_is_refused(
+    tiny: tuple[TrainResult, Any],
+) -> None:
+    result, _ = tiny
+    manifest = read_manifest(result.bundle)
+    with pytest.raises(BundleError, match="parameters are invalid"):
+        MiniLMModel.load_state(
+            result.bundle, schema=manifest.schema, params={**manifest.params, "pooling": "cls"}
+        )
+
+
 def test_unknown_parameters_and_runtimes_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown minilm parameter"):
         MiniLMModel(epoch=3)

@@ -270,7 +270,12 @@ class MiniLMModel(Predictor):
     def load_state(
         cls, folder: Path, *, schema: LabelSchema, params: Mapping[str, Any]
     ) -> MiniLMModel:
-        model = cls(schema=schema, **{k: v for k, v in params.items() if k in DEFAULT_PARAMS})
+        try:
+            model = cls(schema=schema, **params)
+        except ValueError as exc:
+            raise BundleError(
+                f"{folder}: the manifest's minilm parameters are invalid: {exc}"
+            ) from exc
         encoder_dir = folder / ENCODER_DIR
         try:
             model.encoder_files_ = read_encoder_files(encoder_dir)

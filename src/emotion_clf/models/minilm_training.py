@@ -94,8 +94,8 @@ def optimizer_for(module: MultiTaskMiniLM, params: Mapping[str, Any]) -> torch.o
     """AdamW: encoder at ``lr`` (no decay on biases and LayerNorm), heads at ``head_lr``.
 
     With ``freeze_word_embeddings`` the 30,522 x 384 token embedding matrix (half the
-    parameters) stays as pretrained: its dense gradient and Adam update were a third of a
-    training step's time, and a few thousand sentences cannot teach it much.
+    parameters) stays as pretrained: its dense gradient and Adam update cost about a tenth of
+    an epoch here, and training it did not help validation (benchmarks/README.md).
     """
     word_embeddings = module.encoder.get_input_embeddings().weight
     word_embeddings.requires_grad_(not params["freeze_word_embeddings"])
