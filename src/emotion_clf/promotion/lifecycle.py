@@ -227,6 +227,44 @@ def refresh_servers(settings: Settings) -> list[RefreshResult]:
     )
 
 
+def _change_baseline(
+    registry: Registry,
+    *,
+    settings: Settings,
+    action: str,
+    from_version: str | None,
+    to_version: str,
+    reason: str,
+    forced: bool,
+    decision: GateDecision | None,
+    refresh: bool,
+) -> LifecycleResult:
+    """Steps 1-5: the guarded alias move with its audit entry, then the refresh fan-out."""
+    audit_id = apply_designation(
+        registry,
+        settings=settings,
+        action=action,
+        expected_from=from_version,
+        to_version=to_version,
+        reason=reason,
+        forced=forced,
+        decision=decision,
+    )
+    result = LifecycleResult(
+        action,
+        True,
+        from_version,
+        to_version,
+        f"baseline {_v(from_version)} -> v{to_version}",
+        forced=forced,
+        decision=decision,
+        audit_id=audit_id,
+    )
+    if refresh:
+        result.refresh = refresh_servers(settings)
+    return result
+
+
 def promote(
     *,
     settings: Settings,
@@ -263,29 +301,17 @@ def promote(
                 f"the baseline stays {_v(current.version if current else None)}",
                 reasons=decision.failures,
             )
-    audit_id = apply_designation(
+    return _change_baseline(
         registry,
         settings=settings,
         action="promote",
-        expected_from=current.version if current else None,
+        from_version=current.version if current else None,
         to_version=target.version,
         reason=(reason or "").strip() or "gate passed",
         forced=force,
         decision=decision,
+        refresh=refresh,
     )
-    result = LifecycleResult(
-        "promote",
-        True,
-        current.version if current else None,
-        target.version,
-        f"baseline {_v(current.version if current else None)} -> v{target.version}",
-        forced=force,
-        decision=decision,
-        audit_id=audit_id,
-    )
-    if refresh:
-        result.refresh = refresh_servers(settings)
-    return result
 
 
 def rollback(
@@ -305,27 +331,17 @@ def rollback(
         raise PromotionError(f"v{target_version} is already the baseline; nothing changed")
     target = registry.version(target_version)
     fetch_version(registry, ModelCache(settings.cache_dir), target)  # verifies before any change
-    audit_id = apply_designation(
+    return _change_baseline(
         registry,
         settings=settings,
         action="rollback",
-        expected_from=current.version,
+        from_version=current.version,
         to_version=target.version,
         reason=(reason or "").strip() or "rollback",
         forced=False,
         decision=None,
+        refresh=refresh,
     )
-    result = LifecycleResult(
-        "rollback",
-        True,
-        current.version,
-        target.version,
-        f"baseline v{current.version} -> v{target.version}",
-        audit_id=audit_id,
-    )
-    if refresh:
-        result.refresh = refresh_servers(settings)
-    return result
 
 
 def unlock(*, settings: Settings) -> bool:
