@@ -120,3 +120,18 @@ def test_values_are_shown_briefly() -> None:
         "3",
         "x",
     ]
+
+
+def test_training_data_with_fewer_than_three_batches_is_refused_before_training(
+    tmp_path: Path,
+) -> None:
+    from emotion_clf.config import Settings
+    from emotion_clf.errors import DataError
+    from emotion_clf.reports.workflow import training_data
+    from tests.conftest import make_slice
+
+    two = make_slice(tmp_path / "two", batches=2, rows=20)
+    with pytest.raises(DataError, match="at least 3 batch files"):
+        training_data(str(two), settings=Settings(home=tmp_path))
+    three = make_slice(tmp_path / "three", batches=3, rows=20)
+    assert training_data(str(three), settings=Settings(home=tmp_path)) == three

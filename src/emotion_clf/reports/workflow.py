@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from emotion_clf.config import Settings
+from emotion_clf.data.loader import csv_files
 from emotion_clf.data.schema import HEADS
-from emotion_clf.errors import GateHeldError
+from emotion_clf.errors import DataError, GateHeldError
 from emotion_clf.promotion.lifecycle import ComparisonReport, LifecycleResult, promote
 from emotion_clf.registry.store import Registry, VersionInfo
 from emotion_clf.training import TrainResult
@@ -32,8 +33,20 @@ def family_params(
 
 
 def training_data(data: str, *, settings: Settings) -> Path:
-    """The rows to train on: ``data`` if given, else the bundled batches."""
-    return Path(data).expanduser() if data else settings.raw_data_dir
+    """The rows to train on: ``data`` if given, else the bundled batches.
+
+    The report shows metrics on held-out batches, so the data must hold at least three batch
+    files (train / validation / test); smaller data is refused here, before training.
+    """
+    path = Path(data).expanduser() if data else settings.raw_data_dir
+    files = csv_files(path)
+    if len(files) < 3:
+        raise DataError(
+            f"01-train needs at least 3 batch files to report held-out metrics; {path} has "
+            f"{len(files)}. Train on smaller data with `emotion-clf train` instead",
+            file=path,
+        )
+    return path
 
 
 def optional(value: str) -> str | None:
