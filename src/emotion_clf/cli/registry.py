@@ -100,7 +100,7 @@ def history(
         table.add_column(column)
     for e in entries:
         table.add_row(
-            e.at,
+            e.at[:16].replace("T", " "),
             e.action,
             e.from_version or "-",
             e.to_version,
