@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,11 +28,11 @@ from emotion_clf.data.schema import (
     normalise_intensity,
     normalise_sub_emotion,
 )
+from emotion_clf.data.timecode import timecode_seconds
 from emotion_clf.errors import DataError
 
 COLUMNS = ("batch", "line", "start_s", "end_s", "text", "emotion", "sub_emotion", "intensity")
 LABEL_FIELDS = ("emotion", "sub_emotion", "intensity")
-_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})(?:[,.](\d{1,3}))?$")
 _HEADER_ALIASES = {"sub emotion": "sub_emotion", "subemotion": "sub_emotion"}
 
 
@@ -92,34 +91,16 @@ class Dataset:
 
 
 def parse_time(value: str, *, file: Path, line: int, column: str) -> float | None:
-    """Seconds from ``HH:MM:SS,mmm`` / ``HH:MM:SS.mmm`` / ``HH:MM:SS``; None when empty."""
+    """Seconds from a timecode (see :mod:`emotion_clf.data.timecode`); None when empty."""
     text = value.strip()
     if not text:
         return None
-    match = _TIME_RE.match(text)
-    if match is None:
+    try:
+        return timecode_seconds(text)
+    except ValueError as exc:
         raise DataError(
-            f"{column} {text!r} is not a time; expected HH:MM:SS,mmm or HH:MM:SS",
-            file=file,
-            line=line,
-            field=column,
-            value=text,
-        )
-    hours, minutes, seconds, millis = match.groups()
-    if int(minutes) > 59 or int(seconds) > 59:
-        raise DataError(
-            f"{column} {text!r} has minutes or seconds above 59",
-            file=file,
-            line=line,
-            field=column,
-            value=text,
-        )
-    return (
-        int(hours) * 3600
-        + int(minutes) * 60
-        + int(seconds)
-        + int((millis or "0").ljust(3, "0")) / 1000
-    )
+            f"{column} {text!r} {exc}", file=file, line=line, field=column, value=text
+        ) from exc
 
 
 def _canonical_header(name: str) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from emotion_clf.data.loader import parse_time, validate_labels
+from emotion_clf.data.loader import validate_labels
 from emotion_clf.errors import DataError
 from emotion_clf.serving.transcript import parse_timestamp
 
@@ -51,10 +51,7 @@ def _seconds(value: float | str | None, *, field: str) -> float | None:
     if isinstance(value, str):
         number = _number(value)  # seconds sent as a string ("181.5")
         if number is None:
-            try:  # the data's own format first (HH:MM:SS,mmm), then MM:SS.mmm
-                return parse_time(value, file=Path("feedback"), line=0, column=field)
-            except DataError:
-                return parse_timestamp(value, what=field, field=field)
+            return parse_timestamp(value, what=field, field=field)
         value = number
     if not (value >= 0 and value != float("inf")):
         raise DataError(f"{field} must be a finite number of seconds >= 0", field=field)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from emotion_clf.data.schema import HEADS, LabelSchema
+from emotion_clf.data.timecode import timecode_seconds
 from emotion_clf.errors import DataError
 from emotion_clf.models.base import Prediction
 
-_TIMESTAMP = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})(?:[.,](\d{1,3}))?$")
 _TAG = re.compile(r"<[^>]*>")
 _VTT_SKIP = ("NOTE", "STYLE", "REGION")
 
@@ -41,28 +41,10 @@ def parse_timestamp(
 ) -> float:
     """Seconds from ``HH:MM:SS,mmm``, ``HH:MM:SS.mmm``, ``MM:SS.mmm`` or ``HH:MM:SS``."""
     text = value.strip()
-    match = _TIMESTAMP.match(text)
-    if match is None:
-        raise DataError(
-            f"{what} {text!r} is not a timestamp (HH:MM:SS,mmm or MM:SS.mmm)",
-            line=line,
-            field=field,
-            value=text,
-        )
-    hours, minutes, seconds, millis = match.groups()
-    if int(minutes) > 59 or int(seconds) > 59:
-        raise DataError(
-            f"{what} {text!r} has minutes or seconds above 59",
-            line=line,
-            field=field,
-            value=text,
-        )
-    return (
-        int(hours or 0) * 3600
-        + int(minutes) * 60
-        + int(seconds)
-        + int((millis or "0").ljust(3, "0")) / 1000
-    )
+    try:
+        return timecode_seconds(text)
+    except ValueError as exc:
+        raise DataError(f"{what} {text!r} {exc}", line=line, field=field, value=text) from exc
 
 
 def format_timestamp(seconds: float) -> str:
