@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -148,4 +147,3 @@ def test_model_option_accepts_designations_versions_and_paths(
         assert json.loads(result.stdout)["emotion"]["label"]
     missing = run_cli("predict", "Great news!", "--model", "baseline", home=home)
     assert missing.returncode != 0 and "no version is designated 'baseline'" in missing.stderr
-    shutil.rmtree(lifecycle_settings.cache_dir)
