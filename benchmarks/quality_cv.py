@@ -174,6 +174,11 @@ def main() -> None:
     from emotion_clf.data.split import split_by_batch
 
     dataset = load_dataset(args.data)
+    n_batches = dataset.frame["batch"].nunique()
+    if not 2 <= args.folds <= n_batches:
+        parser.error(f"--folds must be between 2 and the number of batches ({n_batches})")
+    if args.only_folds and not set(args.only_folds) <= set(range(args.folds)):
+        parser.error(f"--only-folds takes fold numbers from 0 to {args.folds - 1}")
     split = split_by_batch(dataset)
     test_batches = {b for b, part in split.assignment.items() if part == "test"}
     groups: list[list[str]] = []
