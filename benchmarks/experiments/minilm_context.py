@@ -17,7 +17,6 @@ Results are in ``benchmarks/README.md`` (minilm, "What else was tried").
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from epoch_record import emotion, print_epoch  # benchmarks/experiments/epoch_record.py
 from torch import nn
 
 from emotion_clf import load_dataset, split_by_batch
@@ -152,20 +152,7 @@ def main() -> None:
             scores(test, split.test),
             scores(test_alone, split.test),
         )
-        record = {
-            "epoch": epoch,
-            "sec": round(time.time() - started),
-            "val_score": round(vm["score"], 4),
-            "val_emo": (round(vm["emotion_accuracy"], 4), round(vm["emotion_macro_f1"], 4)),
-            "test_emo": (round(tm["emotion_accuracy"], 4), round(tm["emotion_macro_f1"], 4)),
-            "test_sub": round(tm["sub_emotion_accuracy"], 4),
-            "test_int": round(tm["intensity_accuracy"], 4),
-            "test_emo_without_context": (
-                round(ta["emotion_accuracy"], 4),
-                round(ta["emotion_macro_f1"], 4),
-            ),
-        }
-        print(a.context, json.dumps(record), flush=True)
+        print_epoch(a.context, epoch, started, vm, tm, test_emo_without_context=emotion(ta))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from epoch_record import print_epoch  # benchmarks/experiments/epoch_record.py
 from torch import nn
 
 from emotion_clf import load_dataset, split_by_batch
@@ -153,17 +153,7 @@ def main() -> None:
             )
             for part, rows in (("val", split.validation), ("test", split.test))
         }
-        vm, tm = metrics["val"], metrics["test"]
-        record = {
-            "epoch": epoch,
-            "sec": round(time.time() - started),
-            "val_score": round(vm["score"], 4),
-            "val_emo": (round(vm["emotion_accuracy"], 4), round(vm["emotion_macro_f1"], 4)),
-            "test_emo": (round(tm["emotion_accuracy"], 4), round(tm["emotion_macro_f1"], 4)),
-            "test_sub": round(tm["sub_emotion_accuracy"], 4),
-            "test_int": round(tm["intensity_accuracy"], 4),
-        }
-        print(a.tag, json.dumps(record), flush=True)
+        print_epoch(a.tag, epoch, started, metrics["val"], metrics["test"])
 
 
 if __name__ == "__main__":
