@@ -59,6 +59,9 @@ def run_family(
     whole_batches: bool,
     max_steps: int | None,
 ) -> dict[str, Any]:
+    import pandas as pd
+
+    from emotion_clf.data.loader import Dataset
     from emotion_clf.evaluation import evaluate, evaluation_from_predictions
     from emotion_clf.models.bundle import family_class
 
@@ -99,10 +102,6 @@ def run_family(
             f"({seconds:.0f}s training)",
             file=sys.stderr,
         )
-    import pandas as pd
-
-    from emotion_clf.data.loader import Dataset
-
     pooled_rows = Dataset(frame=pd.concat(held_rows))
     pooled = evaluation_from_predictions(
         schema=model.schema,
