@@ -109,4 +109,4 @@ serve: setup ## serve the registry's baseline model over HTTP (HOST, PORT, WORKE
 	$(CLI) serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 clean: ## remove what the tools wrote (models, registry, caches, reports), keep .venv
-	rm -rf models mlruns .cache feedback monitoring logs reports/runs reports/*.html reports/index.json reports/.index.lock
+	rm -rf models mlruns .cache feedback monitoring reports/runs reports/*.html reports/index.json reports/.index.lock

@@ -128,8 +128,8 @@ def main() -> None:
 
     from emotion_clf.data.loader import load_dataset
     from emotion_clf.data.split import split_by_batch
-    from emotion_clf.evaluation import evaluate
-    from emotion_clf.models.minilm_runtime import resolve_runtime
+    from emotion_clf.models import evaluate
+    from emotion_clf.models.minilm.runtime import resolve_runtime
 
     shipped = resolve_runtime("auto")
     test = split_by_batch(load_dataset(HERE.parent / "data" / "raw")).test

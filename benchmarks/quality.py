@@ -39,7 +39,7 @@ def bundle_for(family: str, given: Path | None, *, data: Path, seed: int, scratc
 def measure(bundle: Path, data: Path) -> dict[str, Any]:
     from emotion_clf.data.loader import load_dataset
     from emotion_clf.data.split import split_by_batch
-    from emotion_clf.evaluation import evaluate
+    from emotion_clf.models import evaluate
     from emotion_clf.models.base import DECODINGS
     from emotion_clf.models.bundle import load_bundle, read_manifest
 

@@ -62,7 +62,8 @@ def run_family(
     import pandas as pd
 
     from emotion_clf.data.loader import Dataset
-    from emotion_clf.evaluation import evaluate, evaluation_from_predictions
+    from emotion_clf.evaluation import evaluation_from_predictions
+    from emotion_clf.models import evaluate
     from emotion_clf.models.bundle import family_class
 
     params: dict[str, Any] = {"max_steps": max_steps} if max_steps else {}

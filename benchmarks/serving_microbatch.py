@@ -44,8 +44,8 @@ sys.path.insert(0, str(SRC))  # the checkout's package, also for the server subp
 
 from emotion_clf.config import Settings  # noqa: E402
 from emotion_clf.models.bundle import read_manifest  # noqa: E402
-from emotion_clf.promotion.lifecycle import promote  # noqa: E402
-from emotion_clf.registry.store import BUNDLE_ARTIFACT, Registry  # noqa: E402
+from emotion_clf.promotion import promote  # noqa: E402
+from emotion_clf.registry import open_registry  # noqa: E402
 
 ROUTES = {"naive": "/predict/naive", "micro-batched": "/predict"}
 
@@ -69,11 +69,7 @@ def train_default(out: Path) -> Path:
 
 def register(settings: Settings, bundle: Path) -> str:
     """Register ``bundle`` in the temporary registry and designate it baseline."""
-    registry = Registry.from_settings(settings)
-    run = registry.client.create_run(registry.experiment_id(), run_name="benchmark")
-    registry.client.log_artifacts(run.info.run_id, str(bundle), BUNDLE_ARTIFACT)
-    info = registry.register_bundle(bundle, run_id=run.info.run_id, metrics={})
-    registry.client.set_terminated(run.info.run_id)
+    info = open_registry(settings).register_bundle(bundle, designate=None)
     promote(settings=settings, version=info.version, force=True, reason="benchmark", refresh=False)
     return info.version
 

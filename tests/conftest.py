@@ -82,10 +82,10 @@ def tfidf_bundle(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 def empty_mlflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An MLflow SQLite store with its tables created once (migrations take seconds)."""
     from emotion_clf.config import Settings
-    from emotion_clf.registry.store import Registry
+    from emotion_clf.registry import open_registry
 
     settings = Settings(home=tmp_path_factory.mktemp("mlflow-template"), refresh_endpoints=[])
-    Registry.from_settings(settings).aliases()
+    open_registry(settings).designations()
     return settings.registry_dir / "mlflow.db"
 
 

@@ -10,17 +10,20 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from emotion_clf.contracts import RefreshAnswer
+
+# what a server that swapped v1 for v2 answers
+SWAPPED = RefreshAnswer(
+    previous_version="1", current_version="2", swapped=True, duration_s=0.1, message="ok"
+).model_dump()
+
 
 class Listener:
     """Answers every POST with a fixed status and JSON body, recording what it received."""
 
     def __init__(self, status: int = 200, body: dict[str, Any] | None = None) -> None:
         self.status = status
-        self.body = (
-            body
-            if body is not None
-            else {"previous_version": "1", "current_version": "2", "swapped": True}
-        )
+        self.body = body if body is not None else SWAPPED
         self.requests: list[dict[str, str]] = []
         outer = self
 

@@ -16,7 +16,6 @@ def test_home_moves_everything_the_tools_write(workspace: Path) -> None:
         settings.cache_dir,
         settings.feedback_dir,
         settings.monitoring_dir,
-        settings.logs_dir,
         settings.models_dir,
     ):
         assert workspace in path.parents

@@ -32,13 +32,13 @@ from emotion_clf.data.loader import Dataset
 from emotion_clf.data.schema import HEADS, SCHEMA
 from emotion_clf.evaluation import label_indices
 from emotion_clf.models.minilm import DEFAULT_PARAMS, validation_metrics
-from emotion_clf.models.minilm_encoder import (
+from emotion_clf.models.minilm.encoder import (
     MultiTaskMiniLM,
     load_pretrained_encoder,
     load_tokenizer,
     pretrained_folder,
 )
-from emotion_clf.models.minilm_training import linear_schedule, optimizer_for, training_batches
+from emotion_clf.models.minilm.training import linear_schedule, optimizer_for, training_batches
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "raw"
 Encoded = tuple[list[int], int]  # token ids, length of the sentence's own part

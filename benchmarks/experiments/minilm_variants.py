@@ -1,7 +1,7 @@
 """Ablations of the minilm training recipe (issue 3), one variant per run.
 
 An experiment script, not the product: it re-implements the training loop of
-``emotion_clf.models.minilm_training.fine_tune`` with the same pieces (tokenizer, model,
+``emotion_clf.models.minilm.training.fine_tune`` with the same pieces (tokenizer, model,
 length-bucketed batches, schedule, label smoothing 0.1, frozen token embeddings, ``joint``
 decoding) and adds the switches below. It prints validation and test metrics after every
 epoch (one JSON line each) and keeps nothing::
@@ -34,7 +34,7 @@ from emotion_clf.data.loader import Dataset
 from emotion_clf.data.schema import HEADS, SCHEMA
 from emotion_clf.evaluation import label_indices
 from emotion_clf.models.minilm import validation_metrics
-from emotion_clf.models.minilm_encoder import (
+from emotion_clf.models.minilm.encoder import (
     MultiTaskMiniLM,
     load_pretrained_encoder,
     load_tokenizer,
@@ -42,7 +42,7 @@ from emotion_clf.models.minilm_encoder import (
     pretrained_folder,
     tokenize,
 )
-from emotion_clf.models.minilm_training import linear_schedule, logits_fp32, training_batches
+from emotion_clf.models.minilm.training import linear_schedule, logits_fp32, training_batches
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "raw"
 

@@ -1,22 +1,21 @@
 """emotion-clf: a text emotion classifier with a blue-green model lifecycle.
 
-The public API is listed in ``__all__``; heavier parts (the registry, the server) are imported
-from their own modules.
+The public API is listed in ``__all__``; each package has its own face (``__all__`` in its
+``__init__``): ``data``, ``evaluation``, ``models``, ``registry``, ``promotion``,
+``monitoring``, ``serving``, ``reports``.
 """
 
 from __future__ import annotations
-
-__version__ = "0.1.0"
 
 from emotion_clf.config import Settings, get_settings
 from emotion_clf.data.loader import Dataset, load_dataset
 from emotion_clf.data.schema import SCHEMA, LabelSchema
 from emotion_clf.data.split import split_by_batch
 from emotion_clf.errors import EmotionClfError
-from emotion_clf.evaluation import Evaluation, evaluate
-from emotion_clf.models.base import Prediction, Predictor
-from emotion_clf.models.bundle import load_bundle, save_bundle
+from emotion_clf.evaluation import Evaluation
+from emotion_clf.models import Prediction, Predictor, evaluate, load_bundle, save_bundle
 from emotion_clf.training import train_model
+from emotion_clf.version import __version__
 
 __all__ = [
     "SCHEMA",

@@ -151,10 +151,6 @@ class Settings(BaseSettings):
         return self.home / "monitoring"
 
     @property
-    def logs_dir(self) -> Path:
-        return self.home / "logs"
-
-    @property
     def reports_dir(self) -> Path:
         return self.home / "reports"
 

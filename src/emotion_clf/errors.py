@@ -96,6 +96,22 @@ class RegistryUnavailableError(RegistryError):
     http_status = 503
 
 
+class DesignationConflictError(RegistryError):
+    """A designation moved between reading it and setting it; nothing was changed."""
+
+    def __init__(self, designation: str, *, expected: str | None, actual: str | None) -> None:
+        self.designation = designation
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"{designation} points at {_version(actual)}, not {_version(expected)} as expected"
+        )
+
+
+def _version(version: str | None) -> str:
+    return f"v{version}" if version else "no version"
+
+
 class PromotionError(EmotionClfError):
     """A promotion or rollback could not be carried out; nothing was changed."""
 

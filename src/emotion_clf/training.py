@@ -12,15 +12,17 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from emotion_clf.data.loader import Dataset, load_dataset
 from emotion_clf.data.split import Split, split_by_batch
 from emotion_clf.errors import DataError
-from emotion_clf.evaluation import Evaluation, evaluate
+from emotion_clf.evaluation.metrics import Evaluation
 from emotion_clf.models.base import Predictor, ProgressCallback
-from emotion_clf.models.bundle import family_class, save_bundle
+from emotion_clf.models.bundle import FAMILIES, family_class, save_bundle
+from emotion_clf.models.scoring import evaluate
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +41,52 @@ class TrainResult:
         return {name: ev.summary() for name, ev in self.evaluations.items()}
 
 
+#: the training options the command line and notebook 01 offer, and the families they fit
+TRAINING_OPTIONS: Mapping[str, tuple[str, ...]] = {
+    "epochs": ("minilm",),
+    "lr": ("minilm",),
+    "batch_size": ("minilm",),
+    "max_steps": ("minilm",),
+}
+
+
+def family_params(family: str, **options: float | int | None) -> dict[str, Any]:
+    """The training options given for ``family``: ``None`` or ``0`` means "the family's
+    default" and is left out; an option the family does not take is refused."""
+    if family not in FAMILIES:
+        raise DataError(f"unknown family {family!r}", field="family", allowed=list(FAMILIES))
+    unknown = sorted(set(options) - set(TRAINING_OPTIONS))
+    if unknown:
+        raise DataError(f"unknown training option(s) {unknown}", allowed=list(TRAINING_OPTIONS))
+    given = {k: v for k, v in options.items() if v}
+    foreign = [k for k in given if family not in TRAINING_OPTIONS[k]]
+    if foreign:
+        names = ", ".join(f"--{k.replace('_', '-')}" for k in foreign)
+        families = sorted({f for k in foreign for f in TRAINING_OPTIONS[k]})
+        raise DataError(
+            f"{names} only apply to --family {' or '.join(families)}",
+            field="family",
+            allowed=families,
+        )
+    return given
+
+
+def default_bundle_dir(family: str, *, models_dir: Path) -> Path:
+    """Where a new bundle goes: ``<models_dir>/<family>-<UTC time>``."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return models_dir / f"{family}-{stamp}"
+
+
 def build_predictor(
     family: str, *, seed: int, params: Mapping[str, Any] | None = None
 ) -> Predictor:
-    cls = family_class(family)
+    """An unfitted predictor of ``family`` whose parameters have been checked."""
+    predictor = family_class(family)(seed=seed, **dict(params or {}))
     try:
-        return cls(seed=seed, **dict(params or {}))  # type: ignore[call-arg]
+        predictor.validate_params()
     except (TypeError, ValueError) as exc:
         raise DataError(f"bad parameters for family {family!r}: {exc}", field="params") from exc
+    return predictor
 
 
 def train_model(

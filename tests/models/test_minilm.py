@@ -20,11 +20,11 @@ import pytest
 from emotion_clf.data.loader import load_dataset
 from emotion_clf.data.schema import HEADS, SCHEMA
 from emotion_clf.errors import BundleError
-from emotion_clf.models import minilm_encoder
 from emotion_clf.models.base import decode
 from emotion_clf.models.bundle import load_bundle, read_manifest, verify_bundle
 from emotion_clf.models.minilm import MiniLMModel
-from emotion_clf.models.minilm_runtime import (
+from emotion_clf.models.minilm import encoder as minilm_encoder
+from emotion_clf.models.minilm.runtime import (
     BF16_RUNTIME,
     INT8_RUNTIME,
     PLAIN_RUNTIME,
@@ -32,7 +32,7 @@ from emotion_clf.models.minilm_runtime import (
     resolve_runtime,
     sorted_batches,
 )
-from emotion_clf.models.minilm_training import class_weights, training_batches
+from emotion_clf.models.minilm.training import class_weights, training_batches
 from emotion_clf.training import TrainResult, train_model
 
 TINY = {"max_steps": 30, "batch_size": 16}
@@ -215,7 +215,7 @@ def test_fast_paths_agree_with_plain_fp32(
 
 
 def test_auto_runtime_follows_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    from emotion_clf.models import minilm_runtime
+    from emotion_clf.models.minilm import runtime as minilm_runtime
 
     monkeypatch.setattr(minilm_runtime, "native_bf16", lambda: True)
     assert MiniLMModel().runtime == BF16_RUNTIME
@@ -267,9 +267,9 @@ def test_a_manifest_with_unknown_parameters_is_refused(
 
 def test_unknown_parameters_and_runtimes_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown minilm parameter"):
-        MiniLMModel(epoch=3)
+        MiniLMModel(epoch=3).validate_params()
     with pytest.raises(ValueError, match="runtime"):
-        MiniLMModel(runtime="onnx")
+        MiniLMModel(runtime="onnx").validate_params()
     with pytest.raises(BundleError, match="not trained"):
         MiniLMModel().predict(["hello"])
 

@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import replace
 
-from emotion_clf.data.schema import HEADS, SCHEMA
+from emotion_clf.config import Settings
+from emotion_clf.data.schema import SCHEMA
 from emotion_clf.evaluation import Evaluation, HeadEvaluation
-from emotion_clf.promotion.compare import (
-    bootstrap_macro_f1_diff,
-    compare_evaluations,
-    mcnemar_exact,
-)
 from emotion_clf.promotion.gate import GatePolicy, decide
+from tests.evaluation.builders import BASE, TRUTH, N, evaluation
 
-POLICY = GatePolicy(bootstrap_samples=500)
-N = 600
-RNG = np.random.default_rng(7)
-TRUTH = {head: RNG.integers(0, len(SCHEMA.labels(head)), size=N) for head in HEADS}
-
-
-def with_accuracy(
-    head: str, accuracy: float, *, seed: int, spare: set[int] | None = None
-) -> np.ndarray:
-    """Predictions equal to the truth on a share of rows, wrong elsewhere (never a spared class)."""
-    rng = np.random.default_rng(seed)
-    truth = TRUTH[head]
-    classes = len(SCHEMA.labels(head))
-    predicted = truth.copy()
-    wrong = rng.random(N) > accuracy
-    predicted[wrong] = (truth[wrong] + 1 + rng.integers(0, classes - 1, size=wrong.sum())) % classes
-    if spare:  # keep spared classes exactly right
-        keep = np.isin(truth, list(spare))
-        predicted[keep] = truth[keep]
-    return predicted
-
-
-def evaluation(
-    accuracies: dict[str, float], *, seed: int, spare: dict[str, set[int]] | None = None
-) -> Evaluation:
-    heads = {
-        head: HeadEvaluation(
-            labels=SCHEMA.labels(head),
-            y_true=TRUTH[head],
-            y_pred=with_accuracy(
-                head, accuracies[head], seed=seed + i, spare=(spare or {}).get(head)
-            ),
-        )
-        for i, head in enumerate(HEADS)
-    }
-    return Evaluation(heads=heads, rows=N)
-
-
-BASE = {"emotion": 0.55, "sub_emotion": 0.45, "intensity": 0.70}
+POLICY = GatePolicy.from_settings(Settings(gate_bootstrap_samples=500))
 
 
 def test_a_clearly_better_candidate_is_promoted() -> None:
@@ -129,7 +88,7 @@ def test_the_policy_decides() -> None:
     # only the emotion head changes; the other heads keep the baseline's predictions
     candidate = Evaluation(heads={**baseline.heads, "emotion": better["emotion"]}, rows=N)
     assert decide(candidate, baseline, POLICY).promote
-    strict = GatePolicy(min_macro_f1_gain=0.2, bootstrap_samples=500)
+    strict = replace(POLICY, min_macro_f1_gain=0.2)
     assert not decide(candidate, baseline, strict).promote
 
 
@@ -139,35 +98,3 @@ def test_decisions_are_deterministic() -> None:
         decide(candidate, baseline, POLICY).to_dict()
         == decide(candidate, baseline, POLICY).to_dict()
     )
-
-
-def test_mcnemar_exact_matches_a_known_value() -> None:
-    # 10 discordant pairs split 9 / 1: two-sided exact p = 22/1024
-    candidate = np.array([True] * 9 + [False] * 1 + [True] * 5)
-    baseline = np.array([False] * 9 + [True] * 1 + [True] * 5)
-    test = mcnemar_exact(candidate, baseline)
-    assert (test.candidate_only, test.baseline_only) == (9, 1)
-    assert abs(test.p_value - 22 / 1024) < 1e-12
-
-
-def test_bootstrap_interval_brackets_the_observed_difference() -> None:
-    baseline = evaluation(BASE, seed=1)
-    candidate = evaluation({"emotion": 0.65, "sub_emotion": 0.45, "intensity": 0.70}, seed=81)
-    observed = candidate["emotion"].macro_f1 - baseline["emotion"].macro_f1
-    low, high = bootstrap_macro_f1_diff(candidate["emotion"], baseline["emotion"], samples=500)
-    assert low < observed < high
-    assert 0.0 < high - low < 0.2
-
-
-def test_comparison_refuses_unpaired_rows() -> None:
-    import pytest
-
-    from emotion_clf.errors import DataError
-
-    a = evaluation(BASE, seed=1)
-    heads = {
-        h: HeadEvaluation(labels=a[h].labels, y_true=a[h].y_true[::-1].copy(), y_pred=a[h].y_pred)
-        for h in HEADS
-    }
-    with pytest.raises(DataError, match="same rows"):
-        compare_evaluations(a, Evaluation(heads=heads, rows=N))

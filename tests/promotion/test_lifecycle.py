@@ -9,26 +9,24 @@ from mlflow import MlflowClient
 
 from emotion_clf.config import Settings
 from emotion_clf.errors import BundleError, GateHeldError, ModelNotFoundError, PromotionError
-from emotion_clf.promotion.audit import AuditLog
-from emotion_clf.promotion.lifecycle import compare_models, promote, rollback
-from emotion_clf.registry.store import Registry
-from emotion_clf.registry.tracking import log_and_register
+from emotion_clf.promotion import compare_models, promote, rollback
+from emotion_clf.registry import open_registry
 from emotion_clf.training import TrainResult
 from tests.cli.helpers import run_cli
 from tests.http_listeners import down_url, listeners
 
 
 def state(settings: Settings) -> tuple[dict[str, str], int]:
-    registry = Registry.from_settings(settings)
-    return registry.aliases(), len(AuditLog(registry).entries())
+    registry = open_registry(settings)
+    return registry.designations(), len(registry.audit.entries())
 
 
 def test_first_model_then_a_better_one_then_rollback(
     any_registry_settings: Settings, weak_result: TrainResult, strong_result: TrainResult
 ) -> None:
     settings = any_registry_settings
-    registry = Registry.from_settings(settings)
-    log_and_register(registry, weak_result)
+    registry = open_registry(settings)
+    registry.register(weak_result)
 
     first = promote(settings=settings)
     assert first.changed and (first.from_version, first.to_version) == (None, "1")
@@ -36,7 +34,7 @@ def test_first_model_then_a_better_one_then_rollback(
         first.decision is not None and first.decision.promote and first.decision.comparison is None
     )
 
-    log_and_register(registry, strong_result)
+    registry.register(strong_result)
     report = compare_models(settings=settings)
     assert report.decision.promote, report.decision.reasons
     assert (
@@ -50,13 +48,13 @@ def test_first_model_then_a_better_one_then_rollback(
 
     second = promote(settings=settings)
     assert (second.from_version, second.to_version) == ("1", "2")
-    assert registry.aliases() == {"baseline": "2", "dynamic": "2"}
+    assert registry.designations() == {"baseline": "2", "dynamic": "2"}
 
     back = rollback(settings=settings)
     assert (back.from_version, back.to_version) == ("2", "1")
-    assert registry.aliases()["baseline"] == "1"
+    assert registry.designations()["baseline"] == "1"
 
-    history = AuditLog(registry).entries()
+    history = registry.audit.entries()
     assert [(e.action, e.from_version, e.to_version, e.status) for e in history] == [
         ("rollback", "2", "1", "applied"),
         ("promote", "1", "2", "applied"),
@@ -69,10 +67,10 @@ def test_first_model_then_a_better_one_then_rollback(
 def test_a_held_gate_changes_nothing_and_says_why(
     lifecycle_settings: Settings, weak_result: TrainResult
 ) -> None:
-    registry = Registry.from_settings(lifecycle_settings)
-    log_and_register(registry, weak_result)
+    registry = open_registry(lifecycle_settings)
+    registry.register(weak_result)
     promote(settings=lifecycle_settings)
-    log_and_register(registry, weak_result)  # the same model again: no gain
+    registry.register(weak_result)  # the same model again: no gain
     before = state(lifecycle_settings)
     with pytest.raises(GateHeldError, match="held v2 back") as info:
         promote(settings=lifecycle_settings)
@@ -91,23 +89,23 @@ def test_a_held_gate_changes_nothing_and_says_why(
 def test_forced_promotion_needs_a_reason_and_is_audited(
     lifecycle_settings: Settings, weak_result: TrainResult
 ) -> None:
-    registry = Registry.from_settings(lifecycle_settings)
-    log_and_register(registry, weak_result)
+    registry = open_registry(lifecycle_settings)
+    registry.register(weak_result)
     promote(settings=lifecycle_settings)
-    log_and_register(registry, weak_result)
+    registry.register(weak_result)
     with pytest.raises(PromotionError, match="needs --reason"):
         promote(settings=lifecycle_settings, force=True)
     forced = promote(settings=lifecycle_settings, force=True, reason="hotfix for customer X")
     assert forced.forced and forced.decision is None
-    entry = AuditLog(registry).entries()[0]
+    entry = registry.audit.entries()[0]
     assert entry.forced and entry.reason == "hotfix for customer X" and entry.to_version == "2"
 
 
 def test_unknown_version_or_foreign_schema_fails_before_anything_changes(
     lifecycle_settings: Settings, weak_result: TrainResult, tmp_path: object
 ) -> None:
-    registry = Registry.from_settings(lifecycle_settings)
-    log_and_register(registry, weak_result)
+    registry = open_registry(lifecycle_settings)
+    registry.register(weak_result)
     promote(settings=lifecycle_settings)
     before = state(lifecycle_settings)
     with pytest.raises(ModelNotFoundError):
@@ -144,12 +142,12 @@ def test_rollback_needs_a_previous_baseline(
 ) -> None:
     with pytest.raises(PromotionError, match="no baseline"):
         rollback(settings=lifecycle_settings)
-    registry = Registry.from_settings(lifecycle_settings)
-    log_and_register(registry, weak_result)
+    registry = open_registry(lifecycle_settings)
+    registry.register(weak_result)
     promote(settings=lifecycle_settings)
     with pytest.raises(PromotionError, match="no baseline before v1"):
         rollback(settings=lifecycle_settings)
-    log_and_register(registry, weak_result)
+    registry.register(weak_result)
     promote(settings=lifecycle_settings, force=True, reason="x")
     assert rollback(settings=lifecycle_settings, to="1").to_version == "1"
 
@@ -157,8 +155,8 @@ def test_rollback_needs_a_previous_baseline(
 def test_promotion_fans_out_to_every_endpoint_and_reports_each(
     lifecycle_settings: Settings, weak_result: TrainResult
 ) -> None:
-    registry = Registry.from_settings(lifecycle_settings)
-    log_and_register(registry, weak_result)
+    registry = open_registry(lifecycle_settings)
+    registry.register(weak_result)
     with listeners((200, None), (500, None)) as (ok, failing):
         down = down_url()
         env = {
@@ -175,7 +173,7 @@ def test_promotion_fans_out_to_every_endpoint_and_reports_each(
         assert f"{failing.url}: not refreshed after 2 attempt(s): HTTP 500" in result.stderr
         assert f"{down}: not refreshed" in result.stderr and "could not connect" in result.stderr
         assert "Traceback" not in result.stderr
-        assert registry.aliases()["baseline"] == "1"  # the registry flip stands
+        assert registry.designations()["baseline"] == "1"  # the registry flip stands
 
         retry = run_cli("refresh", "--json", home=lifecycle_settings.home, env=env)
         assert retry.returncode == 3

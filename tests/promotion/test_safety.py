@@ -12,36 +12,33 @@ import pytest
 
 from emotion_clf.config import Settings
 from emotion_clf.errors import PromotionConflictError
-from emotion_clf.promotion.audit import AuditLog
-from emotion_clf.promotion.lifecycle import apply_designation, promote
-from emotion_clf.promotion.lock import PromotionLock
-from emotion_clf.registry.store import Registry
-from emotion_clf.registry.tracking import log_and_register
+from emotion_clf.promotion import apply_designation, promote
+from emotion_clf.registry import ModelRegistry, open_registry
 from emotion_clf.training import TrainResult
 from tests.cli.helpers import CLI, run_cli
 
 
 @pytest.fixture
-def two_versions(lifecycle_settings: Settings, weak_result: TrainResult) -> Registry:
+def two_versions(lifecycle_settings: Settings, weak_result: TrainResult) -> ModelRegistry:
     """v1 is the baseline, v2 is a registered candidate."""
-    registry = Registry.from_settings(lifecycle_settings)
-    log_and_register(registry, weak_result)
+    registry = open_registry(lifecycle_settings)
+    registry.register(weak_result)
     promote(settings=lifecycle_settings, refresh=False)
-    log_and_register(registry, weak_result)
+    registry.register(weak_result)
     return registry
 
 
 def test_a_held_lock_refuses_a_second_promotion_and_changes_nothing(
-    lifecycle_settings: Settings, two_versions: Registry
+    lifecycle_settings: Settings, two_versions: ModelRegistry
 ) -> None:
-    other = PromotionLock(two_versions, ttl_s=600, holder="someone-else")
+    other = two_versions.promotion_lock(ttl_s=600, holder="someone-else")
     other.acquire()
     with pytest.raises(
         PromotionConflictError, match="another promotion is in progress .*someone-else"
     ):
         promote(settings=lifecycle_settings, force=True, reason="x", refresh=False)
-    assert two_versions.aliases()["baseline"] == "1"
-    assert len(AuditLog(two_versions).entries()) == 1
+    assert two_versions.designations()["baseline"] == "1"
+    assert len(two_versions.audit.entries()) == 1
     other.release()
     assert (
         promote(settings=lifecycle_settings, force=True, reason="x", refresh=False).to_version
@@ -50,7 +47,7 @@ def test_a_held_lock_refuses_a_second_promotion_and_changes_nothing(
 
 
 def test_the_loser_of_a_race_fails_clearly(
-    lifecycle_settings: Settings, two_versions: Registry
+    lifecycle_settings: Settings, two_versions: ModelRegistry
 ) -> None:
     # decided against v1, but another promotion moved the baseline to v2 meanwhile
     two_versions.set_designation("baseline", "2")
@@ -65,15 +62,15 @@ def test_the_loser_of_a_race_fails_clearly(
             forced=True,
             decision=None,
         )
-    assert len(AuditLog(two_versions).entries()) == 1
-    assert PromotionLock(two_versions, ttl_s=0, holder="t").current() is None  # released
+    assert len(two_versions.audit.entries()) == 1
+    assert two_versions.lock_state() is None  # released
 
 
 def test_concurrent_promotions_leave_one_baseline_and_a_complete_audit(
-    lifecycle_settings: Settings, two_versions: Registry, weak_result: TrainResult
+    lifecycle_settings: Settings, two_versions: ModelRegistry, weak_result: TrainResult
 ) -> None:
-    log_and_register(two_versions, weak_result)
-    log_and_register(two_versions, weak_result)
+    two_versions.register(weak_result)
+    two_versions.register(weak_result)
     env = {
         **os.environ,
         "EMOTION_CLF_HOME": str(lifecycle_settings.home),
@@ -98,19 +95,19 @@ def test_concurrent_promotions_leave_one_baseline_and_a_complete_audit(
                 stderr
             )
     assert winners, outcomes
-    entries = AuditLog(two_versions).entries()
+    entries = two_versions.audit.entries()
     applied = [e for e in entries if e.status == "applied"]
     assert len(applied) == len(winners) + 1  # + the first baseline
     assert all(e.status == "applied" for e in entries)
-    assert two_versions.aliases()["baseline"] == applied[0].to_version
-    assert PromotionLock(two_versions, ttl_s=0, holder="t").current() is None
+    assert two_versions.designations()["baseline"] == applied[0].to_version
+    assert two_versions.lock_state() is None
 
 
 KILL_AT = {
     # patched function -> runs os.kill(SIGKILL) instead of (or right before) it
-    "lock taken": "emotion_clf.promotion.audit.AuditLog.start",
-    "audit opened": "emotion_clf.registry.store.Registry.set_designation",
-    "alias moved": "emotion_clf.promotion.audit.AuditLog.finish",
+    "lock taken": "emotion_clf.registry.mlflow_audit.MlflowAuditStore.start",
+    "audit opened": "emotion_clf.registry.mlflow_store.MlflowRegistry.set_designation",
+    "alias moved": "emotion_clf.registry.mlflow_audit.MlflowAuditStore.finish",
 }
 
 
@@ -121,7 +118,7 @@ def promote_and_die(settings: Settings, step: str) -> int:
         f"""
         import os, signal, importlib
         from emotion_clf.config import Settings
-        from emotion_clf.promotion.lifecycle import promote
+        from emotion_clf.promotion import promote
         owner = getattr(importlib.import_module({module_name!r}), {cls!r})
         real = getattr(owner, {attr!r})
         def die(self, *args, **kwargs):
@@ -140,13 +137,13 @@ def promote_and_die(settings: Settings, step: str) -> int:
 
 @pytest.mark.parametrize("step", list(KILL_AT))
 def test_a_promotion_killed_between_steps_leaves_one_baseline(
-    lifecycle_settings: Settings, two_versions: Registry, step: str
+    lifecycle_settings: Settings, two_versions: ModelRegistry, step: str
 ) -> None:
     assert promote_and_die(lifecycle_settings, step) == -9
-    baseline = two_versions.aliases()["baseline"]
+    baseline = two_versions.designations()["baseline"]
     assert baseline == ("2" if step == "alias moved" else "1")
 
-    statuses = [e.status for e in AuditLog(two_versions).entries()]
+    statuses = [e.status for e in two_versions.audit.entries()]
     assert statuses == (["applied"] if step == "lock taken" else ["interrupted", "applied"])
 
     again = run_cli("promote", "--force", "--reason", "after crash", home=lifecycle_settings.home)
@@ -164,12 +161,12 @@ def test_a_promotion_killed_between_steps_leaves_one_baseline(
     if baseline == "1":
         done = promote(settings=lifecycle_settings, force=True, reason="after crash", refresh=False)
         assert done.to_version == "2"
-    assert two_versions.aliases()["baseline"] == "2"
+    assert two_versions.designations()["baseline"] == "2"
 
 
 def test_a_stale_lock_is_broken_after_its_time_to_live(
-    lifecycle_settings: Settings, two_versions: Registry
+    lifecycle_settings: Settings, two_versions: ModelRegistry
 ) -> None:
-    PromotionLock(two_versions, ttl_s=600, holder="killed-process").acquire()
+    two_versions.promotion_lock(ttl_s=600, holder="killed-process").acquire()
     expired = lifecycle_settings.model_copy(update={"promotion_lock_ttl_s": 0.0})
     assert promote(settings=expired, force=True, reason="x", refresh=False).to_version == "2"

@@ -9,10 +9,7 @@ import pytest
 
 from emotion_clf.config import Settings
 from emotion_clf.errors import BundleError, ModelNotFoundError, RegistryUnavailableError
-from emotion_clf.registry.cache import ModelCache
-from emotion_clf.registry.fetch import fetch_model
-from emotion_clf.registry.store import Registry
-from emotion_clf.registry.tracking import log_and_register
+from emotion_clf.registry import ModelCache, fetch_model, open_registry
 from emotion_clf.training import TrainResult
 from tests.cli.helpers import run_cli
 from tests.http_listeners import free_port
@@ -22,10 +19,10 @@ def test_register_list_resolve_and_fetch(
     any_registry_settings: Settings, weak_result: TrainResult
 ) -> None:
     settings = any_registry_settings
-    registry = Registry.from_settings(settings)
+    registry = open_registry(settings)
     assert registry.versions() == []
-    first = log_and_register(registry, weak_result)
-    second = log_and_register(registry, weak_result)
+    first = registry.register(weak_result)
+    second = registry.register(weak_result)
     assert (first.version, second.version) == ("1", "2")
 
     versions = registry.versions()
@@ -52,8 +49,8 @@ def test_register_list_resolve_and_fetch(
 def test_training_run_holds_params_metrics_reports_and_the_bundle(
     lifecycle_settings: Settings, weak_result: TrainResult
 ) -> None:
-    registry = Registry.from_settings(lifecycle_settings)
-    info = log_and_register(registry, weak_result)
+    registry = open_registry(lifecycle_settings)
+    info = registry.register(weak_result)
     assert info.run_id is not None
     run = registry.client.get_run(info.run_id)
     assert run.data.params["family"] == "tfidf"
@@ -72,8 +69,8 @@ def test_training_run_holds_params_metrics_reports_and_the_bundle(
 def test_cache_is_used_and_a_damaged_copy_is_fetched_again(
     lifecycle_settings: Settings, weak_result: TrainResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    registry = Registry.from_settings(lifecycle_settings)
-    log_and_register(registry, weak_result)
+    registry = open_registry(lifecycle_settings)
+    registry.register(weak_result)
     first = fetch_model("dynamic", settings=lifecycle_settings, registry=registry)
 
     def no_download(*args: object) -> Path:
@@ -92,8 +89,8 @@ def test_cache_is_used_and_a_damaged_copy_is_fetched_again(
 def test_a_bundle_altered_in_the_store_is_refused(
     lifecycle_settings: Settings, weak_result: TrainResult
 ) -> None:
-    registry = Registry.from_settings(lifecycle_settings)
-    info = log_and_register(registry, weak_result)
+    registry = open_registry(lifecycle_settings)
+    info = registry.register(weak_result)
     stored = Path(info.source.removeprefix("file://")) / "manifest.json"
     manifest = json.loads(stored.read_text())
     manifest["metrics"] = {"test": {"emotion": {"accuracy": 0.99}}}
@@ -106,8 +103,8 @@ def test_a_bundle_altered_in_the_store_is_refused(
 def test_unreachable_registry_falls_back_to_the_last_cached_version(
     lifecycle_settings: Settings, weak_result: TrainResult
 ) -> None:
-    registry = Registry.from_settings(lifecycle_settings)
-    log_and_register(registry, weak_result)
+    registry = open_registry(lifecycle_settings)
+    registry.register(weak_result)
     registry.set_designation("baseline", "1")
     online = fetch_model("baseline", settings=lifecycle_settings)
 
@@ -121,8 +118,8 @@ def test_unreachable_registry_falls_back_to_the_last_cached_version(
 
 
 def test_registry_cli_list_and_show(lifecycle_settings: Settings, weak_result: TrainResult) -> None:
-    registry = Registry.from_settings(lifecycle_settings)
-    log_and_register(registry, weak_result)
+    registry = open_registry(lifecycle_settings)
+    registry.register(weak_result)
     registry.set_designation("baseline", "1")
     listed = run_cli("registry", "list", "--json", home=lifecycle_settings.home)
     assert listed.returncode == 0, listed.stderr
@@ -138,8 +135,8 @@ def test_registry_cli_list_and_show(lifecycle_settings: Settings, weak_result: T
 def test_model_option_accepts_designations_versions_and_paths(
     lifecycle_settings: Settings, weak_result: TrainResult
 ) -> None:
-    registry = Registry.from_settings(lifecycle_settings)
-    log_and_register(registry, weak_result)
+    registry = open_registry(lifecycle_settings)
+    registry.register(weak_result)
     home = lifecycle_settings.home
     for ref in ("dynamic", "1", str(weak_result.bundle)):
         result = run_cli("predict", "Great news!", "--model", ref, "--json", home=home)

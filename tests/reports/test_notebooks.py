@@ -17,12 +17,9 @@ import pytest
 
 from emotion_clf.config import Settings, get_settings
 from emotion_clf.models.bundle import read_manifest
-from emotion_clf.promotion.audit import AuditLog
-from emotion_clf.promotion.lifecycle import compare_models, promote
-from emotion_clf.registry.store import Registry
-from emotion_clf.registry.tracking import log_and_register
+from emotion_clf.promotion import compare_models, promote, promote_or_hold
+from emotion_clf.registry import open_registry
 from emotion_clf.reports import ReportRecord, publish_site, read_index, run_notebook
-from emotion_clf.reports.workflow import promote_or_hold
 from emotion_clf.training import train_model
 from tests.reports.helpers import NOTEBOOKS, kernel_pythonpath
 
@@ -57,7 +54,7 @@ def cycle(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         records["promote"] = run("promote", data=str(small_data))
         # a second candidate, registered without a notebook to keep the test short
         second = train_model("tfidf", data=small_data, out=home / "models" / "second", seed=1)
-        log_and_register(Registry.from_settings(settings), second)
+        open_registry(settings).register(second)
         records["compare"] = run("compare", data=str(small_data), disagreements=5)
         expected = compare_models(settings=settings, data=small_data)
         comparison = expected.decision.comparison
@@ -88,7 +85,7 @@ def _html(cycle: Cycle, record: ReportRecord) -> str:
 def test_train_report_holds_the_registered_metrics(cycle: Cycle) -> None:
     record = cycle.records["train"]
     numbers = record.key_numbers
-    v1 = Registry.from_settings(cycle.settings).version("1")
+    v1 = open_registry(cycle.settings).version("1")
     (bundle,) = sorted((cycle.home / "models").glob("tfidf-*"))
     manifest = read_manifest(bundle)
     assert numbers["version"] == 1 and numbers["family"] == "tfidf"
@@ -117,7 +114,7 @@ def test_promote_report_records_the_first_baseline(cycle: Cycle) -> None:
     assert numbers["outcome"] == "promoted"
     assert numbers["candidate"] == 1 and numbers["baseline"] == 1
     assert numbers["from_version"] is None and numbers["forced"] is False
-    entries = AuditLog(Registry.from_settings(cycle.settings)).entries()
+    entries = open_registry(cycle.settings).audit.entries()
     first = entries[-1]
     assert (first.action, first.to_version, first.reason) == ("promote", "1", "gate passed")
     assert "Promoted" in _html(cycle, cycle.records["promote"])
@@ -140,7 +137,7 @@ def test_compare_report_holds_the_gate_numbers(cycle: Cycle) -> None:
 def test_rollback_report_and_registry_agree(cycle: Cycle) -> None:
     numbers = cycle.records["rollback"].key_numbers
     assert (numbers["from_version"], numbers["to_version"]) == (2, 1)
-    assert Registry.from_settings(cycle.settings).aliases()["baseline"] == "1"
+    assert open_registry(cycle.settings).designations()["baseline"] == "1"
 
 
 def test_index_lists_every_report_newest_first(cycle: Cycle) -> None:
@@ -183,4 +180,4 @@ def test_a_held_gate_is_an_outcome_not_an_error(cycle: Cycle) -> None:
     assert (outcome.status, outcome.candidate) == (expected, "2")
     if expected == "held":
         assert outcome.result is None and outcome.held_reasons
-        assert Registry.from_settings(cycle.settings).aliases()["baseline"] == "1"
+        assert open_registry(cycle.settings).designations()["baseline"] == "1"

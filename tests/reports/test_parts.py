@@ -15,7 +15,7 @@ from emotion_clf.reports.keynumbers import KEY_NUMBERS_MIME, format_value, read_
 from emotion_clf.reports.records import ReportRecord, attach_record, stored_record
 from emotion_clf.reports.runner import coerce_value
 from emotion_clf.reports.site import add_to_index, read_index, write_index
-from emotion_clf.reports.workflow import family_params
+from emotion_clf.training import family_params
 
 
 def record(run_id: str, date: str, **numbers: object) -> ReportRecord:
@@ -89,8 +89,11 @@ def test_cli_parameters_are_name_value_pairs() -> None:
 
 
 def test_zero_means_the_family_default() -> None:
-    assert family_params() == {}
-    assert family_params(epochs=2, lr=0.0, max_steps=10) == {"epochs": 2, "max_steps": 10}
+    assert family_params("minilm") == {}
+    assert family_params("minilm", epochs=2, lr=0.0, max_steps=10) == {
+        "epochs": 2,
+        "max_steps": 10,
+    }
 
 
 def test_index_is_newest_first_and_escapes_what_it_shows(tmp_path: Path) -> None:

@@ -9,8 +9,9 @@ import pytest
 
 from emotion_clf.config import get_settings
 from emotion_clf.data.schema import HEADS
-from emotion_clf.promotion.lifecycle import ComparisonReport, compare_models
-from emotion_clf.reports import figures, views, workflow
+from emotion_clf.evaluation import delta_ci_figure, side_by_side_f1_figure
+from emotion_clf.promotion import ComparisonReport, compare_models
+from emotion_clf.reports import views, workflow
 from emotion_clf.training import train_model
 
 
@@ -67,8 +68,8 @@ def test_gate_and_class_tables_follow_the_decision(report: ComparisonReport) -> 
 def test_figures_draw_the_comparison(report: ComparisonReport) -> None:
     import matplotlib.pyplot as plt
 
-    interval = figures.delta_ci_figure(report)
-    bars = figures.side_by_side_f1_figure(report, "intensity")
+    interval = delta_ci_figure(report.decision.comparison)
+    bars = side_by_side_f1_figure(report.candidate_eval, report.baseline_eval, "intensity")
     assert interval is not None and bars is not None
     assert len(interval.axes[0].get_yticklabels()) == len(HEADS)
     plt.close("all")

@@ -33,21 +33,19 @@ class Homes:
 
 @pytest.fixture(scope="session")
 def registry_homes(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Homes:
-    from emotion_clf.promotion.lifecycle import promote
-    from emotion_clf.registry.fetch import fetch_model
-    from emotion_clf.registry.store import Registry
-    from emotion_clf.registry.tracking import log_and_register
+    from emotion_clf.promotion import promote
+    from emotion_clf.registry import fetch_model, open_registry
     from emotion_clf.training import train_model
 
     root = tmp_path_factory.mktemp("registry")
     promoted, unpromoted = root / "promoted", root / "unpromoted"
     settings = make_settings(promoted)
-    registry = Registry.from_settings(settings)
-    log_and_register(registry, train_model("tfidf", data=small_data, out=root / "v1", seed=0))
+    registry = open_registry(settings)
+    registry.register(train_model("tfidf", data=small_data, out=root / "v1", seed=0))
     shutil.copytree(promoted, unpromoted)
     promote(settings=settings, version="1", force=True, reason="test", refresh=False)
     fetch_model("baseline", settings=settings)  # the cache now remembers baseline -> v1
-    log_and_register(registry, train_model("tfidf", data=small_data, out=root / "v2", seed=1))
+    registry.register(train_model("tfidf", data=small_data, out=root / "v2", seed=1))
     return Homes(promoted=promoted, unpromoted=unpromoted)
 
 

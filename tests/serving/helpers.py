@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlparse
 from fastapi import FastAPI
 
 from emotion_clf.config import Settings
-from emotion_clf.registry.store import BUNDLE_ARTIFACT, Registry, VersionInfo
+from emotion_clf.registry import ModelRegistry, VersionInfo
 
 TOKEN = "test-refresh-token-0123456789"
 
@@ -59,18 +59,13 @@ def closed_port() -> int:
     return port
 
 
-def register_bundle(registry: Registry, bundle: Path) -> VersionInfo:
-    """Register ``bundle`` as a new version (``dynamic``), without training reports.
+def register_bundle(registry: ModelRegistry, bundle: Path) -> VersionInfo:
+    """Register ``bundle`` as a new version (``dynamic``), without a training run.
 
-    The template homes use :func:`log_and_register`; this is the quick path for a test that
+    The template homes use ``registry.register``; this is the quick path for a test that
     needs one more version.
     """
-    client = registry.client
-    run = client.create_run(registry.experiment_id(), run_name="test-registration")
-    client.log_artifacts(run.info.run_id, str(bundle), BUNDLE_ARTIFACT)
-    info = registry.register_bundle(bundle, run_id=run.info.run_id, metrics={})
-    client.set_terminated(run.info.run_id)
-    return info
+    return registry.register_bundle(bundle)
 
 
 def corrupt(info: VersionInfo) -> Path:

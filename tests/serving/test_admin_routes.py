@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from emotion_clf.promotion.lifecycle import promote
-from emotion_clf.registry.store import Registry
+from emotion_clf.promotion import promote
+from emotion_clf.registry import open_registry
 from tests.serving.helpers import (
     TOKEN,
     auth,
@@ -95,7 +95,7 @@ def test_refresh_is_disabled_without_a_token_unless_dev_mode(home: Path) -> None
 def test_a_corrupt_new_bundle_keeps_the_old_model_and_says_why(
     client: TestClient, home: Path, tfidf_bundle: Path
 ) -> None:
-    registry = Registry.from_settings(make_settings(home))
+    registry = open_registry(make_settings(home))
     bad = register_bundle(registry, tfidf_bundle)
     corrupt(bad)
     registry.set_designation("baseline", bad.version)  # as if it was damaged after promotion

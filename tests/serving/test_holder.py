@@ -12,12 +12,12 @@ from emotion_clf.data.schema import SCHEMA
 from emotion_clf.errors import BundleError
 from emotion_clf.models.base import HeadProbabilities
 from emotion_clf.models.bundle import load_bundle
-from emotion_clf.promotion.lifecycle import promote
-from emotion_clf.registry.store import Registry
+from emotion_clf.promotion import promote
+from emotion_clf.registry import RegistrySource, open_registry
 from emotion_clf.serving.errors import RefreshError
 from emotion_clf.serving.holder import ModelHolder
+from emotion_clf.serving.loading import check_schema, smoke_check
 from emotion_clf.serving.metrics import ServingMetrics
-from emotion_clf.serving.model import check_schema, smoke_check
 from tests.serving.helpers import corrupt, make_settings, register_bundle
 
 
@@ -32,7 +32,8 @@ def test_concurrent_refreshes_coalesce(home: Path) -> None:
     metrics = ServingMetrics()
 
     async def scenario() -> list[Any]:
-        holder = ModelHolder(settings=make_settings(home), metrics=metrics)
+        settings = make_settings(home)
+        holder = ModelHolder(settings=settings, metrics=metrics, source=RegistrySource(settings))
         await holder.start()
         assert holder.served_version == "1"
         promote(settings=make_settings(home), version="2", force=True, reason="t", refresh=False)
@@ -53,13 +54,13 @@ def test_concurrent_refreshes_coalesce(home: Path) -> None:
 
 def test_a_failed_version_is_not_reloaded_on_every_poll(home: Path, tfidf_bundle: Path) -> None:
     settings = make_settings(home, poll_seconds=30)
-    registry = Registry.from_settings(settings)
+    registry = open_registry(settings)
     bad = register_bundle(registry, tfidf_bundle)
     corrupt(bad)
     metrics = ServingMetrics()
 
     async def scenario() -> None:
-        holder = ModelHolder(settings=settings, metrics=metrics)
+        holder = ModelHolder(settings=settings, metrics=metrics, source=RegistrySource(settings))
         await holder.start()
         try:
             registry.set_designation("baseline", bad.version)

@@ -11,10 +11,9 @@ import httpx
 import pytest
 
 from emotion_clf.data.loader import load_dataset
+from emotion_clf.promotion import promote
 from emotion_clf.promotion.fanout import fan_out
-from emotion_clf.promotion.lifecycle import promote
-from emotion_clf.registry.store import Registry
-from emotion_clf.registry.tracking import log_and_register
+from emotion_clf.registry import open_registry
 from emotion_clf.training import train_model
 from tests.cli.helpers import run_cli
 from tests.serving.helpers import TOKEN, auth, corrupt, make_settings, register_bundle, wait_for
@@ -48,18 +47,18 @@ def test_zero_failed_requests_across_a_swap_and_a_corrupt_bundle(
 ) -> None:
     with running_server(home, env=SERVER_ENV) as server:
         settings = make_settings(home, refresh_endpoints=[f"{server.url}/refresh-model"])
-        registry = Registry.from_settings(settings)
+        registry = open_registry(settings)
         load = Load(server.url, clients=16).start()
         try:
             load.wait_for_count(300)
             # register and promote a new version while the clients keep going
             trained = train_model("tfidf", data=small_data, out=tmp_path / "new", seed=7)
-            new = log_and_register(registry, trained)
+            new = registry.register(trained)
             result = promote(settings=settings, version=new.version, force=True, reason="test")
             [refresh] = result.refresh
             assert refresh.ok, refresh.error
-            assert refresh.detail["swapped"] is True
-            assert refresh.detail["current_version"] == new.version
+            assert refresh.answer is not None and refresh.answer.swapped is True
+            assert refresh.answer.current_version == new.version
             after_swap = load.marks()
             load.wait_for_count(load.count + 300)
             # a request in flight during the swap may finish on the old model: skip one each
@@ -74,7 +73,8 @@ def test_zero_failed_requests_across_a_swap_and_a_corrupt_bundle(
             [failed] = fan_out([f"{server.url}/refresh-model"], token=TOKEN, retries=0)
             assert not failed.ok and failed.status_code == 409
             assert "checksum mismatch" in (failed.error or "")
-            assert failed.detail["current_version"] == new.version
+            assert failed.failure is not None
+            assert failed.failure.current_version == new.version
             load.wait_for_count(load.count + 300)
             assert load.versions_since(before_refresh, skip=0) == {new.version}
         finally:

@@ -11,10 +11,10 @@ from rich.table import Table
 from emotion_clf.cli.output import console, error, info, print_json, warn
 from emotion_clf.config import get_settings
 from emotion_clf.data.schema import HEADS
-from emotion_clf.promotion.fanout import RefreshResult
-from emotion_clf.promotion.gate import GateDecision
-from emotion_clf.promotion.lifecycle import (
+from emotion_clf.promotion import (
+    GateDecision,
     LifecycleResult,
+    RefreshResult,
     compare_models,
     promote,
     refresh_servers,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -21,10 +20,9 @@ from emotion_clf.config import get_settings
 from emotion_clf.data.loader import load_dataset
 from emotion_clf.data.split import SPLIT_NAMES, split_by_batch
 from emotion_clf.errors import DataError
-from emotion_clf.evaluation import evaluate
-from emotion_clf.models.bundle import FAMILIES
-from emotion_clf.resolve import resolve_model
-from emotion_clf.training import train_model
+from emotion_clf.models import FAMILIES, evaluate
+from emotion_clf.registry import open_registry, resolve_model
+from emotion_clf.training import default_bundle_dir, family_params, train_model
 
 ModelOption = Annotated[
     str,
@@ -61,25 +59,8 @@ def train(
 ) -> None:
     """Train a model family on labelled data and write a verified bundle."""
     settings = get_settings()
-    if family not in FAMILIES:
-        raise DataError(f"unknown family {family!r}", field="family", allowed=list(FAMILIES))
-    params: dict[str, Any] = {
-        k: v
-        for k, v in {
-            "epochs": epochs,
-            "lr": lr,
-            "batch_size": batch_size,
-            "max_steps": max_steps,
-        }.items()
-        if v is not None
-    }
-    if params and family != "minilm":
-        raise DataError(
-            f"--{', --'.join(k.replace('_', '-') for k in params)} only apply to --family minilm",
-            field="family",
-        )
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = out or settings.models_dir / f"{family}-{stamp}"
+    params = family_params(family, epochs=epochs, lr=lr, batch_size=batch_size, max_steps=max_steps)
+    out = out or default_bundle_dir(family, models_dir=settings.models_dir)
     with fraction_progress(f"train {family}") as progress:
         result = train_model(
             family,
@@ -91,10 +72,7 @@ def train(
         )
     version = None
     if register:
-        from emotion_clf.registry.store import Registry
-        from emotion_clf.registry.tracking import log_and_register
-
-        version = log_and_register(Registry.from_settings(settings), result).version
+        version = open_registry(settings).register(result).version
     if json_output:
         print_json(
             {

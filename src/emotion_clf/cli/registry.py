@@ -9,13 +9,9 @@ from rich.table import Table
 
 from emotion_clf.cli.output import console, info, print_json
 from emotion_clf.config import get_settings
-from emotion_clf.models.bundle import read_manifest
-from emotion_clf.promotion.audit import AuditLog
-from emotion_clf.promotion.lifecycle import unlock as unlock_registry
-from emotion_clf.promotion.lock import PromotionLock
-from emotion_clf.registry.cache import ModelCache
-from emotion_clf.registry.fetch import fetch_version
-from emotion_clf.registry.store import Registry
+from emotion_clf.models import read_manifest
+from emotion_clf.promotion import unlock as unlock_registry
+from emotion_clf.registry import ModelCache, fetch_version, open_registry
 
 app = typer.Typer(
     help="The model registry: versions, designations, promotion history.", no_args_is_help=True
@@ -32,7 +28,7 @@ KEY_METRICS = {
 @app.command("list")
 def list_versions(json_output: JsonOption = False) -> None:
     """Every version with its designations, key metrics and creation time."""
-    versions = Registry.from_settings(get_settings()).versions()
+    versions = open_registry(get_settings()).versions()
     if json_output:
         print_json([v.to_dict() for v in versions])
         return
@@ -63,14 +59,14 @@ def show(
 ) -> None:
     """One version: registry record, bundle manifest and its audit entries."""
     settings = get_settings()
-    registry = Registry.from_settings(settings)
+    registry = open_registry(settings)
     record = registry.resolve(version)
     local = fetch_version(registry, ModelCache(settings.cache_dir), record)
     manifest = read_manifest(local.path).to_dict()
     manifest.pop("files", None)
     history = [
         e.to_dict()
-        for e in AuditLog(registry).entries()
+        for e in registry.audit.entries()
         if record.version in (e.to_version, e.from_version)
     ]
     data = {**record.to_dict(), "manifest": manifest, "history": history}
@@ -86,9 +82,9 @@ def history(
     json_output: JsonOption = False,
 ) -> None:
     """The promotion audit log: who moved the baseline, from where to where, when and why."""
-    registry = Registry.from_settings(get_settings())
-    lock = PromotionLock(registry, ttl_s=0, holder="history").current()
-    entries = AuditLog(registry).entries(limit=limit, lock_holder=(lock or {}).get("audit_id"))
+    registry = open_registry(get_settings())
+    lock = registry.lock_state()
+    entries = registry.audit.entries(limit=limit, lock_holder=lock.audit_id if lock else None)
     if json_output:
         print_json([e.to_dict() for e in entries])
         return

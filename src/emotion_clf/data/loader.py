@@ -22,18 +22,21 @@ import pandas as pd
 
 from emotion_clf.data.schema import (
     EMOTIONS,
+    HEADS,
     INTENSITY_ALIASES,
     SUB_EMOTION_PARENT,
     normalise_emotion,
     normalise_intensity,
     normalise_sub_emotion,
+    normalise_token,
 )
 from emotion_clf.data.timecode import timecode_seconds
 from emotion_clf.errors import DataError
 
-COLUMNS = ("batch", "line", "start_s", "end_s", "text", "emotion", "sub_emotion", "intensity")
-LABEL_FIELDS = ("emotion", "sub_emotion", "intensity")
-_HEADER_ALIASES = {"sub emotion": "sub_emotion", "subemotion": "sub_emotion"}
+COLUMNS = ("batch", "line", "start_s", "end_s", "text", *HEADS)
+#: the header of the data's CSV files (and of the feedback files the API writes)
+CSV_HEADER = ("start_time", "end_time", "text", "emotion", "sub-emotion", "intensity")
+_HEADER_ALIASES = {"subemotion": "sub emotion"}
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ class Dataset:
     def fingerprint(self) -> str:
         """sha256 of the rows' text and labels in order: the same data gives the same print."""
         digest = hashlib.sha256()
-        for row in self.frame[["text", *LABEL_FIELDS]].itertuples(index=False):
+        for row in self.frame[["text", *HEADS]].itertuples(index=False):
             digest.update("\x1f".join(row).encode("utf-8"))
             digest.update(b"\x1e")
         return digest.hexdigest()
@@ -104,9 +107,9 @@ def parse_time(value: str, *, file: Path, line: int, column: str) -> float | Non
 
 
 def _canonical_header(name: str) -> str:
-    token = " ".join(name.strip().lower().replace("_", " ").replace("-", " ").split())
-    token = _HEADER_ALIASES.get(token, token)
-    return token.replace(" ", "_")
+    """``Sub-Emotion``, ``sub_emotion``, ``subemotion`` -> ``sub_emotion``."""
+    token = normalise_token(name)
+    return _HEADER_ALIASES.get(token, token).replace(" ", "_")
 
 
 def _label(field_name: str, raw: str, *, file: Path, line: int, allowed: Iterable[str]) -> str:
@@ -158,14 +161,14 @@ def _parse_row(
         return row[position] if position is not None and position < len(row) else ""
 
     text = cell("text").strip()
-    labels = [cell(name) for name in LABEL_FIELDS]
+    labels = [cell(name) for name in HEADS]
     present = [bool(value.strip()) for value in labels]
     if not any(present):
         return "unlabelled" if text else "empty"
     if not text:
         raise DataError("row has labels but no text", file=path, line=line, field="text")
     if not all(present):
-        absent = LABEL_FIELDS[present.index(False)]
+        absent = HEADS[present.index(False)]
         raise DataError(
             f"row has no {absent.replace('_', '-')} (a row needs all three labels)",
             file=path,
@@ -202,7 +205,7 @@ def read_csv_file(path: Path) -> tuple[pd.DataFrame, FileReport]:
     if header_row is None:
         raise DataError("file is empty (no header row)", file=path, line=1)
     header = [_canonical_header(h) for h in header_row]
-    required = ("text", *LABEL_FIELDS)
+    required = ("text", *HEADS)
     missing = [c for c in required if c not in header]
     if missing:
         raise DataError(
@@ -210,12 +213,12 @@ def read_csv_file(path: Path) -> tuple[pd.DataFrame, FileReport]:
             file=path,
             line=1,
             field=missing[0],
-            allowed=["start_time", "end_time", "text", "emotion", "sub-emotion", "intensity"],
+            allowed=CSV_HEADER,
         )
     index = {
         name: header.index(name) for name in (*required, "start_time", "end_time") if name in header
     }
-    known = {"text", "start_time", "end_time", *LABEL_FIELDS}
+    known = {"text", "start_time", "end_time", *HEADS}
     extra = tuple(h for h in header if h not in known)
     try:
         for row in reader:

@@ -1,4 +1,4 @@
-"""Timecodes as written in the data, subtitles and feedback: one parser for all of them."""
+"""Timecodes as written in the data, subtitles and feedback: one parser and one formatter."""
 
 from __future__ import annotations
 
@@ -22,3 +22,15 @@ def timecode_seconds(text: str) -> float:
         + int(seconds)
         + int((millis or "0").ljust(3, "0")) / 1000
     )
+
+
+def format_timecode(seconds: float, *, separator: str = ",") -> str:
+    """``HH:MM:SS,mmm`` (SubRip and the data's CSV files) or, with ``separator="."``,
+    ``HH:MM:SS.mmm`` (WebVTT); milliseconds are rounded."""
+    if not seconds >= 0:
+        raise ValueError(f"a timecode needs a number of seconds >= 0, got {seconds}")
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, ms = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{ms:03d}"

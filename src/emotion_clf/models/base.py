@@ -8,6 +8,7 @@ emotion's children gives the emotion distribution).
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from emotion_clf.data.loader import Dataset
-from emotion_clf.data.schema import HEADS, LabelSchema
+from emotion_clf.data.schema import HEADS, SCHEMA, LabelSchema
 
 Decoding = Literal["emotion_first", "joint"]
 DECODINGS: tuple[str, ...] = ("emotion_first", "joint")
@@ -163,18 +164,70 @@ def decode(
     return PredictionBatch(schema=schema, probabilities=probabilities, indices=indices)
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float64. A logit of -inf (a label absent from training) gets 0."""
+    shifted = np.asarray(logits, dtype=np.float64)
+    shifted = shifted - shifted.max(axis=1, keepdims=True)
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=1, keepdims=True)
+    return shifted
+
+
+def as_text_list(texts: Sequence[str]) -> list[str]:
+    """``texts`` as a list of strings; one bare string is refused (it would be read as chars)."""
+    if isinstance(texts, str):
+        raise TypeError("predict takes a sequence of texts, not one string")
+    return [str(t) for t in texts]
+
+
 class Predictor(ABC):
     """A trained model: texts in, hierarchy-consistent predictions out, batch first.
 
-    Families follow scikit-learn's habits: no logic in ``__init__``, learned state in
-    attributes ending in ``_``, ``fit`` returns ``self``.
+    Families follow scikit-learn's habits: ``__init__`` only stores the hyper-parameters
+    (merged over the family's ``default_params``), :meth:`validate_params` checks them and
+    ``fit`` / ``load_state`` call it, learned state lives in attributes ending in ``_``, and
+    ``fit`` returns ``self``.
     """
 
     family: ClassVar[str]
+    #: every hyper-parameter the family knows, with its default
+    default_params: ClassVar[Mapping[str, Any]] = {"decoding": "emotion_first"}
     #: which code path produced the predictions (recorded in the bundle manifest)
     runtime: str = "python"
     schema: LabelSchema
-    decoding: str = "emotion_first"
+
+    def __init__(self, schema: LabelSchema = SCHEMA, **params: Any) -> None:
+        self.schema = schema
+        self._params: dict[str, Any] = {**self.default_params, **params}
+
+    def params(self) -> dict[str, Any]:
+        """Hyper-parameters, as JSON, recorded in the manifest."""
+        out: dict[str, Any] = json.loads(json.dumps(self._params))
+        return out
+
+    def validate_params(self) -> dict[str, Any]:
+        """Check the hyper-parameters; raise ValueError naming what is wrong."""
+        unknown = set(self._params) - set(self.default_params)
+        if unknown:
+            raise ValueError(f"unknown {self.family} parameter(s): {sorted(unknown)}")
+        if self._params["decoding"] not in DECODINGS:
+            raise ValueError(f"decoding must be one of {DECODINGS}")
+        self._check_params(self._params)
+        return self.params()
+
+    def _check_params(self, params: Mapping[str, Any]) -> None:
+        """A family's own checks of its hyper-parameters (none by default)."""
+        return None
+
+    @property
+    def decoding(self) -> str:
+        return str(self._params["decoding"])
+
+    @decoding.setter
+    def decoding(self, value: str) -> None:
+        if value not in DECODINGS:
+            raise ValueError(f"decoding must be one of {DECODINGS}")
+        self._params["decoding"] = value
 
     @abstractmethod
     def fit(
@@ -188,10 +241,6 @@ class Predictor(ABC):
     @abstractmethod
     def predict_proba(self, texts: Sequence[str]) -> HeadProbabilities:
         """Raw per-head probabilities (before hierarchy decoding)."""
-
-    @abstractmethod
-    def params(self) -> dict[str, Any]:
-        """Hyper-parameters, as JSON, recorded in the manifest."""
 
     @abstractmethod
     def save_state(self, folder: Path) -> None:
@@ -213,9 +262,3 @@ class Predictor(ABC):
     def training_history(self) -> list[dict[str, float]]:
         """Per-epoch curves where the family has them; empty otherwise."""
         return []
-
-
-def check_texts(texts: Sequence[str]) -> list[str]:
-    if isinstance(texts, str):
-        raise TypeError("predict takes a sequence of texts, not one string")
-    return [str(t) for t in texts]

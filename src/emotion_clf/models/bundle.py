@@ -23,10 +23,10 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-from emotion_clf import __version__
 from emotion_clf.data.schema import SCHEMA, LabelSchema
 from emotion_clf.errors import BundleError
 from emotion_clf.models.base import Predictor
+from emotion_clf.version import __version__
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -34,7 +34,7 @@ MANIFEST = "manifest.json"
 # family name -> "module:class", imported only when a bundle of that family is used
 FAMILIES: Mapping[str, str] = {
     "tfidf": "emotion_clf.models.tfidf:TfidfModel",
-    "minilm": "emotion_clf.models.minilm:MiniLMModel",
+    "minilm": "emotion_clf.models.minilm.model:MiniLMModel",
 }
 
 

@@ -24,7 +24,13 @@ from sklearn.linear_model import LogisticRegression
 from emotion_clf.data.loader import Dataset
 from emotion_clf.data.schema import HEADS, SCHEMA, LabelSchema
 from emotion_clf.errors import BundleError, DataError
-from emotion_clf.models.base import HeadProbabilities, Predictor, ProgressCallback, check_texts
+from emotion_clf.models.base import (
+    HeadProbabilities,
+    Predictor,
+    ProgressCallback,
+    as_text_list,
+    softmax,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +48,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "seed": 0,
     "decoding": "joint",  # chosen on the validation split, see benchmarks/README.md
 }
+SMALL_DATA_ROWS = 2000
 
 
 def _vectorizers(params: Mapping[str, Any]) -> tuple[TfidfVectorizer, TfidfVectorizer]:
@@ -65,32 +72,18 @@ def _vectorizers(params: Mapping[str, Any]) -> tuple[TfidfVectorizer, TfidfVecto
     return word, char
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    np.exp(shifted, out=shifted)
-    shifted /= shifted.sum(axis=1, keepdims=True)
-    return shifted
-
-
 class TfidfModel(Predictor):
     """Word (1-2 gram) and char_wb (2-5 gram) TF-IDF, multinomial logistic regression per head."""
 
     family: ClassVar[str] = "tfidf"
+    default_params: ClassVar[Mapping[str, Any]] = DEFAULT_PARAMS
     runtime = "numpy"
 
     def __init__(self, schema: LabelSchema = SCHEMA, **params: Any) -> None:
-        self.schema = schema
-        unknown = set(params) - set(DEFAULT_PARAMS)
-        if unknown:
-            raise ValueError(f"unknown tfidf parameter(s): {sorted(unknown)}")
-        self._params = {**DEFAULT_PARAMS, **params}
-        self.decoding = self._params["decoding"]
+        super().__init__(schema, **params)
         # inference caches, built on first use from the learned state
         self._fitted_vectorizers: tuple[TfidfVectorizer, TfidfVectorizer] | None = None
         self._weight_columns: dict[str, np.ndarray] | None = None
-
-    def params(self) -> dict[str, Any]:
-        return dict(self._params)
 
     # -- training -------------------------------------------------------------------------
     def fit(
@@ -100,13 +93,14 @@ class TfidfModel(Predictor):
         *,
         progress: ProgressCallback | None = None,
     ) -> TfidfModel:
+        params = self.validate_params()
         self._fitted_vectorizers, self._weight_columns = None, None  # a previous fit's caches
         frame = train.frame
-        small = len(frame) < 2000  # tiny slices keep every n-gram they have
-        params = {**self._params}
-        if small:
+        if len(frame) < SMALL_DATA_ROWS:
+            # tiny slices keep every n-gram they have; min_df only shapes the vocabulary
+            # learned here, so the recorded parameters stay the ones asked for
+            logger.info("%d training rows: keeping n-grams seen once", len(frame))
             params.update(word_min_df=1, char_min_df=1)
-        self._params = params
         word, char = _vectorizers(params)
         texts = frame["text"].tolist()
         if progress:
@@ -181,7 +175,7 @@ class TfidfModel(Predictor):
         return sparse.hstack([word.transform(texts), char.transform(texts)]).tocsr()
 
     def predict_proba(self, texts: Sequence[str]) -> HeadProbabilities:
-        batch = check_texts(texts)
+        batch = as_text_list(texts)
         features = self._features(batch)
         columns = self._weight_columns
         if columns is None:  # a contiguous (features x labels) copy, so @ does not copy per call
@@ -189,7 +183,7 @@ class TfidfModel(Predictor):
                 head: np.ascontiguousarray(self.weights_[head].T) for head in HEADS
             }
         probs = {
-            head: _softmax(np.asarray(features @ columns[head]) + self.biases_[head])
+            head: softmax(np.asarray(features @ columns[head]) + self.biases_[head])
             for head in HEADS
         }
         return HeadProbabilities(**probs)
@@ -209,6 +203,12 @@ class TfidfModel(Predictor):
         cls, folder: Path, *, schema: LabelSchema, params: Mapping[str, Any]
     ) -> TfidfModel:
         model = cls(schema=schema, **params)
+        try:
+            model.validate_params()
+        except ValueError as exc:
+            raise BundleError(
+                f"{folder}: the manifest's tfidf parameters are invalid: {exc}"
+            ) from exc
         try:
             tensors = load_file(str(folder / STATE_FILE))
             vocab = json.loads((folder / VOCAB_FILE).read_text(encoding="utf-8"))

@@ -11,32 +11,46 @@ import logging
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
+
+from emotion_clf.contracts import RefreshAnswer, RefreshFailure
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class RefreshResult:
+    """What one endpoint answered: the server's typed answer, or why there is none."""
+
     endpoint: str
     ok: bool
     status_code: int | None
     attempts: int
-    detail: Any = None
+    answer: RefreshAnswer | None = None  # the server's answer when ok
+    failure: RefreshFailure | None = None  # the server's error answer, when it sent one
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        detail = self.answer or self.failure
+        return {
+            "endpoint": self.endpoint,
+            "ok": self.ok,
+            "status_code": self.status_code,
+            "attempts": self.attempts,
+            "detail": detail.model_dump() if detail is not None else None,
+            "error": self.error,
+        }
 
     def describe(self) -> str:
-        if self.ok:
-            detail = self.detail if isinstance(self.detail, dict) else {}
+        if self.answer is not None:
+            a = self.answer
             return (
-                f"refreshed: version {detail.get('previous_version')} -> "
-                f"{detail.get('current_version')} (swapped: {detail.get('swapped')})"
+                f"refreshed: version {a.previous_version} -> {a.current_version} "
+                f"(swapped: {a.swapped})"
             )
         return self.error or f"HTTP {self.status_code}"
 
@@ -61,7 +75,7 @@ def refresh_endpoint(
     attempts = 0
     error: str | None = None
     status: int | None = None
-    detail: Any = None
+    failure: RefreshFailure | None = None
     with httpx.Client(timeout=timeout_s) as client:
         while attempts <= retries:
             attempts += 1
@@ -71,20 +85,33 @@ def refresh_endpoint(
                 error = _describe_http_error(exc)
             else:
                 status = response.status_code
-                try:
-                    detail = response.json()
-                except ValueError:
-                    detail = response.text[:300]
                 if response.is_success:
-                    return RefreshResult(endpoint, True, status, attempts, detail)
-                message = detail.get("detail") if isinstance(detail, dict) else detail
-                error = f"HTTP {status}: {message}"
+                    try:
+                        answer = RefreshAnswer.model_validate_json(response.content)
+                    except ValidationError as exc:
+                        error = f"HTTP {status} but not a refresh answer: {_first_error(exc)}"
+                        break  # not an emotion-clf server (or another version of it)
+                    return RefreshResult(endpoint, True, status, attempts, answer=answer)
+                failure = _failure(response)
+                error = f"HTTP {status}: {failure.detail if failure else response.text[:300]}"
                 if status < 500:
                     break  # the request itself is wrong; retrying will not help
             if attempts <= retries:
                 time.sleep(backoff_s * 2 ** (attempts - 1))
     logger.info("refresh of %s failed after %d attempt(s): %s", endpoint, attempts, error)
-    return RefreshResult(endpoint, False, status, attempts, detail, error)
+    return RefreshResult(endpoint, False, status, attempts, failure=failure, error=error)
+
+
+def _failure(response: httpx.Response) -> RefreshFailure | None:
+    try:
+        return RefreshFailure.model_validate_json(response.content)
+    except ValidationError:
+        return None  # a proxy's error page, say: the caller shows its text
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    return f"{'.'.join(map(str, first['loc'])) or 'body'}: {first['msg']}"
 
 
 def fan_out(

@@ -20,21 +20,24 @@ from typing import Any
 
 from emotion_clf.config import Settings
 from emotion_clf.data.schema import HEADS
-from emotion_clf.evaluation import Evaluation
-from emotion_clf.promotion.compare import Comparison, compare_evaluations
+from emotion_clf.evaluation.metrics import Evaluation
+from emotion_clf.evaluation.paired import Comparison, compare_evaluations
 
 
 @dataclass(frozen=True)
 class GatePolicy:
-    min_macro_f1_gain: float = 0.0
-    alpha: float = 0.05
-    max_class_f1_drop: float = 0.10
-    min_class_support: int = 50
-    max_head_macro_f1_drop: float = 0.02
-    first_min_accuracy: float = 0.50
-    first_min_macro_f1: float = 0.30
+    """The gate's thresholds. Their defaults live in one place, the settings
+    (``EMOTION_CLF_GATE_*``): build a policy with :meth:`from_settings`."""
+
+    min_macro_f1_gain: float
+    alpha: float
+    max_class_f1_drop: float
+    min_class_support: int
+    max_head_macro_f1_drop: float
+    first_min_accuracy: float
+    first_min_macro_f1: float
+    bootstrap_samples: int
     primary_head: str = "emotion"
-    bootstrap_samples: int = 1000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GatePolicy:
@@ -64,8 +67,8 @@ class Check:
 class GateDecision:
     promote: bool
     checks: tuple[Check, ...]
+    policy: GatePolicy
     comparison: Comparison | None = None
-    policy: GatePolicy = GatePolicy()
 
     @property
     def decision(self) -> str:

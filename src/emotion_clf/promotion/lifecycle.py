@@ -1,16 +1,17 @@
-"""The blue-green lifecycle: compare a candidate with the baseline, promote, roll back.
+"""The blue-green lifecycle: promote a candidate, roll the baseline back.
 
-Every change follows the same steps, in this order, under the promotion lock:
+Every change follows the same steps, in this order, under the registry's promotion lock:
 
-1. check the baseline is still the one the decision was made against (else: conflict);
-2. open an audit entry (an MLflow run, status RUNNING);
-3. move the ``baseline`` alias (the only step that changes what is served);
-4. close the audit entry (FINISHED), release the lock;
-5. tell every API server to reload (``POST /refresh-model``).
+1. open an audit entry (status: in progress);
+2. move ``baseline`` with a compare-and-set against the version the decision was made
+   against (another promotion that won meanwhile makes this one fail, changing nothing);
+3. close the audit entry (applied, or failed with the error), release the lock;
+4. tell every API server to reload (``POST /refresh-model``).
 
 Everything that can fail for a reason of the input (unknown version, a bundle that does not
 verify, a label schema that differs, a held gate) fails before step 1, so nothing changes.
-A process killed anywhere leaves the alias on exactly one version.
+A process killed anywhere leaves ``baseline`` on exactly one version and, at worst, an
+``interrupted`` audit entry.
 """
 
 from __future__ import annotations
@@ -24,109 +25,26 @@ from pathlib import Path
 from typing import Any
 
 from emotion_clf.config import Settings
-from emotion_clf.data.loader import Dataset, load_dataset
-from emotion_clf.data.split import split_by_batch
 from emotion_clf.errors import (
+    DesignationConflictError,
     GateHeldError,
-    ModelNotFoundError,
     PromotionConflictError,
     PromotionError,
 )
-from emotion_clf.evaluation import Evaluation, evaluate
 from emotion_clf.models.bundle import read_manifest
-from emotion_clf.promotion.audit import AuditLog
+from emotion_clf.promotion.compare import compare_resolved
 from emotion_clf.promotion.fanout import RefreshResult, fan_out
-from emotion_clf.promotion.gate import GateDecision, GatePolicy, decide
-from emotion_clf.promotion.lock import PromotionLock, promotion_lock
+from emotion_clf.promotion.gate import GateDecision
+from emotion_clf.registry.backends import open_registry
+from emotion_clf.registry.base import ModelRegistry, VersionInfo
 from emotion_clf.registry.cache import ModelCache
-from emotion_clf.registry.fetch import fetch_version
-from emotion_clf.registry.store import Registry, VersionInfo
-from emotion_clf.resolve import ResolvedModel, resolve_model
+from emotion_clf.registry.fetch import ResolvedModel, fetch_version
 
 logger = logging.getLogger(__name__)
 
 
 def actor_name(settings: Settings) -> str:
     return settings.actor or f"{getpass.getuser()}@{socket.gethostname()}"
-
-
-def comparison_data(data: Path | str | None, *, settings: Settings) -> tuple[Dataset, str]:
-    """The rows a comparison runs on: a given file or folder, else the bundled test split."""
-    if data is not None:
-        return load_dataset(data), str(data)
-    return split_by_batch(
-        load_dataset(settings.raw_data_dir)
-    ).test, "the test split of the bundled data"
-
-
-@dataclass
-class ComparisonReport:
-    candidate: ResolvedModel
-    baseline: ResolvedModel | None
-    candidate_eval: Evaluation
-    baseline_eval: Evaluation | None
-    decision: GateDecision
-    data: str
-
-    def disagreements(self, head: str = "emotion", limit: int = 20) -> list[dict[str, Any]]:
-        """Rows where the two models predict differently, with who was right."""
-        if self.baseline_eval is None:
-            return []
-        cand, base = self.candidate_eval[head], self.baseline_eval[head]
-        rows = [i for i in range(self.candidate_eval.rows) if cand.y_pred[i] != base.y_pred[i]]
-        return [
-            {
-                "text": self.candidate_eval.texts[i],
-                "true": cand.labels[cand.y_true[i]],
-                "candidate": cand.labels[cand.y_pred[i]],
-                "baseline": base.labels[base.y_pred[i]],
-            }
-            for i in rows[:limit]
-        ]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "data": self.data,
-            "rows": self.candidate_eval.rows,
-            "candidate": self.candidate.label,
-            "baseline": self.baseline.label if self.baseline else None,
-            **self.decision.to_dict(),
-        }
-
-
-def compare_resolved(
-    candidate: ResolvedModel,
-    baseline: ResolvedModel | None,
-    *,
-    settings: Settings,
-    data: Path | str | None = None,
-) -> ComparisonReport:
-    """Evaluate two resolved models on the same rows and run the gate."""
-    dataset, description = comparison_data(data, settings=settings)
-    candidate_eval = evaluate(candidate.load(), dataset)
-    baseline_eval = evaluate(baseline.load(), dataset) if baseline is not None else None
-    decision = decide(candidate_eval, baseline_eval, GatePolicy.from_settings(settings))
-    return ComparisonReport(
-        candidate, baseline, candidate_eval, baseline_eval, decision, description
-    )
-
-
-def compare_models(
-    *,
-    settings: Settings,
-    candidate: str = "dynamic",
-    baseline: str = "baseline",
-    data: Path | str | None = None,
-) -> ComparisonReport:
-    """Resolve candidate and baseline (paths, designations or versions), compare, gate."""
-    cand = resolve_model(candidate, settings=settings)
-    try:
-        base: ResolvedModel | None = resolve_model(baseline, settings=settings)
-    except ModelNotFoundError:
-        if baseline != "baseline":
-            raise
-        base = None  # no baseline yet: the gate uses the absolute minimums
-    return compare_resolved(cand, base, settings=settings, data=data)
 
 
 @dataclass
@@ -173,7 +91,7 @@ def _check_compatible(candidate: ResolvedModel, baseline: ResolvedModel | None) 
 
 
 def apply_designation(
-    registry: Registry,
+    registry: ModelRegistry,
     *,
     settings: Settings,
     action: str,
@@ -183,17 +101,14 @@ def apply_designation(
     forced: bool,
     decision: GateDecision | None,
 ) -> str:
-    """Steps 1-4 under the lock; returns the audit entry id."""
+    """Steps 1-3 under the promotion lock; returns the audit entry id."""
     actor = actor_name(settings)
     holder = f"{actor} pid {os.getpid()}"
-    audit = AuditLog(registry)
-    with promotion_lock(registry, ttl_s=settings.promotion_lock_ttl_s, holder=holder) as lock:
-        now = registry.aliases().get("baseline")
-        if now != expected_from:
-            raise PromotionConflictError(
-                f"the baseline moved from {_v(expected_from)} to {_v(now)} while this {action} was "
-                "being decided (another promotion won); nothing was changed"
-            )
+    audit = registry.audit
+    lock = registry.promotion_lock(ttl_s=settings.promotion_lock_ttl_s, holder=holder)
+    with lock:
+        # a lost race is found before the audit entry opens, so it leaves no entry behind
+        _check_unchanged(registry.designations().get("baseline"), expected_from, action)
         audit_id = audit.start(
             action=action,
             from_version=expected_from,
@@ -205,12 +120,22 @@ def apply_designation(
         )
         lock.set_audit_id(audit_id)
         try:
-            registry.set_designation("baseline", to_version)
+            registry.set_designation("baseline", to_version, expected=expected_from)
         except BaseException as exc:
             audit.finish(audit_id, ok=False, error=str(exc))
+            if isinstance(exc, DesignationConflictError):
+                _check_unchanged(exc.actual, expected_from, action)
             raise
         audit.finish(audit_id, ok=True)
     return audit_id
+
+
+def _check_unchanged(now: str | None, expected: str | None, action: str) -> None:
+    if now != expected:
+        raise PromotionConflictError(
+            f"the baseline moved from {_v(expected)} to {_v(now)} while this {action} was "
+            "being decided (another promotion won); nothing was changed"
+        )
 
 
 def _v(version: str | None) -> str:
@@ -228,7 +153,7 @@ def refresh_servers(settings: Settings) -> list[RefreshResult]:
 
 
 def _change_baseline(
-    registry: Registry,
+    registry: ModelRegistry,
     *,
     settings: Settings,
     action: str,
@@ -277,7 +202,7 @@ def promote(
     """Gate (unless forced) and move ``baseline`` to ``version`` (default: ``dynamic``)."""
     if force and not (reason and reason.strip()):
         raise PromotionError("a forced promotion needs --reason: say why the gate is skipped")
-    registry = Registry.from_settings(settings)
+    registry = open_registry(settings)
     cache = ModelCache(settings.cache_dir)
     target: VersionInfo = registry.version(version) if version else registry.resolve("dynamic")
     current = registry.designated("baseline")
@@ -318,11 +243,11 @@ def rollback(
     *, settings: Settings, to: str | None = None, reason: str | None = None, refresh: bool = True
 ) -> LifecycleResult:
     """Move ``baseline`` back: to ``to``, or to the previous baseline in the audit log."""
-    registry = Registry.from_settings(settings)
+    registry = open_registry(settings)
     current = registry.designated("baseline")
     if current is None:
         raise PromotionError("no baseline is designated; there is nothing to roll back")
-    target_version = to or AuditLog(registry).previous_baseline(current.version)
+    target_version = to or registry.audit.previous_baseline(current.version)
     if target_version is None:
         raise PromotionError(
             f"the audit log has no baseline before v{current.version}; name one with --to V"
@@ -346,5 +271,44 @@ def rollback(
 
 def unlock(*, settings: Settings) -> bool:
     """Remove a promotion lock left by a killed process; True if there was one."""
-    registry = Registry.from_settings(settings)
-    return PromotionLock(registry, ttl_s=0, holder="unlock").force_release()
+    return open_registry(settings).break_lock()
+
+
+@dataclass(frozen=True)
+class PromotionOutcome:
+    """What a promotion run did: promoted, held by the gate, or nothing to do.
+
+    A held gate is an outcome, not an error: the report says why, and the run succeeds.
+    """
+
+    status: str  # promoted | held | unchanged
+    candidate: str
+    result: LifecycleResult | None
+    held_reasons: tuple[str, ...] = ()
+    message: str = ""
+
+    @property
+    def summary(self) -> str:
+        return self.message or (self.result.message if self.result else self.status)
+
+
+def promote_or_hold(
+    *,
+    settings: Settings,
+    version: str | None = None,
+    force: bool = False,
+    reason: str | None = None,
+    data: Path | str | None = None,
+) -> PromotionOutcome:
+    """:func:`promote`, with a held gate as an outcome instead of an error."""
+    candidate = version or open_registry(settings).resolve("dynamic").version
+    try:
+        result = promote(
+            settings=settings, version=candidate, force=force, reason=reason, data=data
+        )
+    except GateHeldError as exc:
+        logger.info("gate held: %s", exc)
+        return PromotionOutcome(
+            "held", candidate, None, held_reasons=exc.reasons, message=str(exc).splitlines()[0]
+        )
+    return PromotionOutcome("promoted" if result.changed else "unchanged", candidate, result)

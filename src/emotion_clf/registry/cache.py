@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from emotion_clf.errors import BundleError
-from emotion_clf.models.bundle import MANIFEST, verify_bundle
+from emotion_clf.files import write_json_atomic
+from emotion_clf.models.bundle import MANIFEST, bundle_digest, verify_bundle
 
 logger = logging.getLogger(__name__)
 
@@ -30,17 +31,6 @@ class CachedVersion:
     digest: str
     path: Path
     recorded_at: str = ""
-
-
-def write_json_atomic(path: Path, data: object) -> None:
-    """Write JSON through a temp file, fsync and rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with temp.open("w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
 
 
 class ModelCache:
@@ -103,7 +93,7 @@ class ModelCache:
         """The cached bundle a designation (or version number) last resolved to, if intact."""
         if ref.isdigit():
             for path in sorted(self.root.glob(f"v{ref}-*")):
-                digest = (path / MANIFEST).is_file() and _digest_of(path)
+                digest = (path / MANIFEST).is_file() and bundle_digest(path)
                 if digest and self.get(ref, digest):
                     return CachedVersion(version=ref, digest=digest, path=path)
             return None
@@ -114,9 +104,3 @@ class ModelCache:
         if found is None:
             return None
         return CachedVersion(entry["version"], entry["digest"], found, entry.get("recorded_at", ""))
-
-
-def _digest_of(path: Path) -> str:
-    from emotion_clf.models.bundle import bundle_digest
-
-    return bundle_digest(path)

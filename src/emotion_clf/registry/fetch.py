@@ -3,17 +3,42 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from pathlib import Path
 
 from emotion_clf.config import Settings
 from emotion_clf.errors import RegistryError, RegistryUnavailableError
+from emotion_clf.models.base import Predictor
+from emotion_clf.models.bundle import load_bundle
+from emotion_clf.registry.backends import open_registry
+from emotion_clf.registry.base import ModelRegistry, VersionInfo
 from emotion_clf.registry.cache import ModelCache
-from emotion_clf.registry.store import Registry, VersionInfo
-from emotion_clf.resolve import ResolvedModel
 
 logger = logging.getLogger(__name__)
 
 
-def fetch_version(registry: Registry, cache: ModelCache, info: VersionInfo) -> ResolvedModel:
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A local, verified bundle folder and where it came from."""
+
+    path: Path
+    ref: str
+    version: str | None = None  # registry version, None for a plain path
+    designation: str | None = None
+    digest: str | None = None  # the registry's record of the bundle digest
+    offline: bool = False  # the registry was unreachable; this is the last cached copy
+
+    @property
+    def label(self) -> str:
+        if self.version is None:
+            return str(self.path)
+        return f"v{self.version}" + (f" ({self.designation})" if self.designation else "")
+
+    def load(self) -> Predictor:
+        return load_bundle(self.path, expected_digest=self.digest)
+
+
+def fetch_version(registry: ModelRegistry, cache: ModelCache, info: VersionInfo) -> ResolvedModel:
     """The local bundle of a registry version, downloading it into the cache if needed."""
     if not info.digest:
         raise RegistryError(
@@ -25,7 +50,9 @@ def fetch_version(registry: Registry, cache: ModelCache, info: VersionInfo) -> R
     return ResolvedModel(path=path, ref=info.version, version=info.version, digest=info.digest)
 
 
-def fetch_model(ref: str, *, settings: Settings, registry: Registry | None = None) -> ResolvedModel:
+def fetch_model(
+    ref: str, *, settings: Settings, registry: ModelRegistry | None = None
+) -> ResolvedModel:
     """Resolve ``baseline`` / ``dynamic`` / a version number to a verified local bundle.
 
     When the registry cannot be reached, the last bundle this machine fetched for ``ref`` is
@@ -33,8 +60,9 @@ def fetch_model(ref: str, *, settings: Settings, registry: Registry | None = Non
     :class:`RegistryUnavailableError` stands.
     """
     cache = ModelCache(settings.cache_dir)
+    designation = None if ref.isdigit() else ref
     try:
-        registry = registry or Registry.from_settings(settings)
+        registry = registry or open_registry(settings)
         info = registry.resolve(ref)
         resolved = fetch_version(registry, cache, info)
     except RegistryUnavailableError as exc:
@@ -48,11 +76,10 @@ def fetch_model(ref: str, *, settings: Settings, registry: Registry | None = Non
             path=cached.path,
             ref=ref,
             version=cached.version,
-            designation=None if ref.isdigit() else ref,
+            designation=designation,
             digest=cached.digest,
             offline=True,
         )
-    designation = None if ref.isdigit() else ref
     if designation is not None:
         cache.remember(designation, info.version, resolved.digest or "")
     return ResolvedModel(

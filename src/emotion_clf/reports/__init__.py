@@ -5,8 +5,9 @@
 - :func:`record_key_numbers` is what a notebook calls in its last cell so that the index
   can show the numbers the report is known by.
 
-The notebook-facing helpers are in :mod:`emotion_clf.reports.views`,
-:mod:`emotion_clf.reports.figures` and :mod:`emotion_clf.reports.workflow`.
+The notebook-facing helpers are :mod:`emotion_clf.reports.views` (tables and displays of
+results) and :mod:`emotion_clf.reports.workflow` (parameters in, key numbers out); figures
+are :mod:`emotion_clf.evaluation`'s.
 """
 
 from __future__ import annotations

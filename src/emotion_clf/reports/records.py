@@ -10,8 +10,6 @@ index can always be rebuilt from them.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any
 
 import nbformat
 
+from emotion_clf.files import write_atomic
 from emotion_clf.reports.keynumbers import KeyValue
 
 METADATA_KEY = "emotion_clf"
@@ -79,22 +78,8 @@ class ReportRecord:
         )
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``path`` so that readers see the old file or the new one, never a partial one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide the reports from a web server
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_notebook(notebook: nbformat.NotebookNode, path: Path) -> None:
-    atomic_write_text(path, nbformat.writes(notebook))
+    write_atomic(path, nbformat.writes(notebook))
 
 
 def notebook_title(notebook: nbformat.NotebookNode, default: str) -> str:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import nbformat
 
+from emotion_clf.files import write_atomic
 from emotion_clf.reports.keynumbers import format_parameter
-from emotion_clf.reports.records import ReportRecord, atomic_write_text
+from emotion_clf.reports.records import ReportRecord
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,6 @@ def render_html(notebook: nbformat.NotebookNode, record: ReportRecord, *, out: P
     )
     exporter.log = _NBCONVERT_LOG
     body, _ = exporter.from_notebook_node(page, resources={"metadata": {"name": record.title}})
-    atomic_write_text(out, body)
+    write_atomic(out, body)
     logger.info("rendered %s", out)
     return out

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import nbformat
 
+from emotion_clf.files import write_atomic
 from emotion_clf.reports.keynumbers import format_parameter, format_value
-from emotion_clf.reports.records import ReportRecord, atomic_write_text, stored_record
+from emotion_clf.reports.records import ReportRecord, stored_record
 from emotion_clf.reports.render import render_html
 
 logger = logging.getLogger(__name__)
@@ -77,8 +78,8 @@ def write_index(records: Sequence[ReportRecord], *, reports_dir: Path) -> Path:
     ordered = _newest_first(records)
     generated = datetime.now(UTC).isoformat(timespec="seconds")
     document = {"generated": generated, "reports": [r.to_dict() for r in ordered]}
-    atomic_write_text(reports_dir / INDEX_JSON, json.dumps(document, indent=2) + "\n")
-    atomic_write_text(reports_dir / INDEX_HTML, index_html(ordered, generated=generated))
+    write_atomic(reports_dir / INDEX_JSON, json.dumps(document, indent=2) + "\n")
+    write_atomic(reports_dir / INDEX_HTML, index_html(ordered, generated=generated))
     return reports_dir / INDEX_HTML
 
 

@@ -13,13 +13,12 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from emotion_clf.data.schema import HEADS
-from emotion_clf.evaluation import Evaluation
-from emotion_clf.promotion.audit import AuditEntry
+from emotion_clf.evaluation.metrics import Evaluation
+from emotion_clf.promotion.compare import ComparisonReport
 from emotion_clf.promotion.fanout import RefreshResult
 from emotion_clf.promotion.gate import GateDecision
-from emotion_clf.promotion.lifecycle import ComparisonReport
-from emotion_clf.registry.store import VersionInfo
-from emotion_clf.reports.workflow import PromotionOutcome
+from emotion_clf.promotion.lifecycle import PromotionOutcome
+from emotion_clf.registry.base import AuditEntry, VersionInfo
 from emotion_clf.training import TrainResult
 
 if TYPE_CHECKING:

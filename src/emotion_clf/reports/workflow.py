@@ -1,35 +1,23 @@
-"""The steps the notebooks take that are more than one package call.
+"""What turns a notebook's parameters into package calls, and results into key numbers.
 
-Notebooks hold no logic of their own (no ``def``, no ``class``): whatever turns their
-parameters into calls, and results into key numbers, lives here where it is typed and
-tested.
+Notebooks hold no logic of their own (no ``def``, no ``class``); the few conversions they
+need live here, where they are typed and tested. Domain rules do not: they are in
+:mod:`emotion_clf.promotion` and :mod:`emotion_clf.training`.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from emotion_clf.config import Settings
 from emotion_clf.data.loader import csv_files
 from emotion_clf.data.schema import HEADS
-from emotion_clf.errors import DataError, GateHeldError
-from emotion_clf.promotion.lifecycle import ComparisonReport, LifecycleResult, promote
-from emotion_clf.registry.store import Registry, VersionInfo
+from emotion_clf.errors import DataError
+from emotion_clf.promotion.compare import ComparisonReport
+from emotion_clf.promotion.lifecycle import LifecycleResult, PromotionOutcome
+from emotion_clf.registry.base import VersionInfo
 from emotion_clf.training import TrainResult
-
-logger = logging.getLogger(__name__)
-
-
-def family_params(
-    *, epochs: int = 0, lr: float = 0.0, batch_size: int = 0, max_steps: int = 0
-) -> dict[str, Any]:
-    """Training parameters for a family; 0 means "the family's default" and is left out."""
-    given = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "max_steps": max_steps}
-    return {k: v for k, v in given.items() if v}
 
 
 def training_data(data: str, *, settings: Settings) -> Path:
@@ -52,12 +40,6 @@ def training_data(data: str, *, settings: Settings) -> Path:
 def optional(value: str) -> str | None:
     """A notebook's ``""`` parameter as None ("use the default")."""
     return value.strip() or None
-
-
-def bundle_dir(family: str, *, settings: Settings) -> Path:
-    """Where a new bundle goes: ``<home>/models/<family>-<UTC time>``."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return settings.models_dir / f"{family}-{stamp}"
 
 
 def _metric(result: TrainResult, split: str, head: str, name: str) -> float | None:
@@ -107,46 +89,6 @@ def comparison_key_numbers(report: ComparisonReport) -> dict[str, Any]:
             }
         )
     return numbers
-
-
-@dataclass(frozen=True)
-class PromotionOutcome:
-    """What a promotion run did: promoted, held by the gate, or nothing to do.
-
-    A held gate is an outcome, not an error: the report says why, and the run succeeds.
-    """
-
-    status: str  # promoted | held | unchanged
-    candidate: str
-    result: LifecycleResult | None
-    held_reasons: tuple[str, ...] = ()
-    message: str = ""
-
-    @property
-    def summary(self) -> str:
-        return self.message or (self.result.message if self.result else self.status)
-
-
-def promote_or_hold(
-    *,
-    settings: Settings,
-    version: str | None = None,
-    force: bool = False,
-    reason: str | None = None,
-    data: str | None = None,
-) -> PromotionOutcome:
-    """Run :func:`~emotion_clf.promotion.lifecycle.promote`; a held gate becomes an outcome."""
-    candidate = version or Registry.from_settings(settings).resolve("dynamic").version
-    try:
-        result = promote(
-            settings=settings, version=candidate, force=force, reason=reason, data=data
-        )
-    except GateHeldError as exc:
-        logger.info("gate held: %s", exc)
-        return PromotionOutcome(
-            "held", candidate, None, held_reasons=exc.reasons, message=str(exc).splitlines()[0]
-        )
-    return PromotionOutcome("promoted" if result.changed else "unchanged", candidate, result)
 
 
 def promotion_key_numbers(outcome: PromotionOutcome, *, baseline: str | None) -> dict[str, Any]:

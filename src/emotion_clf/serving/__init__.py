@@ -1,4 +1,7 @@
-"""The HTTP API: an app factory, the hot-swappable model holder, micro-batching."""
+"""The HTTP API, and nothing else: the app factory, its routes, the hot-swappable model holder
+and micro-batching. Parsers, records and writers that other capabilities use live in
+:mod:`emotion_clf.data` and :mod:`emotion_clf.monitoring`.
+"""
 
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from emotion_clf import __version__
 from emotion_clf.config import Settings, get_settings
+from emotion_clf.registry.source import ModelSource, RegistrySource
 from emotion_clf.serving.batcher import MicroBatcher
 from emotion_clf.serving.errors import install_handlers
 from emotion_clf.serving.holder import ModelHolder
@@ -22,7 +22,8 @@ from emotion_clf.serving.metrics import ServingMetrics
 from emotion_clf.serving.middleware import InFlight, ServingMiddleware
 from emotion_clf.serving.predlog import PredictionLog
 from emotion_clf.serving.routes import api_router
-from emotion_clf.serving.service import ServingState
+from emotion_clf.serving.state import ServingState
+from emotion_clf.version import __version__
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +36,10 @@ poll loop) swaps in a newly promoted one without failing a request. Every respon
 """
 
 
-def build_state(settings: Settings, in_flight: InFlight) -> ServingState:
+def build_state(settings: Settings, in_flight: InFlight, source: ModelSource) -> ServingState:
     metrics = ServingMetrics()
     return ServingState(
-        holder=ModelHolder(settings=settings, metrics=metrics),
+        holder=ModelHolder(settings=settings, metrics=metrics, source=source),
         batcher=MicroBatcher(
             max_size=settings.microbatch_max_size,
             max_wait_s=settings.microbatch_max_wait_ms / 1000,
@@ -56,11 +57,14 @@ def build_state(settings: Settings, in_flight: InFlight) -> ServingState:
     )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The API for ``settings`` (default: the process settings, read from the environment)."""
+def create_app(settings: Settings | None = None, *, source: ModelSource | None = None) -> FastAPI:
+    """The API for ``settings`` (default: the process settings, read from the environment).
+
+    ``source`` is where the model comes from (default: the registry's ``baseline``).
+    """
     settings = settings or get_settings()
     in_flight = InFlight()
-    state = build_state(settings, in_flight)
+    state = build_state(settings, in_flight, source or RegistrySource(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -18,9 +18,9 @@ from emotion_clf.config import Settings
 from emotion_clf.errors import ModelUnavailableError
 from emotion_clf.serving.errors import AuthError, RouteDisabledError
 from emotion_clf.serving.holder import ModelHolder
+from emotion_clf.serving.loading import LoadedModel
 from emotion_clf.serving.middleware import RequestContext, context_of
-from emotion_clf.serving.model import LoadedModel
-from emotion_clf.serving.service import ServingState
+from emotion_clf.serving.state import ServingState
 
 
 async def get_state(request: Request) -> ServingState:

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from emotion_clf.errors import DataError, EmotionClfError
+from emotion_clf.serving.middleware import context_of
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class RefreshError(EmotionClfError):
         self.duration_s = duration_s
 
     def details(self) -> dict[str, Any]:
+        """The fields :class:`~emotion_clf.contracts.RefreshFailure` adds to the error body."""
         return {
             "previous_version": self.previous_version,
             "current_version": self.current_version,
@@ -83,8 +85,6 @@ class RefreshError(EmotionClfError):
 
 
 def request_id_of(request: Request) -> str | None:
-    from emotion_clf.serving.middleware import context_of
-
     context = context_of(request.scope)
     return context.request_id if context is not None else None
 

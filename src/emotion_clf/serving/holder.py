@@ -11,8 +11,12 @@ waits for the next load, and every call waiting at that point shares its answer.
 fails, the previous model keeps serving and the caller gets the reason.
 
 A background task keeps the server converging: with no model it retries every
-``model_retry_seconds``; with one, it compares the ``baseline`` designation every
-``poll_seconds`` (0: never) and refreshes when it moved.
+``model_retry_seconds``; with one, it compares the designation every ``poll_seconds``
+(0: never) and refreshes when it moved.
+
+The holder does no registry work itself: it is given a
+:class:`~emotion_clf.registry.ModelSource` (which version is designated, fetch it) and loads
+what that returns with :func:`~.loading.load_verified`.
 """
 
 from __future__ import annotations
@@ -22,38 +26,29 @@ import contextlib
 import logging
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
-from typing import Any
 
 from emotion_clf.config import Settings
 from emotion_clf.data.schema import SCHEMA
 from emotion_clf.errors import EmotionClfError, RegistryUnavailableError
-from emotion_clf.models.bundle import read_manifest
+from emotion_clf.registry.source import ModelSource
 from emotion_clf.serving.errors import RefreshError, redact
+from emotion_clf.serving.loading import OFFLINE_REASON, LoadedModel, RefreshOutcome, load_verified
 from emotion_clf.serving.metrics import ServingMetrics
-from emotion_clf.serving.model import (
-    OFFLINE_REASON,
-    LoadedModel,
-    RefreshOutcome,
-    check_schema,
-    smoke_check,
-    warm_up,
-)
 
 logger = logging.getLogger(__name__)
 
 
 class ModelHolder:
-    def __init__(self, *, settings: Settings, metrics: ServingMetrics) -> None:
+    def __init__(self, *, settings: Settings, metrics: ServingMetrics, source: ModelSource) -> None:
         self.settings = settings
         self.metrics = metrics
+        self.source = source
         self.last_error: str | None = None
         self._current: LoadedModel | None = None
         self._lock: asyncio.Lock | None = None
         self._loads_started = 0
         self._last_result: RefreshOutcome | RefreshError | None = None
         self._task: asyncio.Task[None] | None = None
-        self._poll_registry: Any = None
         self._loading_version: str | None = None
         self._failures: dict[str, tuple[int, float]] = {}  # version -> (count, retry at)
         self._warmup_sizes = (1, min(8, settings.microbatch_max_size), settings.microbatch_max_size)
@@ -111,10 +106,10 @@ class ModelHolder:
 
     # -- polling ----------------------------------------------------------------------------
     async def check(self, *, trigger: str) -> RefreshOutcome | None:
-        """Compare the ``baseline`` designation with what is served; refresh if it moved."""
+        """Compare the designation with what is served; refresh if it moved."""
         current = self._current
         try:
-            aliases = await asyncio.to_thread(self._aliases)
+            target = await asyncio.to_thread(self.source.designated_version)
         except RegistryUnavailableError as exc:
             if current is None:
                 return await self._refresh_quietly(trigger)  # the cache may still have one
@@ -125,11 +120,11 @@ class ModelHolder:
         except EmotionClfError as exc:
             self._note_failure(f"could not read the designations: {redact(str(exc))}")
             return None
-        target = aliases.get("baseline")
         if target is None:
             if current is None:
                 self._note_failure(
-                    "no version is designated 'baseline' yet (promote a version first)"
+                    f"no version is designated {self.source.designation!r} yet "
+                    "(promote a version first)"
                 )
             return None
         if current is not None and target == current.version and not current.offline:
@@ -144,19 +139,6 @@ class ModelHolder:
         except RefreshError as exc:  # refresh logged it and recorded it for /ready
             logger.debug("%s refresh did not swap: %s", trigger, exc)
             return None
-
-    def _aliases(self) -> dict[str, str]:
-        """The registry's designations (blocking; one cached client, rebuilt after errors)."""
-        from emotion_clf.registry.store import Registry
-
-        if self._poll_registry is None:
-            self._poll_registry = Registry.from_settings(self.settings)
-        try:
-            aliases: dict[str, str] = self._poll_registry.aliases()
-        except EmotionClfError:
-            self._poll_registry = None  # build a fresh client next time
-            raise
-        return aliases
 
     def _backing_off(self, version: str) -> bool:
         failed = self._failures.get(version)
@@ -213,15 +195,13 @@ class ModelHolder:
         return replace(last, trigger=trigger, coalesced=True, duration_s=elapsed)
 
     def _load(self, previous: LoadedModel | None, trigger: str) -> LoadedModel:
-        """Blocking: resolve, fetch, verify, load, smoke-test and warm up (a worker thread)."""
-        from emotion_clf.registry.fetch import fetch_model
-
+        """Blocking: fetch the designated version, then load, verify and warm it up."""
         started = time.perf_counter()
         try:  # name the target version in any failure below
-            self._loading_version = self._aliases().get("baseline")
+            self._loading_version = self.source.designated_version()
         except RegistryUnavailableError as exc:
             logger.debug("designations unreadable (%s); fetch falls back to the cache", exc)
-        resolved = fetch_model("baseline", settings=self.settings, registry=self._poll_registry)
+        resolved = self.source.fetch()
         self._loading_version = resolved.version
         if resolved.offline and previous is not None and trigger == "api":
             raise RegistryUnavailableError(
@@ -233,26 +213,11 @@ class ModelHolder:
             and previous.digest == resolved.digest
         ):
             return replace(previous, offline=resolved.offline)
-        manifest = read_manifest(resolved.path)
-        predictor = resolved.load()  # verifies every checksum and the registry's digest
-        check_schema(predictor, expected=SCHEMA if previous is None else previous.predictor.schema)
-        smoke_check(predictor)
-        warm_up(predictor, self._warmup_sizes)
-        return LoadedModel(
-            predictor=predictor,
-            version=resolved.version,
-            designation=resolved.designation,
-            digest=resolved.digest or "",
-            family=manifest.family,
-            runtime=manifest.runtime,
-            created_at=manifest.created_at,
-            data_fingerprint=manifest.data_fingerprint,
-            schema_fingerprint=manifest.schema.fingerprint(),
-            metrics=manifest.metrics,
-            path=resolved.path,
-            loaded_at=datetime.now(UTC),
-            load_seconds=time.perf_counter() - started,
-            offline=resolved.offline,
+        return load_verified(
+            resolved,
+            expected_schema=SCHEMA if previous is None else previous.predictor.schema,
+            warmup_sizes=self._warmup_sizes,
+            started=started,
         )
 
     def _apply(

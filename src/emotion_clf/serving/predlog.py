@@ -1,61 +1,25 @@
-"""The prediction log for drift monitoring, written off the request path.
+"""Writing the prediction log for drift monitoring, off the request path.
 
 A request puts one small record per prediction on a bounded queue (``put_nowait``); a writer
-thread appends them as JSON lines to ``<monitoring>/predictions/YYYY-MM-DD.jsonl`` (UTC day).
-A full queue drops the record and counts it: logging never slows or fails a prediction.
+thread appends them as JSON lines to ``<monitoring>/predictions/YYYY-MM-DD.jsonl`` (UTC day;
+the format is :mod:`emotion_clf.monitoring.predictions`). A full queue drops the record and
+counts it: logging never slows or fails a prediction.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
 import queue
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from emotion_clf.models.base import Prediction
+from emotion_clf.monitoring.predictions import PredictionRecord, append_lines, log_path
 
 logger = logging.getLogger(__name__)
 
 _STOP = object()
-_CHUNK_BYTES = 64 * 1024  # one write() per chunk of whole lines: appends from several
-# workers to the same file never interleave inside a line
-
-
-@dataclass(frozen=True)
-class PredictionRecord:
-    time: datetime
-    model_version: str | None
-    route: str
-    request_id: str | None
-    text: str
-    prediction: Prediction
-    latency_ms: float
-
-    def to_json(self, *, with_text: bool) -> str:
-        p = self.prediction
-        data: dict[str, object] = {
-            "time": self.time.isoformat(timespec="milliseconds"),
-            "model_version": self.model_version,
-            "route": self.route,
-            "request_id": self.request_id,
-        }
-        if with_text:
-            data["text"] = self.text
-        else:
-            data["text_sha256"] = hashlib.sha256(self.text.encode("utf-8")).hexdigest()
-        data["text_chars"] = len(self.text)
-        for head in ("emotion", "sub_emotion", "intensity"):
-            h = getattr(p, head)
-            data[head] = h.label
-            data[f"{head}_confidence"] = round(h.confidence, 6)
-        data["latency_ms"] = round(self.latency_ms, 3)
-        return json.dumps(data, ensure_ascii=False)
 
 
 class PredictionLog:
@@ -110,7 +74,7 @@ class PredictionLog:
         self._thread = None
 
     def path_for(self, day: datetime) -> Path:
-        return self.folder / f"{day:%Y-%m-%d}.jsonl"
+        return log_path(self.folder, day)
 
     def _run(self) -> None:
         while True:
@@ -135,7 +99,7 @@ class PredictionLog:
             )
         for path, lines in by_day.items():
             try:
-                _append_lines(path, lines)
+                append_lines(path, lines)
             except OSError as exc:
                 logger.error(
                     "could not write %d prediction log line(s) to %s: %s", len(lines), path, exc
@@ -147,32 +111,6 @@ class PredictionLog:
             self.written += len(lines)
             if self._on_write is not None:
                 self._on_write(len(lines))
-
-
-def _append_lines(path: Path, lines: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        chunk: list[bytes] = []
-        size = 0
-        for line in lines:
-            data = line.encode("utf-8")
-            if chunk and size + len(data) > _CHUNK_BYTES:
-                _write_all(fd, b"".join(chunk))
-                chunk, size = [], 0
-            chunk.append(data)
-            size += len(data)
-        if chunk:
-            _write_all(fd, b"".join(chunk))
-    finally:
-        os.close(fd)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
 
 
 def utc_now() -> datetime:

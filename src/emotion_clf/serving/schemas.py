@@ -1,8 +1,9 @@
 """Request and response models of the HTTP API.
 
-Limits that come from settings (text length, batch size) are checked by :func:`check_texts`
-in the routes, since one process may serve apps with different settings; everything static
-(types, required fields, blank text) is checked here by pydantic.
+Limits that come from settings (text length, batch size) are checked by
+:func:`check_text_lengths` and :func:`check_count` in the routes, since one process may serve
+apps with different settings; everything static (types, required fields, blank text) is
+checked here by pydantic. Answers that other packages read are in :mod:`emotion_clf.contracts`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StrictStr
 
+from emotion_clf.contracts import RefreshAnswer
 from emotion_clf.errors import DataError
 
 
@@ -25,7 +27,7 @@ def _not_blank(value: str) -> str:
 Text = Annotated[StrictStr, AfterValidator(_not_blank)]
 
 
-def check_texts(texts: Sequence[str], *, max_chars: int, field: str) -> None:
+def check_text_lengths(texts: Sequence[str], *, max_chars: int, field: str) -> None:
     """Every text within ``max_chars``; ``field`` names it, ``{i}`` standing for its index."""
     for i, text in enumerate(texts):
         if len(text) > max_chars:
@@ -124,14 +126,7 @@ class TranscriptResponse(BaseModel):
     summary: TranscriptSummary
 
 
-class RefreshResponse(BaseModel):
-    previous_version: str | None
-    current_version: str | None
-    swapped: bool
-    duration_s: float
-    message: str
-    coalesced: bool
-    offline: bool
+RefreshResponse = RefreshAnswer  # one model, shared with the promotion fan-out
 
 
 class HealthResponse(BaseModel):

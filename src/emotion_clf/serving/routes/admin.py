@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from emotion_clf.errors import ModelUnavailableError
 from emotion_clf.serving.deps import HolderDep, SettingsDep, not_ready_reason, require_refresh_token
-from emotion_clf.serving.model import OFFLINE_REASON
+from emotion_clf.serving.loading import OFFLINE_REASON
 from emotion_clf.serving.schemas import (
     HealthResponse,
     ModelResponse,
@@ -79,6 +79,6 @@ async def model_info(holder: HolderDep, settings: SettingsDep) -> dict[str, Any]
     },
     summary="Load the current baseline beside the served model and swap it in",
 )
-async def refresh_model(holder: HolderDep) -> dict[str, Any]:
+async def refresh_model(holder: HolderDep) -> RefreshResponse:
     outcome = await holder.refresh(trigger="api")
-    return outcome.to_dict()
+    return outcome.answer()

@@ -8,9 +8,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from emotion_clf.data.feedback import validate_row, write_feedback
 from emotion_clf.serving.deps import SettingsDep
-from emotion_clf.serving.feedback import validate_row, write_feedback
-from emotion_clf.serving.schemas import FeedbackRequest, FeedbackResponse, check_texts
+from emotion_clf.serving.schemas import FeedbackRequest, FeedbackResponse, check_text_lengths
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["feedback"])
@@ -29,7 +29,7 @@ router = APIRouter(tags=["feedback"])
     summary="The same as POST /feedback, under the name existing clients use",
 )
 async def feedback(body: FeedbackRequest, settings: SettingsDep) -> dict[str, Any]:
-    check_texts(
+    check_text_lengths(
         [item.text for item in body.items],
         max_chars=settings.max_text_chars,
         field="items[{i}].text",

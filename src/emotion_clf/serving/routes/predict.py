@@ -14,7 +14,7 @@ from emotion_clf.serving.schemas import (
     PredictRequest,
     PredictResponse,
     check_count,
-    check_texts,
+    check_text_lengths,
 )
 
 router = APIRouter(tags=["predict"])
@@ -39,7 +39,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 async def predict(
     body: PredictRequest, call: CallDep, distributions: Distributions = False
 ) -> dict[str, Any]:
-    check_texts([body.text], max_chars=call.settings.max_text_chars, field="text")
+    check_text_lengths([body.text], max_chars=call.settings.max_text_chars, field="text")
     [prediction] = await call.state.predict(
         [body.text], call.model, route="/predict", request_id=call.request_id
     )
@@ -63,7 +63,7 @@ async def predict_batch(
     check_count(
         len(body.texts), limit=settings.batch_limit, what="texts", setting="EMOTION_CLF_BATCH_LIMIT"
     )
-    check_texts(body.texts, max_chars=settings.max_text_chars, field="texts[{i}]")
+    check_text_lengths(body.texts, max_chars=settings.max_text_chars, field="texts[{i}]")
     predictions = await call.state.predict(
         body.texts, call.model, route="/predict/batch", request_id=call.request_id
     )
@@ -78,7 +78,7 @@ async def predict_batch(
 def predict_naive(body: PredictRequest, call: CallDep) -> dict[str, Any]:
     """The model once per request, in FastAPI's thread pool: the benchmark's baseline."""
     started = time.perf_counter()
-    check_texts([body.text], max_chars=call.settings.max_text_chars, field="text")
+    check_text_lengths([body.text], max_chars=call.settings.max_text_chars, field="text")
     prediction = call.model.predictor.predict_batch([body.text])[0]
     call.state.record(
         [body.text],

@@ -8,18 +8,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from emotion_clf.data.timecode import format_timecode
+from emotion_clf.data.transcript import Transcript, parse_segments, parse_srt, parse_vtt
 from emotion_clf.errors import DataError
+from emotion_clf.monitoring.summary import summarise_segments
 from emotion_clf.serving.deps import CallDep
 from emotion_clf.serving.errors import UnsupportedMediaTypeError
 from emotion_clf.serving.schemas import TranscriptJSON, TranscriptResponse, check_count
-from emotion_clf.serving.transcript import (
-    Transcript,
-    format_timestamp,
-    parse_segments,
-    parse_srt,
-    parse_vtt,
-    summarise,
-)
 
 router = APIRouter(tags=["predict"])
 
@@ -136,12 +131,12 @@ async def predict_transcript(
                 "index": s.index,
                 "start": s.start,
                 "end": s.end,
-                "start_time": format_timestamp(s.start),
-                "end_time": format_timestamp(s.end),
+                "start_time": format_timecode(s.start, separator="."),
+                "end_time": format_timecode(s.end, separator="."),
                 "text": s.text,
                 **p.to_dict(distributions=distributions),
             }
             for s, p in zip(segments, predictions, strict=True)
         ],
-        "summary": summarise(segments, predictions, model.predictor.schema),
+        "summary": summarise_segments(segments, predictions, model.predictor.schema),
     }

@@ -1,14 +1,14 @@
-"""Evaluating a predictor on labelled rows: per head accuracy, macro/weighted F1, per-class
-precision/recall/F1 and the confusion matrix.
+"""Scoring predicted labels against true ones: per head accuracy, macro/weighted F1,
+per-class precision/recall/F1 and the confusion matrix.
 
-:func:`evaluate` computes an :class:`Evaluation` (which keeps the per-row labels, so two
-evaluations on the same rows can be compared pairwise); rendering it as a table or JSON is the
-caller's business.
+An :class:`Evaluation` keeps the per-row labels, so two evaluations on the same rows can be
+compared pairwise (:mod:`.paired`); rendering it as a table or JSON is the caller's business.
+Running a predictor over a dataset is :func:`emotion_clf.models.evaluate`, which ends here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,9 +23,6 @@ from sklearn.metrics import (
 from emotion_clf.data.loader import Dataset
 from emotion_clf.data.schema import HEADS, LabelSchema
 from emotion_clf.errors import DataError
-from emotion_clf.models.base import Predictor
-
-EVAL_BATCH_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -135,34 +132,6 @@ def label_indices(values: Sequence[str], labels: Sequence[str], *, head: str) ->
         raise DataError(
             f"unknown {head} label {exc.args[0]!r}", field=head, allowed=labels
         ) from None
-
-
-def evaluate(
-    predictor: Predictor,
-    dataset: Dataset,
-    *,
-    batch_size: int = EVAL_BATCH_SIZE,
-    progress: Callable[[int], None] | None = None,
-) -> Evaluation:
-    """Predict every row of ``dataset`` and score each head against its labels."""
-    if len(dataset) == 0:
-        raise DataError("no labelled rows to evaluate")
-    texts = dataset.texts
-    predicted: dict[str, list[np.ndarray]] = {head: [] for head in HEADS}
-    confidences: dict[str, list[np.ndarray]] = {head: [] for head in HEADS}
-    for start in range(0, len(texts), batch_size):
-        batch = predictor.predict_batch(texts[start : start + batch_size])
-        for head in HEADS:
-            predicted[head].append(np.asarray(batch.indices[head]))
-            confidences[head].append(batch.confidences(head))
-        if progress:
-            progress(min(batch_size, len(texts) - start))
-    return evaluation_from_predictions(
-        schema=predictor.schema,
-        dataset=dataset,
-        predicted={h: np.concatenate(v) for h, v in predicted.items()},
-        confidences={h: np.concatenate(v) for h, v in confidences.items()},
-    )
 
 
 def evaluation_from_predictions(

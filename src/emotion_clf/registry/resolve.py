@@ -2,41 +2,17 @@
 registry version number.
 
 Paths are used as they are. Designations and versions are looked up in the registry and
-fetched through the local cache (see :mod:`emotion_clf.registry`).
+fetched through the local cache (:func:`~emotion_clf.registry.fetch.fetch_model`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from emotion_clf.config import Settings
 from emotion_clf.errors import ModelNotFoundError
-from emotion_clf.models.base import Predictor
-from emotion_clf.models.bundle import load_bundle
-
-DESIGNATIONS: tuple[str, ...] = ("baseline", "dynamic")
-
-
-@dataclass(frozen=True)
-class ResolvedModel:
-    """A local, verified bundle folder and where it came from."""
-
-    path: Path
-    ref: str
-    version: str | None = None  # registry version, None for a plain path
-    designation: str | None = None
-    digest: str | None = None  # the registry's record of the bundle digest
-    offline: bool = False  # the registry was unreachable; this is the last cached copy
-
-    @property
-    def label(self) -> str:
-        if self.version is None:
-            return str(self.path)
-        return f"v{self.version}" + (f" ({self.designation})" if self.designation else "")
-
-    def load(self) -> Predictor:
-        return load_bundle(self.path, expected_digest=self.digest)
+from emotion_clf.registry.base import DESIGNATIONS
+from emotion_clf.registry.fetch import ResolvedModel, fetch_model
 
 
 def is_registry_ref(ref: str) -> bool:
@@ -53,8 +29,6 @@ def resolve_model(ref: str, *, settings: Settings) -> ResolvedModel:
     if path.exists():
         return ResolvedModel(path=path, ref=ref)
     if is_registry_ref(ref):
-        from emotion_clf.registry.fetch import fetch_model  # MLflow is slow to import
-
         return fetch_model(ref, settings=settings)
     raise ModelNotFoundError(
         f"--model {ref!r} is neither a bundle folder nor a registry reference "

@@ -31,10 +31,10 @@ from torch import nn
 
 from emotion_clf.data.loader import Dataset
 from emotion_clf.data.schema import HEADS, LabelSchema
-from emotion_clf.evaluation import label_indices
+from emotion_clf.evaluation.metrics import label_indices
 from emotion_clf.models.base import ProgressCallback
-from emotion_clf.models.minilm_encoder import MultiTaskMiniLM, pad, tokenize
-from emotion_clf.models.minilm_runtime import sorted_batches
+from emotion_clf.models.minilm.encoder import MultiTaskMiniLM, pad, tokenize
+from emotion_clf.models.minilm.runtime import sorted_batches
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
-"""Transcripts: SRT, WebVTT or JSON segments in, timed segments out, and their summary.
+"""Transcripts: SRT, WebVTT or JSON segments in, timed segments out.
 
 Pure functions. A malformed transcript raises :class:`~emotion_clf.errors.DataError` naming the
 cue and the line. Cues whose text is empty (after removing markup) are skipped and counted.
+The summary of a transcript's predictions is :func:`emotion_clf.monitoring.summarise_segments`.
 """
 
 from __future__ import annotations
@@ -10,12 +11,9 @@ import html
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from emotion_clf.data.schema import HEADS, LabelSchema
 from emotion_clf.data.timecode import timecode_seconds
 from emotion_clf.errors import DataError
-from emotion_clf.models.base import Prediction
 
 _TAG = re.compile(r"<[^>]*>")
 _VTT_SKIP = ("NOTE", "STYLE", "REGION")
@@ -45,14 +43,6 @@ def parse_timestamp(
         return timecode_seconds(text)
     except ValueError as exc:
         raise DataError(f"{what} {text!r} {exc}", line=line, field=field, value=text) from exc
-
-
-def format_timestamp(seconds: float) -> str:
-    millis = round(seconds * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, ms = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}"
 
 
 def _blocks(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -180,43 +170,3 @@ def parse_segments(items: Sequence[tuple[float | str, float | str, str]]) -> Tra
             raise DataError(f"segments[{i}] ends before it starts", field=f"segments[{i}].end")
         cues.append((times[0], times[1], " ".join(raw_text.split())))
     return _build("json", cues)
-
-
-def summarise(
-    segments: Sequence[Segment], predictions: Sequence[Prediction], schema: LabelSchema
-) -> dict[str, Any]:
-    """Emotion shares by segment count and by duration, sub-emotion and intensity counts."""
-    n = len(segments)
-    total = sum(s.end - s.start for s in segments)
-    counts = dict.fromkeys(schema.emotions, 0)
-    durations = dict.fromkeys(schema.emotions, 0.0)
-    subs: dict[str, int] = {}
-    intensities = dict.fromkeys(schema.intensities, 0)
-    confidence = dict.fromkeys(HEADS, 0.0)
-    for segment, prediction in zip(segments, predictions, strict=True):
-        emotion = prediction.emotion.label
-        counts[emotion] += 1
-        durations[emotion] += segment.end - segment.start
-        subs[prediction.sub_emotion.label] = subs.get(prediction.sub_emotion.label, 0) + 1
-        intensities[prediction.intensity.label] += 1
-        for head in HEADS:
-            confidence[head] += getattr(prediction, head).confidence
-    order = list(schema.emotions)
-    return {
-        "segments": n,
-        "duration_s": round(total, 3),
-        "dominant_emotion": max(order, key=lambda e: (counts[e], durations[e])),
-        "dominant_by_duration": max(order, key=lambda e: (durations[e], counts[e])),
-        "emotions": {
-            e: {
-                "segments": counts[e],
-                "share": round(counts[e] / n, 4) if n else 0.0,
-                "duration_s": round(durations[e], 3),
-                "duration_share": round(durations[e] / total, 4) if total > 0 else 0.0,
-            }
-            for e in order
-        },
-        "sub_emotions": dict(sorted(subs.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "intensities": intensities,
-        "mean_confidence": {h: round(confidence[h] / n, 4) if n else 0.0 for h in HEADS},
-    }

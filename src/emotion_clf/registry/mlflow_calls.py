@@ -1,0 +1,121 @@
+"""How the registry calls MLflow: errors translated in one place, and what is created on
+first use.
+
+Every MLflow call of the registry goes through :func:`mlflow_errors`, which names what was
+being done; :func:`absent_is_none`, :func:`created` and :func:`deleted` are the three ways
+a call may legitimately meet a missing or an existing resource. :func:`experiment_id` and
+:func:`ensure_model` create an experiment or a registered model the first time one is needed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TypeVar
+
+from emotion_clf.config import Settings
+from emotion_clf.errors import ModelNotFoundError, RegistryError, RegistryUnavailableError
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+T = TypeVar("T")
+
+# Connection failures come back from MLflow as MlflowException with these phrases.
+_UNREACHABLE = (
+    "failed with exception",
+    "max retries exceeded",
+    "connection refused",
+    "unable to open database",
+)
+MISSING = "RESOURCE_DOES_NOT_EXIST"
+EXISTS = "RESOURCE_ALREADY_EXISTS"
+
+
+def configure_mlflow(settings: Settings) -> None:
+    """Fail fast when a remote registry is down (MLflow retries for minutes by default)."""
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(settings.registry_retries))
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(int(settings.registry_timeout_s)))
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # MLflow writes run URLs to stdout, which would corrupt the CLI's --json output
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # a down registry is reported once by mlflow_errors, not per retry
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
+
+
+@contextmanager
+def mlflow_errors(action: str) -> Iterator[None]:
+    """Translate MLflow's exceptions into this package's, naming what was being done."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        yield
+    except MlflowException as exc:
+        text = str(exc)
+        if exc.error_code == MISSING:
+            raise ModelNotFoundError(f"{action}: {text}") from exc
+        if any(marker in text.lower() for marker in _UNREACHABLE):
+            raise RegistryUnavailableError(
+                f"{action}: the registry cannot be reached ({text[:300]})"
+            ) from exc
+        raise RegistryError(f"{action}: {text[:500]}") from exc
+    except OSError as exc:
+        raise RegistryUnavailableError(f"{action}: the registry cannot be reached ({exc})") from exc
+
+
+def _call(action: str, code: str, call: Callable[[], T]) -> tuple[bool, T | None]:
+    """``(True, result)``, or ``(False, None)`` when MLflow answers with ``code``."""
+    from mlflow.exceptions import MlflowException
+
+    with mlflow_errors(action):
+        try:
+            return True, call()
+        except MlflowException as exc:
+            if exc.error_code != code:
+                raise
+    return False, None
+
+
+def absent_is_none(action: str, call: Callable[[], T]) -> T | None:
+    """``call()``, or None when what it reads does not exist."""
+    return _call(action, MISSING, call)[1]
+
+
+def created(action: str, call: Callable[[], object]) -> bool:
+    """Run a create ``call``; False (not an error) when the resource exists already."""
+    return _call(action, EXISTS, call)[0]
+
+
+def deleted(action: str, call: Callable[[], object]) -> bool:
+    """Run a delete ``call``; False (not an error) when the resource was gone already."""
+    return _call(action, MISSING, call)[0]
+
+
+def experiment_id(client: MlflowClient, name: str, *, artifact_root: str | None = None) -> str:
+    """The id of an experiment, created on first use (under ``artifact_root`` if given)."""
+    with mlflow_errors(f"opening experiment {name!r}"):
+        experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    location = f"{artifact_root}/{name}" if artifact_root else None
+    created(
+        f"creating experiment {name!r}",
+        lambda: client.create_experiment(name, artifact_location=location),
+    )  # or a concurrent process created it meanwhile
+    with mlflow_errors(f"opening experiment {name!r}"):
+        found = client.get_experiment_by_name(name)
+    if found is None:
+        raise ModelNotFoundError(f"experiment {name!r} vanished right after its creation")
+    return str(found.experiment_id)
+
+
+def ensure_model(client: MlflowClient, name: str, *, description: str = "") -> None:
+    """Create a registered model unless it exists (the registry never deletes one)."""
+    created(
+        f"creating the registered model {name!r}",
+        lambda: client.create_registered_model(name, description=description),
+    )
