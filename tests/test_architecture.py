@@ -26,7 +26,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"training"}),
     frozenset({"registry"}),
     frozenset({"promotion", "monitoring"}),
-    frozenset({"serving", "reports"}),
+    frozenset({"serving", "reports", "azure"}),
     frozenset({"cli"}),
 )
 FACE = "emotion_clf"  # the package's own __init__ and __main__: they may import anything

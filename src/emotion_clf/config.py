@@ -98,6 +98,16 @@ class Settings(BaseSettings):
         default=False, description="Expose the hidden naive /predict/naive route (benchmarks)"
     )
 
+    # Azure (the [azure] extra): where the workspace and the container resources live
+    azure_subscription_id: str | None = None
+    azure_resource_group: str | None = None
+    azure_location: str = "westeurope"
+    azure_workspace: str | None = Field(default=None, description="Azure ML workspace name")
+
+    # Azure ML: registry backend, pipelines, online and batch endpoints
+
+    # Containers: image, Container Instances, Container Apps
+
     @field_validator("refresh_endpoints", mode="before")
     @classmethod
     def _split_endpoints(cls, value: object) -> object:

@@ -1,4 +1,5 @@
-"""The real server in a subprocess (``emotion-clf serve``) and a load generator for it."""
+"""The real server in a subprocess (``emotion-clf serve``); load comes from
+:mod:`emotion_clf.monitoring.load`."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -83,65 +83,3 @@ def running_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
-
-
-@dataclass
-class Load:
-    """``clients`` threads, each sending requests one after another until stopped."""
-
-    url: str
-    clients: int = 16
-    responses: list[list[tuple[int, str]]] = field(default_factory=list)  # (status, version)
-    failures: list[str] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _threads: list[threading.Thread] = field(default_factory=list)
-
-    def start(self) -> Load:
-        self.responses = [[] for _ in range(self.clients)]
-        for i in range(self.clients):
-            thread = threading.Thread(target=self._run, args=(i,), daemon=True)
-            thread.start()
-            self._threads.append(thread)
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(60)
-
-    @property
-    def count(self) -> int:
-        return sum(len(r) for r in self.responses)
-
-    def wait_for_count(self, n: int, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while self.count < n:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"only {self.count} responses after {timeout} s")
-            time.sleep(0.05)
-
-    def versions_since(self, marks: list[int], *, skip: int) -> set[str]:
-        """Versions answered after ``marks``, skipping ``skip`` responses per client."""
-        return {v for r, m in zip(self.responses, marks, strict=True) for _, v in r[m + skip :]}
-
-    def marks(self) -> list[int]:
-        return [len(r) for r in self.responses]
-
-    def _run(self, i: int) -> None:
-        with httpx.Client(base_url=self.url, timeout=30) as client:
-            n = 0
-            while not self._stop.is_set():
-                n += 1
-                try:
-                    if n % 10 == 0:
-                        texts = [f"client {i} batch {n} item {k}" for k in range(5)]
-                        response = client.post("/predict/batch", json={"texts": texts})
-                    else:
-                        response = client.post("/predict", json={"text": f"client {i} text {n}"})
-                except httpx.HTTPError as exc:
-                    self.failures.append(f"client {i} request {n}: {type(exc).__name__}: {exc}")
-                    continue
-                if response.status_code != 200:
-                    self.failures.append(f"client {i} request {n}: HTTP {response.status_code}")
-                version = response.headers.get("x-model-version", "")
-                self.responses[i].append((response.status_code, version))

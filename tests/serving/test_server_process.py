@@ -11,13 +11,14 @@ import httpx
 import pytest
 
 from emotion_clf.data.loader import load_dataset
+from emotion_clf.monitoring.load import LoadGenerator
 from emotion_clf.promotion import promote
 from emotion_clf.promotion.fanout import fan_out
 from emotion_clf.registry import open_registry
 from emotion_clf.training import train_model
 from tests.cli.helpers import run_cli
 from tests.serving.helpers import TOKEN, auth, corrupt, make_settings, register_bundle, wait_for
-from tests.serving.server import Load, running_server
+from tests.serving.server import running_server
 
 SERVER_ENV = {"EMOTION_CLF_REFRESH_TOKEN": TOKEN, "EMOTION_CLF_POLL_SECONDS": "0"}
 
@@ -48,7 +49,7 @@ def test_zero_failed_requests_across_a_swap_and_a_corrupt_bundle(
     with running_server(home, env=SERVER_ENV) as server:
         settings = make_settings(home, refresh_endpoints=[f"{server.url}/refresh-model"])
         registry = open_registry(settings)
-        load = Load(server.url, clients=16).start()
+        load = LoadGenerator(server.url, clients=16).start()
         try:
             load.wait_for_count(300)
             # register and promote a new version while the clients keep going
@@ -81,10 +82,10 @@ def test_zero_failed_requests_across_a_swap_and_a_corrupt_bundle(
             load.stop()
         assert httpx.get(f"{server.url}/ready").json()["version"] == new.version
 
-    assert load.failures == [], load.failures[:10]
-    assert all(status == 200 for r in load.responses for status, _ in r)
-    for responses in load.responses:  # each client: old version, then only the new one
-        versions = [v for _, v in responses]
+    failures = [a for answers in load.answers for a in answers if a.status != 200]
+    assert failures == [], failures[:10]
+    for answers in load.answers:  # each client: old version, then only the new one
+        versions = [a.version for a in answers]
         first_new = versions.index(new.version)
         assert set(versions[:first_new]) == {"1"} and set(versions[first_new:]) == {new.version}
     assert load.count >= 900

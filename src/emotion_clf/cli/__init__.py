@@ -12,6 +12,7 @@ import sys
 import typer
 
 from emotion_clf.cli import data as data_commands
+from emotion_clf.cli import health as health_commands
 from emotion_clf.cli import lifecycle as lifecycle_commands
 from emotion_clf.cli import models as model_commands
 from emotion_clf.cli import registry as registry_commands
@@ -31,6 +32,7 @@ app = typer.Typer(
 model_commands.register(app)
 lifecycle_commands.register(app)
 serve_commands.register(app)
+health_commands.register(app)
 app.add_typer(registry_commands.app, name="registry")
 app.add_typer(data_commands.app, name="data")
 app.add_typer(report_commands.app, name="report")

@@ -2,11 +2,23 @@
 
 - the prediction log the API server writes (:class:`PredictionRecord`) and its reader
   (:func:`read_prediction_log`), which drift checks use;
+- :func:`check_health`: scenario tests of a running API, each with its expected outcome;
+- :func:`run_load` / :class:`LoadGenerator`: the project's load generator, with an optional
+  switch of models mid-run;
 - :func:`summarise_segments`: emotion shares by count and by duration over timed segments.
 """
 
 from __future__ import annotations
 
+from emotion_clf.monitoring.health import HealthReport, ScenarioResult, check_health
+from emotion_clf.monitoring.load import (
+    LoadGenerator,
+    LoadReport,
+    Request,
+    Switch,
+    default_requests,
+    run_load,
+)
 from emotion_clf.monitoring.predictions import (
     LoggedPrediction,
     PredictionLogRead,
@@ -15,14 +27,26 @@ from emotion_clf.monitoring.predictions import (
     log_path,
     read_prediction_log,
 )
+from emotion_clf.monitoring.scenarios import Scenario, scenarios
 from emotion_clf.monitoring.summary import summarise_segments
 
 __all__ = [
+    "HealthReport",
+    "LoadGenerator",
+    "LoadReport",
     "LoggedPrediction",
     "PredictionLogRead",
     "PredictionRecord",
+    "Request",
+    "Scenario",
+    "ScenarioResult",
+    "Switch",
     "append_lines",
+    "check_health",
+    "default_requests",
     "log_path",
     "read_prediction_log",
+    "run_load",
+    "scenarios",
     "summarise_segments",
 ]
