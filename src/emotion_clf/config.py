@@ -105,6 +105,14 @@ class Settings(BaseSettings):
         default=False, description="Expose the hidden naive /predict/naive route (benchmarks)"
     )
 
+    # Drift checks (emotion-clf drift check)
+    drift_alpha: float = Field(
+        default=0.02, description="False alarm rate of a check with no drift (split over its tests)"
+    )
+    drift_text_auc: float = Field(
+        default=0.55, description="Text-domain classifier ROC AUC above which texts drifted"
+    )
+
     # Azure (the [azure] extra): where the workspace and the container resources live
     azure_subscription_id: str | None = None
     azure_resource_group: str | None = None

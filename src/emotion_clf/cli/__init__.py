@@ -12,9 +12,11 @@ import sys
 import typer
 
 from emotion_clf.cli import data as data_commands
+from emotion_clf.cli import drift as drift_commands
 from emotion_clf.cli import health as health_commands
 from emotion_clf.cli import lifecycle as lifecycle_commands
 from emotion_clf.cli import models as model_commands
+from emotion_clf.cli import performance as performance_commands
 from emotion_clf.cli import predict as predict_commands
 from emotion_clf.cli import registry as registry_commands
 from emotion_clf.cli import report as report_commands
@@ -35,9 +37,11 @@ app.command()(predict_commands.predict)
 lifecycle_commands.register(app)
 serve_commands.register(app)
 health_commands.register(app)
+performance_commands.register(app)
 app.add_typer(registry_commands.app, name="registry")
 app.add_typer(data_commands.app, name="data")
 app.add_typer(report_commands.app, name="report")
+app.add_typer(drift_commands.app, name="drift")
 
 
 def main() -> None:
