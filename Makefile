@@ -30,12 +30,20 @@ VERSION ?=
 FORCE ?= false
 REASON ?=
 TO ?=
+CURRENT ?=
+PREDICTIONS ?= false
+SINCE ?= 7.0
+MODELS ?= baseline,dynamic
+FEEDBACK_DIR ?=
+URL ?= http://127.0.0.1:8000
+TOKEN ?=
+FEEDBACK_SAMPLE ?= data/raw/train_data-0009.csv
 LAB_ARGS ?=
 REPORT := $(CLI) report run
 KERNEL_SPEC := $(VENV)/share/jupyter/kernels/emotion-clf/kernel.json
 
 .PHONY: help setup main test test-all check format train-bundle evaluate serve clean
-.PHONY: train compare promote rollback reports lab mlflow-ui
+.PHONY: train compare promote rollback reports lab mlflow-ui drift perf health feedback-sample
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -55,12 +63,15 @@ $(KERNEL_SPEC): $(VENV)/.installed
 
 setup: $(VENV)/.installed $(KERNEL_SPEC) ## create .venv, install the project (torch CPU first, with speech-to-text) and its Jupyter kernel
 
-main: setup ## the main job: train tfidf, promote it, train BEST_FAMILY, compare, promote if the gate passes, publish the reports
+main: setup ## the main job: train tfidf, promote it, train BEST_FAMILY, compare, promote if the gate passes, feedback, drift and performance reports, publish
 	@$(MAKE) --no-print-directory train FAMILY=tfidf
 	@$(MAKE) --no-print-directory promote VERSION= FORCE=false REASON=
 	@$(MAKE) --no-print-directory train FAMILY=$(BEST_FAMILY)
 	@$(MAKE) --no-print-directory compare CANDIDATE=dynamic BASELINE=baseline
 	@$(MAKE) --no-print-directory promote VERSION= FORCE=false REASON=
+	@$(MAKE) --no-print-directory feedback-sample
+	@$(MAKE) --no-print-directory drift CURRENT= PREDICTIONS=false
+	@$(MAKE) --no-print-directory perf
 	@$(MAKE) --no-print-directory reports
 
 test: setup ## run the test suite (slow tests excluded)
@@ -95,6 +106,18 @@ promote: setup ## notebook 03: gate and promote VERSION (default: dynamic); FORC
 
 rollback: setup ## notebook 04: move the baseline back (TO=V, default: the previous baseline; REASON="...")
 	$(REPORT) 04-rollback -p to "$(TO)" -p reason "$(REASON)"
+
+drift: setup ## notebook 05: drift of CURRENT (comma-separated files; default: the test batches) or of the prediction log (PREDICTIONS=true SINCE=7) against MODEL's reference
+	$(REPORT) 05-drift-report -p model "$(MODEL)" -p current "$(CURRENT)" -p predictions $(PREDICTIONS) -p since $(SINCE)
+
+perf: setup ## notebook 06: true performance of MODELS on the feedback people sent (FEEDBACK_DIR)
+	$(REPORT) 06-performance-report -p models "$(MODELS)" -p feedback_dir "$(FEEDBACK_DIR)"
+
+health: setup ## health check of the API at URL (TOKEN=... adds the authorised refresh)
+	$(CLI) health-check --url $(URL) $(if $(TOKEN),--token $(TOKEN),)
+
+feedback-sample: setup ## import FEEDBACK_SAMPLE (300 labelled rows of a test batch) as feedback, as POST /feedback saves it
+	$(CLI) feedback import $(FEEDBACK_SAMPLE) --limit 300 --source "sample: $(FEEDBACK_SAMPLE)"
 
 reports: setup ## re-render every report and reports/index.html from the executed notebooks
 	$(CLI) report publish

@@ -13,6 +13,7 @@ import typer
 
 from emotion_clf.cli import data as data_commands
 from emotion_clf.cli import drift as drift_commands
+from emotion_clf.cli import feedback as feedback_commands
 from emotion_clf.cli import health as health_commands
 from emotion_clf.cli import lifecycle as lifecycle_commands
 from emotion_clf.cli import models as model_commands
@@ -42,6 +43,7 @@ app.add_typer(registry_commands.app, name="registry")
 app.add_typer(data_commands.app, name="data")
 app.add_typer(report_commands.app, name="report")
 app.add_typer(drift_commands.app, name="drift")
+app.add_typer(feedback_commands.app, name="feedback")
 
 
 def main() -> None:

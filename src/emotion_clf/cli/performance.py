@@ -11,15 +11,7 @@ from rich.table import Table
 from emotion_clf.cli.output import console, info, print_json, warn
 from emotion_clf.config import get_settings
 from emotion_clf.data.schema import HEADS
-from emotion_clf.errors import DataError, ModelNotFoundError
-from emotion_clf.models.base import Predictor
-from emotion_clf.monitoring.performance import (
-    PerformanceReport,
-    performance_report,
-    read_feedback,
-    save_report,
-)
-from emotion_clf.registry import resolve_model
+from emotion_clf.monitoring.performance import PerformanceReport, run_performance_report
 
 
 def show(report: PerformanceReport, html: Path) -> None:
@@ -60,30 +52,15 @@ def perf_report(
 ) -> None:
     """Score models on the corrected labels sent to POST /feedback, and what the live server
     answered then; saves a timestamped report (HTML and JSON) under reports/performance/."""
-    settings = get_settings()
-    feedback = read_feedback(feedback_dir or settings.feedback_dir)
-    chosen: dict[str, tuple[str, Predictor]] = {}
-    skipped = []
-    for ref in [r.strip() for r in models.split(",") if r.strip()]:
-        try:
-            resolved = resolve_model(ref, settings=settings)
-        except ModelNotFoundError as exc:
-            skipped.append(f"{ref}: {exc}")
-            continue
-        chosen[ref] = (resolved.label, resolved.load())
-    if not chosen:
-        raise DataError(
-            f"none of the models could be resolved: {'; '.join(skipped)}", field="models"
-        )
-    report = performance_report(
-        feedback, chosen, log_folder=settings.monitoring_dir / "predictions"
+    run = run_performance_report(
+        settings=get_settings(),
+        models=[r.strip() for r in models.split(",") if r.strip()],
+        feedback_dir=feedback_dir,
     )
-    report.notes.extend(f"skipped {s}" for s in skipped)
-    json_path, html_path = save_report(report, folder=settings.reports_dir / "performance")
     if json_output:
-        print_json({**report.to_dict(), "json": str(json_path), "html": str(html_path)})
+        print_json({**run.report.to_dict(), "json": str(run.json_path), "html": str(run.html_path)})
         return
-    show(report, html_path)
+    show(run.report, run.html_path)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,11 +5,15 @@
 - :func:`check_health`: scenario tests of a running API, each with its expected outcome;
 - :func:`run_load` / :class:`LoadGenerator`: the project's load generator, with an optional
   switch of models mid-run;
-- :func:`summarise_segments`: emotion shares by count and by duration over timed segments.
+- :func:`summarise_segments`: emotion shares by count and by duration over timed segments;
+- batch inference (:mod:`.batch`, :mod:`.inputs`, :mod:`.speech`), drift checks
+  (:func:`check_drift`, :mod:`.drift_runs`) and true performance from feedback
+  (:mod:`.performance`).
 """
 
 from __future__ import annotations
 
+from emotion_clf.monitoring.drift import DriftReport, check_drift, drift_history
 from emotion_clf.monitoring.health import HealthReport, ScenarioResult, check_health
 from emotion_clf.monitoring.load import (
     LoadGenerator,
@@ -31,6 +35,7 @@ from emotion_clf.monitoring.scenarios import Scenario, scenarios
 from emotion_clf.monitoring.summary import summarise_segments
 
 __all__ = [
+    "DriftReport",
     "HealthReport",
     "LoadGenerator",
     "LoadReport",
@@ -42,8 +47,10 @@ __all__ = [
     "ScenarioResult",
     "Switch",
     "append_lines",
+    "check_drift",
     "check_health",
     "default_requests",
+    "drift_history",
     "log_path",
     "read_prediction_log",
     "run_load",

@@ -310,7 +310,11 @@ def _signals(document: Mapping[str, Any], policy: DriftPolicy) -> list[Signal]:
             )
             detail = f"{head} confidences: p = {value:.3g}"
         else:
-            name, method, threshold = f"labels/{column}", "chi-square p-value", policy.p_threshold
+            name, method, threshold = (
+                f"labels/{column}",
+                "chi-square homogeneity p-value",
+                policy.p_threshold,
+            )
             detail = f"{column} label distribution: p = {value:.3g}"
         out.append(Signal(name, method, value, threshold, failed.get(column, False), detail))
     return out

@@ -23,15 +23,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from emotion_clf.config import Settings
 from emotion_clf.data.feedback import read_quarantine
 from emotion_clf.data.loader import COLUMNS, Dataset, read_csv_file
 from emotion_clf.data.schema import HEADS, SCHEMA
-from emotion_clf.errors import DataError
+from emotion_clf.errors import DataError, ModelNotFoundError
 from emotion_clf.evaluation.metrics import Evaluation, evaluation_from_predictions
 from emotion_clf.files import write_atomic, write_json_atomic
 from emotion_clf.models.base import Predictor
 from emotion_clf.models.scoring import evaluate
 from emotion_clf.monitoring.predictions import read_prediction_log
+from emotion_clf.registry import resolve_model
 
 logger = logging.getLogger(__name__)
 
@@ -157,6 +159,40 @@ def performance_report(
         else:
             report.notes.append("the prediction log holds no answer to these texts")
     return report
+
+
+@dataclass
+class PerformanceRun:
+    report: PerformanceReport
+    json_path: Path
+    html_path: Path
+
+
+def run_performance_report(
+    *, settings: Settings, models: Sequence[str], feedback_dir: Path | None = None
+) -> PerformanceRun:
+    """Score ``models`` (references that do not resolve are noted and skipped) on the
+    workspace's feedback, join the prediction log, save under ``reports/performance/``."""
+    feedback = read_feedback(feedback_dir or settings.feedback_dir)
+    chosen: dict[str, tuple[str, Predictor]] = {}
+    skipped = []
+    for ref in models:
+        try:
+            resolved = resolve_model(ref, settings=settings)
+        except ModelNotFoundError as exc:
+            skipped.append(f"{ref}: {exc}")
+            continue
+        chosen[ref] = (resolved.label, resolved.load())
+    if not chosen:
+        raise DataError(
+            f"none of the models could be resolved: {'; '.join(skipped)}", field="models"
+        )
+    report = performance_report(
+        feedback, chosen, log_folder=settings.monitoring_dir / "predictions"
+    )
+    report.notes.extend(f"skipped {s}" for s in skipped)
+    json_path, html_path = save_report(report, folder=settings.reports_dir / "performance")
+    return PerformanceRun(report, json_path, html_path)
 
 
 def history(folder: Path) -> list[dict[str, Any]]:
