@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Build the Dockerfile into an OCI image without a Docker engine and without a base image from
+# a container registry: the base is Debian bookworm made by mmdebstrap from Debian's package
+# mirror (python3 3.11, its venv module, CA certificates), the build is buildah's (Dockerfile
+# stages, RUN steps under chroot isolation), the result an OCI archive.
+#
+#   environment/oci-image.sh [TAG]      (make oci-image; root, Debian tools: apt-get installs them)
+#
+# Settings (environment): OCI_WORK (default /var/tmp/emotion-clf-oci) holds the base tarball
+# and buildah's storage; OCI_OUT (default $OCI_WORK/out) receives emotion-clf.oci.tar;
+# TORCH_WHEELS, a folder holding the torch CPU wheel (default /opt/wheels when it has one):
+# used instead of PyTorch's index, which this machine cannot reach.
+#
+# This machine's TLS goes through a proxy whose CA is in the host's bundle, so the local base
+# gets the host's /etc/ssl/certs/ca-certificates.crt (the base is a stand-in for
+# python:3.11-slim-bookworm, built here; the image built on CI uses the real one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TAG=${1:-localhost/emotion-clf:dev}
+WORK=${OCI_WORK:-/var/tmp/emotion-clf-oci}
+OUT=${OCI_OUT:-$WORK/out}
+BASE=localhost/emotion-clf-base:bookworm
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+mkdir -p "$WORK" "$OUT"
+B=(buildah --root "$WORK/storage" --runroot "$WORK/run" --storage-driver vfs)
+
+need=()
+for tool in mmdebstrap buildah; do command -v "$tool" > /dev/null || need+=("$tool"); done
+if ((${#need[@]})); then
+    echo "installing ${need[*]} from Debian's packages" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends "${need[@]}" > /dev/null
+fi
+
+started=$(date +%s)
+if ! "${B[@]}" inspect --type image "$BASE" > /dev/null 2>&1; then
+    if [[ ! -s "$WORK/base.tar" ]]; then
+        echo "base: Debian bookworm with python3 from $MIRROR (mmdebstrap)" >&2
+        mmdebstrap --quiet --variant=minbase \
+            --include=python3,python3-venv,ca-certificates,passwd \
+            bookworm "$WORK/base.tar.part" "$MIRROR"
+        mv "$WORK/base.tar.part" "$WORK/base.tar"
+    fi
+    ctr=$("${B[@]}" from scratch)
+    "${B[@]}" add "$ctr" "$WORK/base.tar" / > /dev/null
+    "${B[@]}" copy "$ctr" /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+    "${B[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        --cmd '["/bin/bash"]' "$ctr"
+    "${B[@]}" commit --quiet --rm "$ctr" "$BASE" > /dev/null
+fi
+based=$(date +%s)
+
+args=(--build-arg "PYTHON_IMAGE=$BASE")
+# Debian bookworm's python3 is 3.11.2, and constraints.txt pins soupsieve 4.1.3 (a dependency
+# of nbconvert's beautifulsoup4), which requires Python >= 3.11.5. For this base only, the
+# build's RUN steps see constraints.txt without that pin (mounted over the copied file).
+grep -v '^soupsieve==' environment/constraints.txt > "$WORK/constraints-bookworm.txt"
+args+=(--volume "$WORK/constraints-bookworm.txt:/src/environment/constraints.txt:ro")
+wheels=${TORCH_WHEELS:-/opt/wheels}
+if compgen -G "$wheels/torch-*.whl" > /dev/null; then
+    args+=(--volume "$wheels:/wheels:ro" --build-arg "TORCH_PIP_ARGS=--find-links /wheels")
+fi
+echo "building $TAG (buildah, chroot isolation)" >&2
+"${B[@]}" build --quiet --isolation chroot --layers=false "${args[@]}" -f Dockerfile -t "$TAG" . > /dev/null
+built=$(date +%s)
+
+rm -f "$OUT/emotion-clf.oci.tar"
+"${B[@]}" push --quiet "$TAG" "oci-archive:$OUT/emotion-clf.oci.tar:${TAG##*/}"
+size=$(du -m "$OUT/emotion-clf.oci.tar" | cut -f1)
+echo "base $((based - started)) s, build $((built - based)) s, archive ${size} MB: $OUT/emotion-clf.oci.tar" >&2
+echo "$OUT/emotion-clf.oci.tar"
