@@ -2,12 +2,14 @@
 # Build the Dockerfile into an OCI image without a Docker engine and without a base image from
 # a container registry: the base is Debian bookworm made by mmdebstrap from Debian's package
 # mirror (python3 3.11, its venv module, CA certificates), the build is buildah's (Dockerfile
-# stages, RUN steps under chroot isolation), the result an OCI archive.
+# stages, RUN steps under chroot isolation), the results an OCI archive and a Docker archive
+# (`docker load -i`; the Docker image format is the one that keeps HEALTHCHECK).
 #
 #   environment/oci-image.sh [TAG]      (make oci-image; root, Debian tools: apt-get installs them)
 #
 # Settings (environment): OCI_WORK (default /var/tmp/emotion-clf-oci) holds the base tarball
-# and buildah's storage; OCI_OUT (default $OCI_WORK/out) receives emotion-clf.oci.tar;
+# and buildah's storage; OCI_OUT (default $OCI_WORK/out) receives emotion-clf.oci.tar and
+# emotion-clf.docker.tar;
 # TORCH_WHEELS, a folder holding the torch CPU wheel (default /opt/wheels when it has one):
 # used instead of PyTorch's index, which this machine cannot reach.
 #
@@ -62,11 +64,13 @@ if compgen -G "$wheels/torch-*.whl" > /dev/null; then
     args+=(--volume "$wheels:/wheels:ro" --build-arg "TORCH_PIP_ARGS=--find-links /wheels")
 fi
 echo "building $TAG (buildah, chroot isolation)" >&2
-"${B[@]}" build --quiet --isolation chroot --layers=false "${args[@]}" -f Dockerfile -t "$TAG" . > /dev/null
+"${B[@]}" build --quiet --isolation chroot --layers=false --format docker "${args[@]}" \
+    -f Dockerfile -t "$TAG" . > /dev/null
 built=$(date +%s)
 
-rm -f "$OUT/emotion-clf.oci.tar"
+rm -f "$OUT/emotion-clf.oci.tar" "$OUT/emotion-clf.docker.tar"
 "${B[@]}" push --quiet "$TAG" "oci-archive:$OUT/emotion-clf.oci.tar:${TAG##*/}"
-size=$(du -m "$OUT/emotion-clf.oci.tar" | cut -f1)
-echo "base $((based - started)) s, build $((built - based)) s, archive ${size} MB: $OUT/emotion-clf.oci.tar" >&2
-echo "$OUT/emotion-clf.oci.tar"
+"${B[@]}" push --quiet "$TAG" "docker-archive:$OUT/emotion-clf.docker.tar:${TAG##*/}"
+size=$(du -m "$OUT/emotion-clf.docker.tar" | cut -f1)
+echo "base $((based - started)) s, build $((built - based)) s, ${size} MB: $OUT/emotion-clf.{oci,docker}.tar" >&2
+echo "$OUT/emotion-clf.docker.tar"

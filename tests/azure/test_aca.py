@@ -130,6 +130,10 @@ def test_promotion_and_rollback_plans() -> None:
     assert aca.plan_promotion(colours(90, 10)) == ("blue", "green")  # finish an interrupted one
     assert aca.plan_rollback(colours(0, 100)) == ("blue", "green")
     assert aca.plan_rollback(colours(100, 0), to="green") == ("green", "blue")
+    older_blue = {"blue": "2026-11-01T10:00:00+00:00", "green": "2026-11-02T10:00:00+00:00"}
+    assert aca.plan_rollback(colours(0, 100), created=older_blue) == ("blue", "green")
+    with pytest.raises(ConfigError, match="the older revision, already serves 100%"):
+        aca.plan_rollback(colours(100, 0), created=older_blue)  # a second rollback
     with pytest.raises(ConfigError, match="split evenly"):
         aca.plan_promotion(colours(50, 50))
     with pytest.raises(ConfigError, match="already serves 100%"):

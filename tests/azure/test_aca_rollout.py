@@ -12,6 +12,7 @@ import pytest
 from emotion_clf.azure import aca, aca_live
 from emotion_clf.azure.containers import DeployCheck, check_deployed
 from emotion_clf.azure.rollout import roll_back, roll_out
+from emotion_clf.errors import ConfigError
 from emotion_clf.monitoring.health import HealthReport, ScenarioResult
 from tests.azure.test_aca import app_with
 from tests.serving.helpers import TOKEN, closed_port
@@ -150,7 +151,7 @@ def test_rollback_after_a_promotion_is_one_patch() -> None:
 
 
 def test_no_app_is_a_clear_error() -> None:
-    with pytest.raises(Exception, match="does not exist"):
+    with pytest.raises(ConfigError, match="does not exist"):
         target(FakeClient(None), Checker(FakeClient(None)))
 
 

@@ -103,13 +103,17 @@ def test_the_cli_dry_run_writes_the_group_without_secrets(tmp_path: Path) -> Non
     )
     assert loaded.serialize() == expected.serialize()
 
-    bad = run_cli(
-        "azure",
-        "aci",
-        "deploy",
-        "--dry-run",
-        home=tmp_path,
-        env={**env, **{"EMOTION_CLF_CONTAINER_TRACKING_URI": "", "EMOTION_CLF_TRACKING_URI": ""}},
-    )
-    assert bad.returncode == 2 and "EMOTION_CLF_CONTAINER_TRACKING_URI" in bad.stderr
-    assert "Traceback" not in bad.stderr
+
+def test_a_registry_the_container_cannot_reach_is_one_clear_line(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from emotion_clf.cli import main
+
+    monkeypatch.setenv("EMOTION_CLF_CONTAINER_IMAGE", "myacr.azurecr.io/emotion-clf:abc")
+    monkeypatch.delenv("EMOTION_CLF_TRACKING_URI", raising=False)
+    monkeypatch.setattr("sys.argv", ["emotion-clf", "azure", "aci", "deploy", "--dry-run"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "EMOTION_CLF_CONTAINER_TRACKING_URI" in err and "Traceback" not in err

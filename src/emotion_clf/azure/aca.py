@@ -183,10 +183,24 @@ def plan_promotion(colours: Colours, *, to: str | None = None) -> tuple[str, str
     return other_colour(to), to
 
 
-def plan_rollback(colours: Colours, *, to: str | None = None) -> tuple[str, str]:
-    """(to, other): every request back to ``to`` (default: the colour with less traffic)."""
+def plan_rollback(
+    colours: Colours, *, to: str | None = None, created: Mapping[str, str] | None = None
+) -> tuple[str, str]:
+    """(to, other): every request back to ``to``.
+
+    By default ``to`` is the colour of the older revision (``created``: ISO times per
+    colour), so a second rollback does not send traffic back to the newer one; without the
+    times, the colour with less traffic.
+    """
     if len(colours.revisions) < 2:
         raise ConfigError(f"no other revision to roll back to ({colours.describe()})")
+    if to is None and created and all(c in created for c in colours.revisions):
+        to = min(colours.revisions, key=lambda c: created[c])
+        if colours.weights.get(to, 0) == 100:
+            raise ConfigError(
+                f"{to}, the older revision, already serves 100% ({colours.describe()}): "
+                "nothing to roll back; pass --to to move traffic anyway"
+            )
     if to is None:
         to = min(COLOURS, key=lambda c: colours.weights.get(c, 0))
         if colours.weights.get(to, 0) == colours.weights.get(other_colour(to), 0):

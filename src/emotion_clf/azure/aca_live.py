@@ -112,6 +112,16 @@ def target_for(
     )
 
 
+def created_times(aca: Any, *, resource_group: str, name: str, colours: Colours) -> dict[str, str]:
+    """When each colour's revision was created (ISO), for the rollback's default."""
+    times = {}
+    for colour, revision in colours.revisions.items():
+        created = aca.container_apps_revisions.get_revision(resource_group, name, revision)
+        if created.properties is not None and created.properties.created_time is not None:
+            times[colour] = created.properties.created_time.isoformat()
+    return times
+
+
 # -- status ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RevisionRow:

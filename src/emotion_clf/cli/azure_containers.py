@@ -156,7 +156,10 @@ def aci_status(
         name=name or settings.aci_name,
         port=settings.container_port,
     )
-    print_json(state.to_dict()) if json_output else show_aci_status(state)
+    if json_output:
+        print_json(state.to_dict())
+    else:
+        show_aci_status(state)
 
 
 @aci_app.command("delete")
@@ -279,17 +282,23 @@ def aca_promote(
     old, new = aca.plan_promotion(app.colours, to=to)
     info(f"shifting {settings.aca_name} from {old} to {new} in steps {chosen}")
     result = roll_out(app, old=old, new=new, steps=chosen)
-    print_json(result.to_dict()) if json_output else show_rollout(result)
+    if json_output:
+        print_json(result.to_dict())
+    else:
+        show_rollout(result)
     if not result.ok:
         raise typer.Exit(1)
 
 
 @aca_app.command("rollback")
 def aca_rollback(to: ColourOption = None, json_output: JsonOption = False) -> None:
-    """Every request back to the other colour (or --to) at once."""
+    """Every request back to the older revision's colour (or --to) at once."""
     settings = get_settings()
     app = live_target(settings)
-    back, other = aca.plan_rollback(app.colours, to=to)
+    created = aca_live.created_times(
+        app.aca, resource_group=app.resource_group, name=app.name, colours=app.colours
+    )
+    back, other = aca.plan_rollback(app.colours, to=to, created=created)
     weights = roll_back(app, to=back, other=other)
     if json_output:
         print_json({"to": back, "weights": dict(weights)})
@@ -309,4 +318,7 @@ def aca_status(json_output: JsonOption = False) -> None:
     )
     if state is None:
         raise ConfigError(f"Container App {settings.aca_name!r} does not exist yet; aca deploy")
-    print_json(state.to_dict()) if json_output else show_aca_status(state)
+    if json_output:
+        print_json(state.to_dict())
+    else:
+        show_aca_status(state)
