@@ -39,7 +39,7 @@ RUN /opt/venv/bin/pip install --no-deps . \
 
 # -- runtime: the environment, a non-root user, nothing else ---------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
-RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/app app \
+RUN useradd --uid 10001 --user-group --create-home --home-dir /home/app app \
     && mkdir -p /var/lib/emotion-clf \
     && chown app:app /var/lib/emotion-clf
 COPY --from=build /opt/venv /opt/venv

@@ -159,6 +159,13 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("serve_model")
+    @classmethod
+    def _check_serve_model(cls, value: str) -> str:
+        if value not in ("baseline", "dynamic") and not value.isdigit():
+            raise ValueError("EMOTION_CLF_SERVE_MODEL: baseline, dynamic or a version number")
+        return value
+
     @model_validator(mode="after")
     def _refuse_placeholder_token(self) -> Settings:
         token = self.refresh_token.get_secret_value() if self.refresh_token else None

@@ -38,3 +38,5 @@ def test_a_pin_is_a_version_number_or_a_designation(home: Path) -> None:
     assert RegistrySource(settings, designation="dynamic").designated_version() == "2"
     with pytest.raises(ModelNotFoundError, match="unknown designation"):
         RegistrySource(settings, designation="latest")
+    with pytest.raises(ValueError, match="baseline, dynamic or a version number"):
+        make_settings(home, serve_model="latest")
