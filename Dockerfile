@@ -17,9 +17,9 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 # -- build: a virtual environment with the pinned runtime dependencies and the package ------
 FROM ${PYTHON_IMAGE} AS build
 # PyTorch's CPU build: the default index would install the CUDA build (gigabytes).
-# Without a route to PyTorch's index, pass pip's options for a local wheel instead, e.g.
-# --build-arg TORCH_PIP_ARGS="--find-links /wheels" with the folder mounted (its +cpu wheel
-# outranks the plain version on the default index).
+# Without a route to PyTorch's index, pass pip's options for a local copy instead, e.g.
+# --build-arg TORCH_PIP_ARGS="--find-links http://127.0.0.1:PORT/" (its +cpu wheel outranks
+# the plain version on the default index).
 ARG TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \

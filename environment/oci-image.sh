@@ -11,7 +11,8 @@
 # and buildah's storage; OCI_OUT (default $OCI_WORK/out) receives emotion-clf.oci.tar and
 # emotion-clf.docker.tar;
 # TORCH_WHEELS, a folder holding the torch CPU wheel (default /opt/wheels when it has one):
-# used instead of PyTorch's index, which this machine cannot reach.
+# served on 127.0.0.1 during the build instead of PyTorch's index, which this machine cannot
+# reach.
 #
 # This machine's TLS goes through a proxy whose CA is in the host's bundle, so the local base
 # gets the host's /etc/ssl/certs/ca-certificates.crt (the base is a stand-in for
@@ -54,18 +55,28 @@ fi
 based=$(date +%s)
 
 args=(--build-arg "PYTHON_IMAGE=$BASE")
+# The build context: a copy of the files the Dockerfile copies (what .dockerignore lets in).
 # Debian bookworm's python3 is 3.11.2, and constraints.txt pins soupsieve 4.1.3 (a dependency
-# of nbconvert's beautifulsoup4), which requires Python >= 3.11.5. For this base only, the
-# build's RUN steps see constraints.txt without that pin (mounted over the copied file).
-grep -v '^soupsieve==' environment/constraints.txt > "$WORK/constraints-bookworm.txt"
-args+=(--volume "$WORK/constraints-bookworm.txt:/src/environment/constraints.txt:ro")
+# of nbconvert's beautifulsoup4), which requires Python >= 3.11.5: for this base the copy's
+# constraints.txt leaves that pin out. (A copy, not a --volume over the file: buildah leaves
+# a volume's mount point behind in every stage's layers.)
+context="$WORK/context"
+rm -rf "$context" && mkdir -p "$context/environment"
+git ls-files -z -- pyproject.toml README.md src environment | xargs -0 cp --parents -t "$context"
+grep -v '^soupsieve==' environment/constraints.txt > "$context/environment/constraints.txt"
+# torch's CPU wheel from this disk, served on loopback for the build (RUN steps share the
+# host's network under chroot isolation); PyTorch's index is not reachable from here
 wheels=${TORCH_WHEELS:-/opt/wheels}
 if compgen -G "$wheels/torch-*.whl" > /dev/null; then
-    args+=(--volume "$wheels:/wheels:ro" --build-arg "TORCH_PIP_ARGS=--find-links /wheels")
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    python3 -m http.server --bind 127.0.0.1 --directory "$wheels" "$port" > /dev/null 2>&1 &
+    server=$!
+    trap 'kill "$server"' EXIT
+    args+=(--build-arg "TORCH_PIP_ARGS=--find-links http://127.0.0.1:$port/")
 fi
 echo "building $TAG (buildah, chroot isolation)" >&2
 "${B[@]}" build --quiet --isolation chroot --layers=false --format docker "${args[@]}" \
-    -f Dockerfile -t "$TAG" . > /dev/null
+    -f "$PWD/Dockerfile" -t "$TAG" "$context" > /dev/null
 built=$(date +%s)
 
 rm -f "$OUT/emotion-clf.oci.tar" "$OUT/emotion-clf.docker.tar"
