@@ -14,6 +14,9 @@ MODEL ?= baseline
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
+# an index for torch's CPU build where the wheel is not on disk (CI: PyTorch's CPU index)
+TORCH_INDEX ?=
+IMAGE ?= localhost/emotion-clf:dev
 
 # Notebook targets (papermill): make variables become the notebooks' parameters.
 # 0 / empty means "the default" (the family's, the dynamic version, the bundled test split).
@@ -44,6 +47,7 @@ KERNEL_SPEC := $(VENV)/share/jupyter/kernels/emotion-clf/kernel.json
 
 .PHONY: help setup main test test-all check format train-bundle evaluate serve clean
 .PHONY: train compare promote rollback reports lab mlflow-ui drift perf health feedback-sample
+.PHONY: oci-image
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,8 +58,8 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml environment/constraints.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, from the CPU build on disk; the project's range accepts it
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -c environment/constraints.txt -e ".[dev,lab,speech]"
+	$(BIN)/pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(BIN)/pip install --quiet -c environment/constraints.txt -e ".[dev,lab,speech,azure]"
 	touch $@
 
 $(KERNEL_SPEC): $(VENV)/.installed
@@ -130,6 +134,9 @@ mlflow-ui: setup ## browse MLflow runs and the registry at http://127.0.0.1:5000
 
 serve: setup ## serve the registry's baseline model over HTTP (HOST, PORT, WORKERS)
 	$(CLI) serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+oci-image: ## build the Dockerfile into an OCI archive without Docker (root; buildah, mmdebstrap; IMAGE)
+	environment/oci-image.sh $(IMAGE)
 
 clean: ## remove what the tools wrote (models, registry, caches, reports), keep .venv
 	rm -rf models mlruns .cache feedback monitoring reports/runs reports/*.html reports/index.json reports/.index.lock

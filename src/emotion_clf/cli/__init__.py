@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from emotion_clf.cli import azure as azure_commands
 from emotion_clf.cli import data as data_commands
 from emotion_clf.cli import drift as drift_commands
 from emotion_clf.cli import feedback as feedback_commands
@@ -44,6 +45,7 @@ app.add_typer(data_commands.app, name="data")
 app.add_typer(report_commands.app, name="report")
 app.add_typer(drift_commands.app, name="drift")
 app.add_typer(feedback_commands.app, name="feedback")
+app.add_typer(azure_commands.app, name="azure")
 
 
 def main() -> None:
