@@ -20,12 +20,14 @@ from emotion_clf.registry.source import ModelSource, RegistrySource
 from emotion_clf.serving.batcher import MicroBatcher
 from emotion_clf.serving.errors import install_handlers
 from emotion_clf.serving.holder import ModelHolder
-from emotion_clf.serving.metrics import ServingMetrics
+from emotion_clf.serving.metrics import METRICS_DIR, ServingMetrics
 from emotion_clf.serving.middleware import InFlight, ServingMiddleware
 from emotion_clf.serving.predlog import PredictionLog
+from emotion_clf.serving.ratelimit import FailureLimiter
 from emotion_clf.serving.routes import api_router
 from emotion_clf.serving.routes.media import PATH as MEDIA_PATH
 from emotion_clf.serving.state import ServingState
+from emotion_clf.serving.workers import WorkerGroup, worker_refresher, worker_state
 from emotion_clf.version import __version__
 
 logger = logging.getLogger(__name__)
@@ -40,9 +42,20 @@ poll loop) swaps in a newly promoted one without failing a request. Every respon
 
 
 def build_state(settings: Settings, in_flight: InFlight, source: ModelSource) -> ServingState:
-    metrics = ServingMetrics()
+    run_dir = settings.serve_run_dir
+    metrics = ServingMetrics(multiprocess_dir=run_dir / METRICS_DIR if run_dir else None)
+    holder = ModelHolder(settings=settings, metrics=metrics, source=source)
+    workers = None
+    if run_dir is not None:
+        workers = WorkerGroup(
+            run_dir,
+            expected=settings.serve_workers,
+            timeout_s=settings.peer_timeout_s,
+            refresh=worker_refresher(holder),
+            state=lambda: worker_state(holder),
+        )
     return ServingState(
-        holder=ModelHolder(settings=settings, metrics=metrics, source=source),
+        holder=holder,
         batcher=MicroBatcher(
             max_size=settings.microbatch_max_size,
             max_wait_s=settings.microbatch_max_wait_ms / 1000,
@@ -59,6 +72,8 @@ def build_state(settings: Settings, in_flight: InFlight, source: ModelSource) ->
             on_drop=metrics.prediction_log_dropped.inc,
             on_write=metrics.prediction_log_written.inc,
         ),
+        refresh_limiter=FailureLimiter(limit=settings.refresh_failures_per_minute),
+        workers=workers,
     )
 
 
@@ -69,6 +84,7 @@ def create_app(settings: Settings | None = None, *, source: ModelSource | None =
     ``baseline`` unless set to ``dynamic`` or a pinned version).
     """
     settings = settings or get_settings()
+    settings.check_server_token()
     in_flight = InFlight()
     state = build_state(
         settings, in_flight, source or RegistrySource(settings, designation=settings.serve_model)
@@ -79,13 +95,18 @@ def create_app(settings: Settings | None = None, *, source: ModelSource | None =
         state.predlog.start()
         await state.batcher.start()
         await state.holder.start()
+        if state.workers is not None:
+            await state.workers.start()
         try:
             yield
         finally:
+            if state.workers is not None:
+                await state.workers.close()
             await state.holder.close()
             await state.batcher.close()
             state.media_executor.shutdown(wait=False, cancel_futures=True)
             state.predlog.close()
+            state.metrics.close()
 
     app = FastAPI(
         title="emotion-clf",

@@ -15,6 +15,8 @@ from emotion_clf.serving.holder import ModelHolder
 from emotion_clf.serving.loading import LoadedModel
 from emotion_clf.serving.metrics import ServingMetrics
 from emotion_clf.serving.predlog import PredictionLog, utc_now
+from emotion_clf.serving.ratelimit import FailureLimiter
+from emotion_clf.serving.workers import WorkerGroup
 
 
 @dataclass
@@ -27,6 +29,8 @@ class ServingState:
     predlog: PredictionLog
     transcriber: Transcriber  # loads Whisper on the first /predict/media request
     media_executor: ThreadPoolExecutor  # one transcription at a time, off the event loop
+    refresh_limiter: FailureLimiter  # failed /refresh-model attempts per client
+    workers: WorkerGroup | None = None  # the server's other workers (serve --workers N > 1)
 
     async def predict(
         self,

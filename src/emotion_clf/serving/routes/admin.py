@@ -8,14 +8,21 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from emotion_clf.errors import ModelUnavailableError
-from emotion_clf.serving.deps import HolderDep, SettingsDep, not_ready_reason, require_refresh_token
-from emotion_clf.serving.loading import OFFLINE_REASON
+from emotion_clf.serving.deps import (
+    HolderDep,
+    SettingsDep,
+    StateDep,
+    not_ready_reason,
+    require_refresh_token,
+)
+from emotion_clf.serving.loading import offline_text
 from emotion_clf.serving.schemas import (
     HealthResponse,
     ModelResponse,
     ReadyResponse,
     RefreshResponse,
 )
+from emotion_clf.serving.workers import refresh_server
 
 router = APIRouter(tags=["operations"])
 
@@ -44,7 +51,9 @@ async def ready(holder: HolderDep, settings: SettingsDep) -> Any:
             },
             status_code=503,
         )
-    detail = f"serving {model.label}" + (f"; {OFFLINE_REASON}" if model.offline else "")
+    detail = f"serving {model.label}"
+    if model.offline:
+        detail += f"; {offline_text(model.offline_reason)}"
     return {
         "ready": True,
         "version": model.version,
@@ -79,6 +88,5 @@ async def model_info(holder: HolderDep, settings: SettingsDep) -> dict[str, Any]
     },
     summary="Load the current baseline beside the served model and swap it in",
 )
-async def refresh_model(holder: HolderDep) -> RefreshResponse:
-    outcome = await holder.refresh(trigger="api")
-    return outcome.answer()
+async def refresh_model(state: StateDep) -> RefreshResponse:
+    return await refresh_server(state.holder, state.workers)
