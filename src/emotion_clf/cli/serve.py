@@ -40,6 +40,9 @@ def log_config(level: str) -> dict[str, Any]:
     }
 
 
+WORKER_HEALTHCHECK_S = 60
+
+
 def serve(
     host: Annotated[
         str | None, typer.Option(help="Address to bind (default: EMOTION_CLF_SERVE_HOST).")
@@ -78,6 +81,9 @@ def serve(
             log_config=log_config(log_level),
             access_log=False,  # the app logs one structured line per request instead
             timeout_graceful_shutdown=30,
+            # a spawned worker answers the supervisor's pings only once it has imported the
+            # CLI (seconds on busy cores); uvicorn's 5 s default killed workers in a loop
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         )
 
 

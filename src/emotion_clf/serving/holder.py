@@ -206,7 +206,9 @@ class ModelHolder:
         if resolved is None:
             return False
         why = f"the registry's {self.source.designation} cannot be loaded ({failure.public})"
-        resolved = replace(resolved, offline_reason=resolved.offline_reason or why)
+        # the registry answered (else fetch would have fallen back to the cache itself), but
+        # its version does not load: that is the reason, not the registry's reachability
+        resolved = replace(resolved, offline_reason=why)
         started = time.perf_counter()
         try:
             loaded = await asyncio.to_thread(self._verified, resolved, None, started)
