@@ -20,7 +20,7 @@ from emotion_clf.data.loader import Dataset, load_dataset
 from emotion_clf.data.split import Split, split_by_batch
 from emotion_clf.errors import DataError
 from emotion_clf.evaluation.metrics import Evaluation
-from emotion_clf.models.base import Predictor, ProgressCallback
+from emotion_clf.models.base import Predictor, ProgressCallback, TrainingSources
 from emotion_clf.models.bundle import FAMILIES, family_class, save_bundle
 from emotion_clf.models.scoring import evaluate
 
@@ -47,10 +47,11 @@ TRAINING_OPTIONS: Mapping[str, tuple[str, ...]] = {
     "lr": ("minilm",),
     "batch_size": ("minilm",),
     "max_steps": ("minilm",),
+    "goemotions": ("minilm",),
 }
 
 
-def family_params(family: str, **options: float | int | None) -> dict[str, Any]:
+def family_params(family: str, **options: float | int | str | None) -> dict[str, Any]:
     """The training options given for ``family``: ``None`` or ``0`` means "the family's
     default" and is left out; an option the family does not take is refused."""
     if family not in FAMILIES:
@@ -97,8 +98,13 @@ def train_model(
     seed: int = 0,
     params: Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
+    sources: TrainingSources | None = None,
 ) -> TrainResult:
-    """Train ``family`` on ``data`` (file, folder or list) and save the bundle at ``out``."""
+    """Train ``family`` on ``data`` (file, folder or list) and save the bundle at ``out``.
+
+    ``sources``: what the family may use besides ``data`` (the GoEmotions folder, the cache
+    of training stages); a family whose parameters need a source that is not given refuses.
+    """
     started = time.perf_counter()
     dataset = load_dataset(data)
     if len(dataset) == 0:
@@ -112,7 +118,7 @@ def train_model(
         logger.warning("%s; training on all %d rows with no held-out split", exc, len(dataset))
         split, train_part, validation = None, dataset, None
 
-    predictor.fit(train_part, validation, progress=progress)
+    predictor.fit(train_part, validation, progress=progress, sources=sources)
 
     evaluations: dict[str, Evaluation] = {}
     if split is not None:
