@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from emotion_clf.config import Settings
 from emotion_clf.data.loader import Dataset, load_dataset
 from emotion_clf.data.split import Split, split_by_batch
 from emotion_clf.errors import DataError
@@ -70,6 +71,14 @@ def family_params(family: str, **options: float | int | str | None) -> dict[str,
             allowed=families,
         )
     return given
+
+
+def training_sources(settings: Settings) -> TrainingSources:
+    """The sources besides the transcripts that the settings name: the GoEmotions folder and
+    the workspace cache of training stages (``<home>/.cache/transfer``)."""
+    return TrainingSources(
+        goemotions=settings.goemotions_data_dir, cache_dir=settings.transfer_cache_dir
+    )
 
 
 def default_bundle_dir(family: str, *, models_dir: Path) -> Path:
