@@ -150,6 +150,8 @@ def plan_runs(args: argparse.Namespace) -> list[tuple[str, str, dict[str, Any], 
     smoke: dict[str, Any] = {}
     if args.max_steps:
         smoke = {"max_steps": args.max_steps, "goemotions_max_steps": args.max_steps}
+    if args.threads:
+        smoke["threads"] = args.threads
     runs = []
     for seed in args.seeds:
         for family in args.families or []:
@@ -182,26 +184,67 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--only-folds", type=int, nargs="+", help="run only these folds")
     parser.add_argument("--max-steps", type=int, help="cap minilm training (smoke runs only)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads per minilm training (default: one per core); on a shared machine "
+        "two runs of 1 thread (see --merge) waste less than one of 2",
+    )
     parser.add_argument("--data", type=Path, default=HERE.parent / "data" / "raw")
     parser.add_argument("--goemotions", type=Path, default=HERE.parent / "data" / "goemotions")
     parser.add_argument("--cache-dir", type=Path, help="transfer cache (default: the workspace's)")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--fresh", action="store_true", help="discard the results in --out")
     parser.add_argument("--report", action="store_true", help="print the tables of --out only")
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        help="write the runs of these results files (same folds and data) into --out, report",
+    )
     parser.add_argument("--baseline", default="plain", help="recipe the others are judged against")
     args = parser.parse_args()
     if args.out is None:
-        if args.max_steps or args.report:
-            parser.error("--max-steps and --report need --out")
+        if args.max_steps or args.report or args.merge:
+            parser.error("--max-steps, --report and --merge need --out")
         name = "quality_cv_goemotions.json" if args.recipes else "quality_cv.json"
         args.out = HERE / "results" / name
-    if not args.report and not (args.families or args.recipes):
+    if not (args.report or args.merge) and not (args.families or args.recipes):
         args.families = list(FAMILIES)
     return args
 
 
+def merge(paths: list[Path]) -> dict[str, Any]:
+    """One results document from several runs of the script (run side by side, say)."""
+    merged: dict[str, Any] = {}
+    for path in paths:
+        part = json.loads(path.read_text())
+        if merged and any(part.get(k) != merged.get(k) for k in SETTINGS_KEYS):
+            raise SystemExit(f"{path} was run with other {', '.join(SETTINGS_KEYS)}")
+        runs = merged.setdefault("runs", {})
+        merged.update({k: v for k, v in part.items() if k != "runs"})
+        merged.setdefault("commands", []).append(part["command"])
+        for label, run in part["runs"].items():
+            target = runs.setdefault(label, {**run, "seeds": {}})
+            if target["params"] != run["params"]:
+                raise SystemExit(f"{path}: run {label} has other parameters than before")
+            for seed, folds in run["seeds"].items():
+                twice = set(target["seeds"].get(seed, {})) & set(folds)
+                if twice:
+                    raise SystemExit(f"{path}: {label} seed {seed} fold(s) {sorted(twice)} twice")
+                target["seeds"].setdefault(seed, {}).update(folds)
+    merged.pop("command", None)
+    return merged
+
+
 def main() -> None:
     args = parse_args()
+    if args.merge:
+        results = merge(args.merge)
+        write_results(args.out, results)
+        print(render(results, baseline=args.baseline))
+        print(f"\nwritten to {args.out}")
+        return
     if args.report:
         print(render(json.loads(args.out.read_text()), baseline=args.baseline))
         return
