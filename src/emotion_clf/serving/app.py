@@ -22,6 +22,7 @@ from emotion_clf.serving.errors import install_handlers
 from emotion_clf.serving.holder import ModelHolder
 from emotion_clf.serving.metrics import METRICS_DIR, ServingMetrics
 from emotion_clf.serving.middleware import InFlight, ServingMiddleware
+from emotion_clf.serving.openapi import install_openapi
 from emotion_clf.serving.predlog import PredictionLog
 from emotion_clf.serving.ratelimit import FailureLimiter
 from emotion_clf.serving.routes import api_router
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, source: ModelSource | None =
     app.state.settings = settings
     app.state.serving = state
     install_handlers(app)
+    install_openapi(app, settings)
     app.add_middleware(
         ServingMiddleware,
         metrics=state.metrics,

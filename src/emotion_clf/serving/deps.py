@@ -91,8 +91,9 @@ async def require_refresh_token(
     """``Authorization: Bearer <EMOTION_CLF_REFRESH_TOKEN>``, compared in constant time.
 
     With no token configured the route is disabled, unless dev mode is on. A client that
-    failed ``refresh_failures_per_minute`` times in the last minute is answered 429, even
-    with the right token, until its oldest failure is a minute old. (``_scheme`` states the
+    failed ``refresh_failures_per_minute`` times in the last minute is answered 429 for any
+    token, even the right one, until its oldest failure is a minute old (a request without a
+    token is always 401). (``_scheme`` states the
     scheme in the OpenAPI document; the header is read here, so that a wrong scheme is a
     401 like a wrong token.)
     """
@@ -106,16 +107,17 @@ async def require_refresh_token(
         )
     client = request.client.host if request.client else "unknown"
     limiter = state.refresh_limiter
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
     wait = limiter.retry_after(client)
-    if wait is not None:
+    if scheme.lower() != "bearer" or not given.strip():
+        # no token is no guess: always 401 (and still a failure that counts)
+        problem = "missing bearer token: send 'Authorization: Bearer <token>'"
+    elif wait is not None:
         seconds = max(1, math.ceil(wait))
         raise TooManyRequestsError(
             f"too many failed refresh attempts from this client; try again in {seconds} s",
             retry_after_s=seconds,
         )
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not given.strip():
-        problem = "missing bearer token: send 'Authorization: Bearer <token>'"
     elif not secrets.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8")):
         problem = "invalid bearer token"
     else:

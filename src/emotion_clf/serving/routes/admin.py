@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
+from emotion_clf.contracts import RefreshFailure
 from emotion_clf.errors import ModelUnavailableError
 from emotion_clf.serving.deps import (
     HolderDep,
@@ -83,8 +84,16 @@ async def model_info(holder: HolderDep, settings: SettingsDep) -> dict[str, Any]
     responses={
         401: {"description": "Missing or wrong bearer token"},
         403: {"description": "Refreshing is disabled (no token configured)"},
-        409: {"description": "The new bundle failed verification; the old model serves on"},
-        503: {"description": "The registry is unreachable or the load failed"},
+        409: {
+            "model": RefreshFailure,
+            "description": "The new bundle failed verification; the old model serves on",
+        },
+        429: {"description": "Too many failed attempts from this client; see Retry-After"},
+        503: {
+            "model": RefreshFailure,
+            "description": "The registry is unreachable, the load failed, or (several "
+            "workers) some workers do not serve the new version: `workers` lists each",
+        },
     },
     summary="Load the current baseline beside the served model and swap it in",
 )
