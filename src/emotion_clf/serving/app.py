@@ -27,6 +27,7 @@ from emotion_clf.serving.predlog import PredictionLog
 from emotion_clf.serving.ratelimit import FailureLimiter
 from emotion_clf.serving.routes import api_router
 from emotion_clf.serving.routes.media import PATH as MEDIA_PATH
+from emotion_clf.serving.shadow import Shadow
 from emotion_clf.serving.state import ServingState
 from emotion_clf.serving.workers import WorkerGroup, worker_refresher, worker_state
 from emotion_clf.version import __version__
@@ -55,6 +56,22 @@ def build_state(settings: Settings, in_flight: InFlight, source: ModelSource) ->
             refresh=worker_refresher(holder),
             state=lambda: worker_state(holder),
         )
+    predlog = PredictionLog(
+        settings.monitoring_dir / "predictions",
+        max_queue=settings.prediction_log_queue,
+        with_text=settings.log_prediction_text,
+        on_drop=metrics.prediction_log_dropped.inc,
+        on_write=metrics.prediction_log_written.inc,
+    )
+    shadow = None
+    if settings.shadow_rate > 0:
+        shadow = Shadow(
+            source=RegistrySource(settings, designation="dynamic"),
+            predlog=predlog,
+            rate=settings.shadow_rate,
+            queue_size=settings.shadow_queue,
+            recheck_s=settings.poll_seconds if settings.poll_seconds > 0 else 60.0,
+        )
     return ServingState(
         holder=holder,
         batcher=MicroBatcher(
@@ -66,15 +83,10 @@ def build_state(settings: Settings, in_flight: InFlight, source: ModelSource) ->
         metrics=metrics,
         transcriber=Transcriber(threads=settings.speech_threads),
         media_executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="media"),
-        predlog=PredictionLog(
-            settings.monitoring_dir / "predictions",
-            max_queue=settings.prediction_log_queue,
-            with_text=settings.log_prediction_text,
-            on_drop=metrics.prediction_log_dropped.inc,
-            on_write=metrics.prediction_log_written.inc,
-        ),
+        predlog=predlog,
         refresh_limiter=FailureLimiter(limit=settings.refresh_failures_per_minute),
         workers=workers,
+        shadow=shadow,
     )
 
 
@@ -98,9 +110,13 @@ def create_app(settings: Settings | None = None, *, source: ModelSource | None =
         await state.holder.start()
         if state.workers is not None:
             await state.workers.start()
+        if state.shadow is not None:
+            await state.shadow.start()
         try:
             yield
         finally:
+            if state.shadow is not None:
+                await state.shadow.close()
             if state.workers is not None:
                 await state.workers.close()
             await state.holder.close()
