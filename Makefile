@@ -30,6 +30,7 @@ CANDIDATE ?= dynamic
 BASELINE ?= baseline
 EVAL_DATA ?=
 DISAGREEMENTS ?= 25
+SHADOW_DAYS ?= 7.0
 VERSION ?=
 FORCE ?= false
 REASON ?=
@@ -103,8 +104,8 @@ evaluate: setup ## evaluate MODEL on the test split of DATA
 train: setup ## notebook 01: train FAMILY (EPOCHS, LR, BATCH_SIZE, MAX_STEPS, GOEMOTIONS) on DATA, register it as dynamic
 	$(REPORT) 01-train -p family $(FAMILY) -p data "$(DATA)" -p seed $(SEED) -p epochs $(EPOCHS) -p lr $(LR) -p batch_size $(BATCH_SIZE) -p max_steps $(MAX_STEPS) -p goemotions "$(GOEMOTIONS)"
 
-compare: setup ## notebook 02: CANDIDATE against BASELINE on EVAL_DATA (default: the test split), the gate's decision
-	$(REPORT) 02-compare-baseline -p candidate "$(CANDIDATE)" -p baseline "$(BASELINE)" -p data "$(EVAL_DATA)" -p disagreements $(DISAGREEMENTS)
+compare: setup ## notebook 02: CANDIDATE against BASELINE on EVAL_DATA (default: the test split), the gate's decision, shadow agreement (SHADOW_DAYS)
+	$(REPORT) 02-compare-baseline -p candidate "$(CANDIDATE)" -p baseline "$(BASELINE)" -p data "$(EVAL_DATA)" -p disagreements $(DISAGREEMENTS) -p shadow_days $(SHADOW_DAYS)
 
 promote: setup ## notebook 03: gate and promote VERSION (default: dynamic); FORCE=true REASON="..." skips the gate
 	$(REPORT) 03-promote -p version "$(VERSION)" -p force $(FORCE) -p reason "$(REASON)" -p data "$(EVAL_DATA)"

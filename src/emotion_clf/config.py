@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from emotion_clf.errors import ConfigError
 
 _PLACEHOLDER_SECRETS = {"changeme", "change-me", "changethis", "secret", "token", "dev"}
+MIN_REFRESH_TOKEN_CHARS = 32  # what a server accepts: guessing 32 random characters is hopeless
 
 
 def project_root() -> Path:
@@ -91,7 +92,37 @@ class Settings(BaseSettings):
     serve_port: int = 8000
     serve_workers: int = 1
     model_retry_seconds: float = Field(
-        default=5.0, description="With no model loaded, how often the server tries again"
+        default=5.0,
+        description="With no model loaded (or one served from cache), how often the server "
+        "tries again",
+    )
+    poll_backoff_max_s: float = Field(
+        default=300.0,
+        description="Longest wait between two checks of the registry after failures in a row",
+    )
+    refresh_failures_per_minute: int = Field(
+        default=5,
+        description="Failed POST /refresh-model attempts a client may make in a minute "
+        "before it is answered 429",
+    )
+    peer_timeout_s: float = Field(
+        default=120.0,
+        description="How long a refresh waits for the server's other workers to swap",
+    )
+    serve_run_dir: Path | None = Field(
+        default=None,
+        description="Set by `serve --workers N` (N > 1) for its workers: their sockets and "
+        "metrics; not a user setting",
+    )
+    shadow_rate: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of live prediction requests the dynamic model also predicts, off "
+        "the request path (0 turns shadow traffic off)",
+    )
+    shadow_queue: int = Field(
+        default=1000, description="Sampled texts waiting for the shadow model at most"
     )
     startup_wait_seconds: float = Field(
         default=60.0, description="How long start-up waits for the first load before serving"
@@ -186,6 +217,17 @@ class Settings(BaseSettings):
                 "or turn on EMOTION_CLF_DEV_MODE"
             )
         return self
+
+    def check_server_token(self) -> None:
+        """Raise :class:`ConfigError` when a server must not start with the refresh token:
+        one shorter than :data:`MIN_REFRESH_TOKEN_CHARS` (the message never shows it)."""
+        token = self.refresh_token.get_secret_value() if self.refresh_token else None
+        if token is not None and len(token) < MIN_REFRESH_TOKEN_CHARS:
+            raise ConfigError(
+                f"EMOTION_CLF_REFRESH_TOKEN is {len(token)} characters long; a server needs at "
+                f"least {MIN_REFRESH_TOKEN_CHARS}. Make one with: python -c "
+                '"import secrets; print(secrets.token_urlsafe(32))"'
+            )
 
     # Derived locations: everything written lives under home.
     @property

@@ -9,8 +9,22 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 
+class WorkerAnswer(BaseModel):
+    """One worker of a server after a refresh (``serve --workers N``)."""
+
+    pid: int | None = Field(description="The worker's process id (None: it never registered)")
+    version: str | None = Field(description="The version the worker serves now")
+    swapped: bool = False
+    ok: bool = Field(description="The worker answered and its refresh did not fail")
+    detail: str = ""
+
+
 class RefreshAnswer(BaseModel):
-    """``POST /refresh-model`` succeeded: the served version now, and whether it changed."""
+    """``POST /refresh-model`` succeeded: the served version now, and whether it changed.
+
+    With several workers the answer comes after every worker refreshed: ``workers`` lists
+    each (the one that answered first), all serving ``current_version``.
+    """
 
     previous_version: str | None = Field(description="The version served before the call")
     current_version: str | None = Field(description="The version served now")
@@ -23,6 +37,10 @@ class RefreshAnswer(BaseModel):
     offline: bool = Field(
         default=False, description="Served from cache because the registry is unreachable"
     )
+    workers: list[WorkerAnswer] = Field(
+        default_factory=list,
+        description="With several workers, each one's state after the refresh (empty: one)",
+    )
 
 
 class ErrorAnswer(BaseModel):
@@ -33,9 +51,11 @@ class ErrorAnswer(BaseModel):
 
 
 class RefreshFailure(ErrorAnswer):
-    """``POST /refresh-model`` failed; the previous model keeps serving."""
+    """``POST /refresh-model`` failed; the previous model keeps serving (or, with several
+    workers, some of them do not serve ``current_version``: ``workers`` says which)."""
 
     previous_version: str | None = None
     current_version: str | None = None
     swapped: bool = False
     duration_s: float | None = None
+    workers: list[WorkerAnswer] = Field(default_factory=list)

@@ -19,6 +19,16 @@ class EmotionClfError(Exception):
     exit_code: int = 1
     http_status: int = 400
 
+    def __init__(self, message: str = "", *, detail: str | None = None) -> None:
+        self.message = message
+        self.detail = detail  # internal text (a library's message, a path): logs and CLI only
+        super().__init__(f"{message} ({detail})" if detail else message)
+
+    @property
+    def public(self) -> str:
+        """The message without the internal detail: what an API client may be shown."""
+        return self.message if self.detail else str(self)
+
 
 class ConfigError(EmotionClfError):
     """A setting is missing or invalid."""
@@ -100,6 +110,10 @@ class RegistryUnavailableError(RegistryError):
     """The model registry cannot be reached."""
 
     http_status = 503
+
+
+class RegistryStoreError(RegistryUnavailableError):
+    """The registry's store cannot be read: missing, corrupt, not a registry, another schema."""
 
 
 class DesignationConflictError(RegistryError):

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from emotion_clf.config import Settings
 from emotion_clf.registry import ModelRegistry, VersionInfo
 
-TOKEN = "test-refresh-token-0123456789"
+TOKEN = "test-refresh-token-0123456789-abcdefghij"  # 40 characters
 
 
 def make_settings(home: Path, **overrides: Any) -> Settings:

@@ -23,6 +23,7 @@ from emotion_clf.cli import predict as predict_commands
 from emotion_clf.cli import registry as registry_commands
 from emotion_clf.cli import report as report_commands
 from emotion_clf.cli import serve as serve_commands
+from emotion_clf.cli import shadow as shadow_commands
 from emotion_clf.cli.output import error
 from emotion_clf.errors import EmotionClfError
 
@@ -38,6 +39,7 @@ model_commands.register(app)
 app.command()(predict_commands.predict)
 lifecycle_commands.register(app)
 serve_commands.register(app)
+shadow_commands.register(app)
 health_commands.register(app)
 performance_commands.register(app)
 app.add_typer(registry_commands.app, name="registry")

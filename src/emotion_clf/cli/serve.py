@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -34,6 +40,9 @@ def log_config(level: str) -> dict[str, Any]:
     }
 
 
+WORKER_HEALTHCHECK_S = 60
+
+
 def serve(
     host: Annotated[
         str | None, typer.Option(help="Address to bind (default: EMOTION_CLF_SERVE_HOST).")
@@ -58,19 +67,46 @@ def serve(
     workers = workers if workers is not None else settings.serve_workers
     if workers < 1:
         raise ConfigError("--workers must be at least 1")
+    settings.check_server_token()
     if settings.refresh_token is None and not settings.dev_mode:
         warn("POST /refresh-model is disabled: set EMOTION_CLF_REFRESH_TOKEN to enable it")
     info(f"serving on http://{host}:{port} with {workers} worker(s); API docs at /docs")
-    uvicorn.run(
-        APP,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=log_config(log_level),
-        access_log=False,  # the app logs one structured line per request instead
-        timeout_graceful_shutdown=30,
-    )
+    with worker_run_dir(workers):
+        uvicorn.run(
+            APP,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=log_config(log_level),
+            access_log=False,  # the app logs one structured line per request instead
+            timeout_graceful_shutdown=30,
+            # a spawned worker answers the supervisor's pings only once it has imported the
+            # CLI (seconds on busy cores); uvicorn's 5 s default killed workers in a loop
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+        )
+
+
+@contextmanager
+def worker_run_dir(workers: int) -> Iterator[Path | None]:
+    """With several workers: a private run folder for their sockets and metrics, named in
+    the environment the workers inherit (they read it as settings), removed at exit."""
+    if workers == 1:
+        yield None  # one worker: no coordination, metrics of the process itself
+        return
+    from emotion_clf.serving.metrics import METRICS_DIR
+    from emotion_clf.serving.workers import SOCKETS
+
+    run_dir = Path(tempfile.mkdtemp(prefix="emotion-clf-serve-"))  # mode 0700
+    (run_dir / METRICS_DIR).mkdir()
+    (run_dir / SOCKETS).mkdir()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(run_dir / METRICS_DIR)
+    os.environ["EMOTION_CLF_SERVE_RUN_DIR"] = str(run_dir)
+    os.environ["EMOTION_CLF_SERVE_WORKERS"] = str(workers)
+    try:
+        yield run_dir
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def register(app: typer.Typer) -> None:

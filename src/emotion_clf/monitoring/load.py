@@ -7,6 +7,11 @@ requests, optionally triggers a switch mid-run (``POST /refresh-model``, a promo
 rollback: any callable) and summarises: throughput, latency percentiles, failures, and which
 versions answered before and after the switch. This is the project's one load generator; the
 tests and ``benchmarks/`` drive servers with it.
+
+Two engines make the load: ``thread`` (Python clients, every answer recorded with its version:
+what swap tests need) and ``wrk`` (the C program, :mod:`.load_wrk`: what throughput figures
+need, since its clients take little of the CPU the server runs on). Both give a
+:class:`LoadReport`.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from typing import Any
 import httpx
 import numpy as np
 
+from emotion_clf.monitoring.load_wrk import run_wrk
+
+ENGINES: tuple[str, ...] = ("thread", "wrk")
 SENTENCES: tuple[str, ...] = (
     "I can't believe we actually won the final!",
     "This is the worst day of my life.",
@@ -207,6 +215,7 @@ class LoadReport:
     versions: dict[str, int]
     failure_samples: list[str] = field(default_factory=list)
     switch: Switch | None = None
+    engine: str = "thread"
 
     @property
     def throughput_rps(self) -> float:
@@ -215,6 +224,7 @@ class LoadReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "url": self.url,
+            "engine": self.engine,
             "concurrency": self.clients,
             "seconds": round(self.seconds, 3),
             "requests": self.requests,
@@ -295,15 +305,27 @@ def run_load(
     timeout_s: float = 30.0,
     switch: tuple[str, Callable[[], str]] | None = None,
     switch_at_s: float | None = None,
+    engine: str = "thread",
 ) -> LoadReport:
     """Load ``url`` with ``clients`` for ``duration_s`` seconds or ``max_requests`` requests.
 
     ``switch`` is ``(name, action)``: the action runs once at ``switch_at_s`` (default: half
     the duration, or once half the requests are answered) and returns a description of what
     it did; what it raises is reported in :attr:`LoadReport.switch`, not raised.
+
+    ``engine`` is ``thread`` (default) or ``wrk``, which runs for a duration, without a switch,
+    and reports no versions.
     """
     if (duration_s is None) == (max_requests is None):
         raise ValueError("give either a duration or a number of requests")
+    if engine not in ENGINES:
+        raise ValueError(f"unknown load engine {engine!r}; engines: {', '.join(ENGINES)}")
+    if engine == "wrk":
+        if duration_s is None or switch is not None:
+            raise ValueError("the wrk engine runs for a duration, without a switch")
+        return _wrk_report(
+            url, clients, duration_s, requests or default_requests(), headers, timeout_s
+        )
     generator = LoadGenerator(
         url,
         clients=clients,
@@ -330,6 +352,42 @@ def run_load(
     finally:
         generator.stop()
     return summarise_load(generator, generator.elapsed_s, event)
+
+
+def _wrk_report(
+    url: str,
+    clients: int,
+    duration_s: float,
+    requests: Sequence[Request],
+    headers: Mapping[str, str] | None,
+    timeout_s: float,
+) -> LoadReport:
+    summary = run_wrk(
+        url,
+        clients=clients,
+        duration_s=duration_s,
+        requests=[(r.path, r.json) for r in requests],
+        headers=headers,
+        timeout_s=timeout_s,
+    )
+    errors = summary["errors"]
+    sockets = {k: int(errors[k]) for k in ("connect", "read", "write", "timeout") if errors[k]}
+    latency = summary["latency_us"]
+    return LoadReport(
+        url=url.rstrip("/"),
+        clients=clients,
+        seconds=summary["duration_us"] / 1e6,
+        requests=int(summary["requests"]),
+        failures=int(errors["status"]) + sum(sockets.values()),
+        statuses={
+            "2xx/3xx": int(summary["requests"]) - int(errors["status"]),
+            "4xx/5xx": int(errors["status"]),
+        },
+        latency_ms={k: round(latency[k] / 1000, 3) for k in ("mean", "p50", "p95", "p99")},
+        versions={},
+        failure_samples=[f"{n} {kind} error(s)" for kind, n in sockets.items()],
+        engine="wrk",
+    )
 
 
 def _run_switch(generator: LoadGenerator, name: str, action: Callable[[], str]) -> SwitchEvent:

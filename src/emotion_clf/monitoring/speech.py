@@ -121,8 +121,10 @@ class Transcriber:
             started = time.perf_counter()
             try:
                 audio = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
-            except FFmpegError as exc:  # not media, no audio stream, unreadable
+            except FFmpegError as exc:  # not media, unreadable
                 raise DataError(f"cannot decode audio: {exc}", file=path) from exc
+            except IndexError as exc:  # PyAV's answer to media without an audio stream (an image)
+                raise DataError("the file holds no audio stream", file=path) from exc
             duration = len(audio) / SAMPLE_RATE
             if duration == 0:
                 raise DataError("the file holds no audio", file=path)

@@ -24,7 +24,7 @@ from emotion_clf.registry.base import (
     VersionInfo,
 )
 from emotion_clf.registry.cache import ModelCache
-from emotion_clf.registry.fetch import ResolvedModel, fetch_model, fetch_version
+from emotion_clf.registry.fetch import ResolvedModel, cached_model, fetch_model, fetch_version
 from emotion_clf.registry.resolve import is_registry_ref, resolve_model
 from emotion_clf.registry.source import ModelSource, RegistrySource
 
@@ -41,6 +41,7 @@ __all__ = [
     "RegistrySource",
     "ResolvedModel",
     "VersionInfo",
+    "cached_model",
     "fetch_model",
     "fetch_version",
     "is_registry_ref",

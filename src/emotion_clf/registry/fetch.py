@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emotion_clf.config import Settings
-from emotion_clf.errors import RegistryError, RegistryUnavailableError
+from emotion_clf.errors import RegistryError, RegistryStoreError, RegistryUnavailableError
 from emotion_clf.models.base import Predictor
 from emotion_clf.models.bundle import load_bundle
 from emotion_clf.registry.backends import open_registry
@@ -27,6 +27,7 @@ class ResolvedModel:
     designation: str | None = None
     digest: str | None = None  # the registry's record of the bundle digest
     offline: bool = False  # the registry was unreachable; this is the last cached copy
+    offline_reason: str | None = None  # why the registry was not used, when offline
 
     @property
     def label(self) -> str:
@@ -50,36 +51,57 @@ def fetch_version(registry: ModelRegistry, cache: ModelCache, info: VersionInfo)
     return ResolvedModel(path=path, ref=info.version, version=info.version, digest=info.digest)
 
 
+def cached_model(
+    ref: str, *, settings: Settings, reason: str = "the registry is unreachable"
+) -> ResolvedModel | None:
+    """The last bundle this machine fetched for ``ref``, verified (``offline=True``, with
+    ``reason`` saying why the registry's was not used), if any."""
+    cached = ModelCache(settings.cache_dir).last_known(ref)
+    if cached is None:
+        return None
+    return ResolvedModel(
+        path=cached.path,
+        ref=ref,
+        version=cached.version,
+        designation=None if ref.isdigit() else ref,
+        digest=cached.digest,
+        offline=True,
+        offline_reason=reason,
+    )
+
+
 def fetch_model(
-    ref: str, *, settings: Settings, registry: ModelRegistry | None = None
+    ref: str,
+    *,
+    settings: Settings,
+    registry: ModelRegistry | None = None,
+    read_only: bool = False,
 ) -> ResolvedModel:
     """Resolve ``baseline`` / ``dynamic`` / a version number to a verified local bundle.
 
     When the registry cannot be reached, the last bundle this machine fetched for ``ref`` is
     used instead and the result says so (``offline=True``); with no cached copy the
-    :class:`RegistryUnavailableError` stands.
+    :class:`RegistryUnavailableError` stands. ``read_only`` opens the registry as a server
+    does (see :func:`~emotion_clf.registry.open_registry`).
     """
     cache = ModelCache(settings.cache_dir)
     designation = None if ref.isdigit() else ref
     try:
-        registry = registry or open_registry(settings)
+        registry = registry or open_registry(settings, read_only=read_only)
         info = registry.resolve(ref)
         resolved = fetch_version(registry, cache, info)
     except RegistryUnavailableError as exc:
-        cached = cache.last_known(ref)
+        why = exc.message if isinstance(exc, RegistryStoreError) else "the registry is unreachable"
+        cached = cached_model(ref, settings=settings, reason=why)
         if cached is None:
             raise RegistryUnavailableError(
-                f"{exc}; and no cached copy of {ref!r} on this machine"
+                f"{exc.message}; and no cached copy of {ref!r} on this machine",
+                detail=exc.detail,
             ) from exc
-        logger.warning("registry unreachable; using cached version %s for %r", cached.version, ref)
-        return ResolvedModel(
-            path=cached.path,
-            ref=ref,
-            version=cached.version,
-            designation=designation,
-            digest=cached.digest,
-            offline=True,
+        logger.warning(
+            "registry unreachable (%s); using cached version %s for %r", exc, cached.version, ref
         )
+        return cached
     if designation is not None:
         cache.remember(designation, info.version, resolved.digest or "")
     return ResolvedModel(

@@ -23,12 +23,19 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# Connection failures come back from MLflow as MlflowException with these phrases.
+# Connection failures, and a store that cannot be read (missing, corrupt, of another
+# schema), come back from MLflow as MlflowException with these phrases.
 _UNREACHABLE = (
     "failed with exception",
     "max retries exceeded",
     "connection refused",
     "unable to open database",
+    "file is not a database",
+    "database disk image is malformed",
+    "no such table",
+    "no such column",
+    "out-of-date database schema",
+    "readonly database",
 )
 MISSING = "RESOURCE_DOES_NOT_EXIST"
 EXISTS = "RESOURCE_ALREADY_EXISTS"
@@ -49,22 +56,33 @@ def configure_mlflow(settings: Settings) -> None:
 
 @contextmanager
 def mlflow_errors(action: str) -> Iterator[None]:
-    """Translate MLflow's exceptions into this package's, naming what was being done."""
+    """Translate MLflow's exceptions into this package's, naming what was being done.
+
+    The error's message is short and names the action; MLflow's own text (SQL, URLs, paths)
+    goes into its ``detail``, which logs and the CLI show and API answers leave out.
+    """
     from mlflow.exceptions import MlflowException
+    from sqlalchemy.exc import SQLAlchemyError
 
     try:
         yield
     except MlflowException as exc:
         text = str(exc)
         if exc.error_code == MISSING:
-            raise ModelNotFoundError(f"{action}: {text}") from exc
+            raise ModelNotFoundError(f"{action}: not found in the registry", detail=text) from exc
         if any(marker in text.lower() for marker in _UNREACHABLE):
             raise RegistryUnavailableError(
-                f"{action}: the registry cannot be reached ({text[:300]})"
+                f"{action}: the registry cannot be reached", detail=text[:300]
             ) from exc
-        raise RegistryError(f"{action}: {text[:500]}") from exc
+        raise RegistryError(f"{action}: the registry refused it", detail=text[:500]) from exc
+    except SQLAlchemyError as exc:  # a store MLflow could not even open: corrupt, foreign
+        raise RegistryUnavailableError(
+            f"{action}: the registry store cannot be read", detail=str(exc)[:300]
+        ) from exc
     except OSError as exc:
-        raise RegistryUnavailableError(f"{action}: the registry cannot be reached ({exc})") from exc
+        raise RegistryUnavailableError(
+            f"{action}: the registry cannot be reached", detail=str(exc)
+        ) from exc
 
 
 def _call(action: str, code: str, call: Callable[[], T]) -> tuple[bool, T | None]:

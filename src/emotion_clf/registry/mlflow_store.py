@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emotion_clf.config import Settings
-from emotion_clf.errors import DesignationConflictError, ModelNotFoundError
+from emotion_clf.errors import DesignationConflictError, ModelNotFoundError, RegistryError
 from emotion_clf.models.bundle import bundle_digest, verify_bundle
 from emotion_clf.registry.base import (
     ANY,
@@ -45,6 +45,7 @@ from emotion_clf.registry.mlflow_calls import (
     mlflow_errors,
 )
 from emotion_clf.registry.mlflow_lock import MlflowTicketLock, Tickets
+from emotion_clf.registry.mlflow_readonly import check_store, read_only_uri, sqlite_path
 from emotion_clf.registry.mlflow_tracking import BUNDLE_ARTIFACT, log_training_run
 
 if TYPE_CHECKING:
@@ -55,6 +56,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _CREDENTIALS = re.compile(r"://[^/@\s]+@")
+
+
+def _read_only(uri: str) -> str:
+    """``uri`` as a server opens it: a SQLite store checked, then opened read-only."""
+    path = sqlite_path(uri)
+    if path is None:
+        return uri  # a registry server: reading it creates nothing
+    check_store(path)
+    return read_only_uri(path)
 
 
 def _iso(millis: int | None) -> str:
@@ -74,34 +84,47 @@ class MlflowRegistry(ModelRegistry):
         experiment_name: str,
         artifact_location: str | None = None,
         tracking_uri: str | None = None,
+        read_only: bool = False,
     ) -> None:
         self.client = client
         self.model_name = model_name
         self.experiment_name = experiment_name
         self.artifact_location = artifact_location
         self.tracking_uri = tracking_uri
+        self.read_only = read_only
         self._audit = MlflowAuditStore(
             client, experiment=lambda: self.experiment_id(f"{experiment_name}-audit")
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> MlflowRegistry:
+    def from_settings(cls, settings: Settings, *, read_only: bool = False) -> MlflowRegistry:
+        """The registry ``settings`` name. ``read_only`` (a server): create nothing, and
+        treat a SQLite store that is missing, corrupt or of another schema as unavailable
+        (see :mod:`.mlflow_readonly`)."""
         configure_mlflow(settings)
         from mlflow import MlflowClient
 
         uri = settings.resolved_tracking_uri
+        registry_uri = settings.registry_uri or uri
         local = not settings.tracking_uri
-        if local:
+        if read_only:
+            uri, registry_uri = _read_only(uri), _read_only(registry_uri)
+        elif local:
             settings.registry_dir.mkdir(parents=True, exist_ok=True)
         with mlflow_errors("opening the registry"):
-            client = MlflowClient(tracking_uri=uri, registry_uri=settings.registry_uri or uri)
+            client = MlflowClient(tracking_uri=uri, registry_uri=registry_uri)
         return cls(
             client,
             model_name=settings.model_name,
             experiment_name=settings.experiment_name,
             artifact_location=settings.artifact_location if local else None,
             tracking_uri=uri,
+            read_only=read_only,
         )
+
+    def _writing(self, what: str) -> None:
+        if self.read_only:
+            raise RegistryError(f"{what}: this registry was opened read-only")
 
     @property
     def location(self) -> str:
@@ -156,6 +179,7 @@ class MlflowRegistry(ModelRegistry):
 
     # -- writing ---------------------------------------------------------------------------
     def set_designation(self, designation: str, version: str, *, expected: Expected = ANY) -> None:
+        self._writing(f"designating version {version} {designation}")
         check_designation(designation)
         if expected is not ANY:
             actual = self.designations().get(designation)
@@ -170,6 +194,7 @@ class MlflowRegistry(ModelRegistry):
         The run holds the parameters, the data fingerprint, metrics per split and head, the
         per-class report, confusion-matrix images, the learning curves and the bundle itself.
         """
+        self._writing("registering a model")
         run_id = log_training_run(self.client, self.experiment_id(), result)
         try:
             metrics = {
@@ -190,6 +215,7 @@ class MlflowRegistry(ModelRegistry):
         return info
 
     def register_bundle(self, bundle: Path, *, designate: str | None = "dynamic") -> VersionInfo:
+        self._writing("registering a bundle")
         manifest = verify_bundle(bundle)
         with mlflow_errors("logging the bundle"):
             run = self.client.create_run(self.experiment_id(), run_name=f"bundle-{bundle.name}")
@@ -261,6 +287,7 @@ class MlflowRegistry(ModelRegistry):
         )
 
     def promotion_lock(self, *, ttl_s: float, holder: str) -> PromotionLock:
+        self._writing("taking the promotion lock")
         return MlflowTicketLock(self._tickets(), ttl_s=ttl_s, holder=holder)
 
     def lock_state(self) -> LockState | None:
@@ -268,6 +295,7 @@ class MlflowRegistry(ModelRegistry):
         return tickets[0].state if tickets else None
 
     def break_lock(self) -> bool:
+        self._writing("breaking the promotion lock")
         return self._tickets().delete_all() > 0
 
     @property

@@ -3,7 +3,7 @@
 The server's model holder knows only :class:`ModelSource`; this module's
 :class:`RegistrySource` is the one that reads the registry. It keeps one registry client
 between polls and builds a fresh one after an error (a restarted server, a dropped
-connection).
+connection). It opens the registry read-only: a server never creates one.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from emotion_clf.config import Settings
 from emotion_clf.errors import EmotionClfError
 from emotion_clf.registry.backends import open_registry
 from emotion_clf.registry.base import ModelRegistry, check_designation
-from emotion_clf.registry.fetch import ResolvedModel, fetch_model
+from emotion_clf.registry.fetch import ResolvedModel, cached_model, fetch_model
 
 
 class ModelSource(Protocol):
@@ -35,6 +35,11 @@ class ModelSource(Protocol):
         (``offline=True``) when the registry cannot be reached."""
         ...
 
+    def cached(self) -> ResolvedModel | None:
+        """The last copy of the designation this machine fetched and verified
+        (``offline=True``), whatever the registry says now; None if there is none."""
+        ...
+
 
 class RegistrySource:
     """A :class:`ModelSource` on the registry ``settings`` name.
@@ -51,7 +56,7 @@ class RegistrySource:
 
     def _open(self) -> ModelRegistry:
         if self._registry is None:
-            self._registry = open_registry(self.settings)
+            self._registry = open_registry(self.settings, read_only=True)
         return self._registry
 
     def designated_version(self) -> str | None:
@@ -64,5 +69,14 @@ class RegistrySource:
             raise
 
     def fetch(self) -> ResolvedModel:
-        # with no client yet, fetch_model opens one (or falls back to the cache)
-        return fetch_model(self.designation, settings=self.settings, registry=self._registry)
+        # with no client yet, fetch_model opens one, read-only (or falls back to the cache)
+        try:
+            return fetch_model(
+                self.designation, settings=self.settings, registry=self._registry, read_only=True
+            )
+        except EmotionClfError:
+            self._registry = None
+            raise
+
+    def cached(self) -> ResolvedModel | None:
+        return cached_model(self.designation, settings=self.settings)

@@ -1,4 +1,5 @@
-"""Tables and figures for the monitoring notebooks (05-drift-report, 06-performance-report).
+"""Tables and figures for the monitoring notebooks (05-drift-report, 06-performance-report)
+and the shadow-traffic section of 02-compare-baseline.
 
 Like :mod:`.views`, each renders a result the package already computed.
 """
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -14,6 +17,8 @@ import pandas as pd
 from emotion_clf.data.schema import HEADS
 from emotion_clf.monitoring.drift_runs import DriftRun
 from emotion_clf.monitoring.performance import PerformanceRun, trend
+from emotion_clf.monitoring.predictions import read_prediction_log
+from emotion_clf.monitoring.shadow import ShadowReport, shadow_agreement
 from emotion_clf.reports.views import markdown
 
 if TYPE_CHECKING:
@@ -168,3 +173,48 @@ def trend_figure(history: Sequence[Mapping[str, Any]], head: str = "emotion") ->
     ax.set_title(f"{head} accuracy on feedback, report by report")
     fig.tight_layout()
     return fig
+
+
+def shadow_report(folder: Path, *, days: float) -> ShadowReport:
+    """Agreement of the shadow candidate with the served model over the last ``days`` of the
+    prediction log in ``folder`` (``EMOTION_CLF_SHADOW_RATE`` above 0 writes it)."""
+    since = datetime.now(UTC) - timedelta(days=days)
+    return shadow_agreement(read_prediction_log(folder, since=since).records)
+
+
+def shadow_markdown(report: ShadowReport) -> Markdown:
+    if report.pairs == 0:
+        return markdown(
+            "No shadow answers in the prediction log: serve with `EMOTION_CLF_SHADOW_RATE` "
+            "above 0 to compare the candidate on live traffic before promoting it."
+        )
+    rates = ", ".join(
+        f"{head} {tally.rate:.1%}" for head, tally in report.heads.items() if tally.rate is not None
+    )
+    return markdown(
+        f"**{report.pairs}** live answers with a shadow answer (served "
+        f"{report.served_versions}, candidate {report.candidate_versions}). "
+        f"Agreement: {rates}."
+    )
+
+
+def shadow_frame(report: ShadowReport, head: str = "emotion") -> pd.DataFrame:
+    """Agreement per label the served model gave, for ``head``."""
+    rows = [
+        {"served label": label, "agree": agree, "total": total, "rate": agree / total}
+        for label, (agree, total) in sorted(report.heads[head].per_label.items())
+    ]
+    return pd.DataFrame(rows, columns=["served label", "agree", "total", "rate"])
+
+
+def shadow_examples_frame(report: ShadowReport) -> pd.DataFrame:
+    rows = [
+        {
+            "head": e.head,
+            "served": e.served,
+            "candidate": e.candidate,
+            "text": e.text if e.text is not None else f"sha256 {str(e.text_sha256)[:12]}",
+        }
+        for e in report.examples
+    ]
+    return pd.DataFrame(rows, columns=["head", "served", "candidate", "text"])

@@ -20,12 +20,16 @@ from emotion_clf.registry.source import ModelSource, RegistrySource
 from emotion_clf.serving.batcher import MicroBatcher
 from emotion_clf.serving.errors import install_handlers
 from emotion_clf.serving.holder import ModelHolder
-from emotion_clf.serving.metrics import ServingMetrics
+from emotion_clf.serving.metrics import METRICS_DIR, ServingMetrics
 from emotion_clf.serving.middleware import InFlight, ServingMiddleware
+from emotion_clf.serving.openapi import install_openapi
 from emotion_clf.serving.predlog import PredictionLog
+from emotion_clf.serving.ratelimit import FailureLimiter
 from emotion_clf.serving.routes import api_router
 from emotion_clf.serving.routes.media import PATH as MEDIA_PATH
+from emotion_clf.serving.shadow import Shadow
 from emotion_clf.serving.state import ServingState
+from emotion_clf.serving.workers import WorkerGroup, worker_refresher, worker_state
 from emotion_clf.version import __version__
 
 logger = logging.getLogger(__name__)
@@ -40,9 +44,36 @@ poll loop) swaps in a newly promoted one without failing a request. Every respon
 
 
 def build_state(settings: Settings, in_flight: InFlight, source: ModelSource) -> ServingState:
-    metrics = ServingMetrics()
+    run_dir = settings.serve_run_dir
+    metrics = ServingMetrics(multiprocess_dir=run_dir / METRICS_DIR if run_dir else None)
+    holder = ModelHolder(settings=settings, metrics=metrics, source=source)
+    workers = None
+    if run_dir is not None:
+        workers = WorkerGroup(
+            run_dir,
+            expected=settings.serve_workers,
+            timeout_s=settings.peer_timeout_s,
+            refresh=worker_refresher(holder),
+            state=lambda: worker_state(holder),
+        )
+    predlog = PredictionLog(
+        settings.monitoring_dir / "predictions",
+        max_queue=settings.prediction_log_queue,
+        with_text=settings.log_prediction_text,
+        on_drop=metrics.prediction_log_dropped.inc,
+        on_write=metrics.prediction_log_written.inc,
+    )
+    shadow = None
+    if settings.shadow_rate > 0:
+        shadow = Shadow(
+            source=RegistrySource(settings, designation="dynamic"),
+            predlog=predlog,
+            rate=settings.shadow_rate,
+            queue_size=settings.shadow_queue,
+            recheck_s=settings.poll_seconds if settings.poll_seconds > 0 else 60.0,
+        )
     return ServingState(
-        holder=ModelHolder(settings=settings, metrics=metrics, source=source),
+        holder=holder,
         batcher=MicroBatcher(
             max_size=settings.microbatch_max_size,
             max_wait_s=settings.microbatch_max_wait_ms / 1000,
@@ -52,13 +83,10 @@ def build_state(settings: Settings, in_flight: InFlight, source: ModelSource) ->
         metrics=metrics,
         transcriber=Transcriber(threads=settings.speech_threads),
         media_executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="media"),
-        predlog=PredictionLog(
-            settings.monitoring_dir / "predictions",
-            max_queue=settings.prediction_log_queue,
-            with_text=settings.log_prediction_text,
-            on_drop=metrics.prediction_log_dropped.inc,
-            on_write=metrics.prediction_log_written.inc,
-        ),
+        predlog=predlog,
+        refresh_limiter=FailureLimiter(limit=settings.refresh_failures_per_minute),
+        workers=workers,
+        shadow=shadow,
     )
 
 
@@ -69,6 +97,7 @@ def create_app(settings: Settings | None = None, *, source: ModelSource | None =
     ``baseline`` unless set to ``dynamic`` or a pinned version).
     """
     settings = settings or get_settings()
+    settings.check_server_token()
     in_flight = InFlight()
     state = build_state(
         settings, in_flight, source or RegistrySource(settings, designation=settings.serve_model)
@@ -79,13 +108,22 @@ def create_app(settings: Settings | None = None, *, source: ModelSource | None =
         state.predlog.start()
         await state.batcher.start()
         await state.holder.start()
+        if state.workers is not None:
+            await state.workers.start()
+        if state.shadow is not None:
+            await state.shadow.start()
         try:
             yield
         finally:
+            if state.shadow is not None:
+                await state.shadow.close()
+            if state.workers is not None:
+                await state.workers.close()
             await state.holder.close()
             await state.batcher.close()
             state.media_executor.shutdown(wait=False, cancel_futures=True)
             state.predlog.close()
+            state.metrics.close()
 
     app = FastAPI(
         title="emotion-clf",
@@ -96,6 +134,7 @@ def create_app(settings: Settings | None = None, *, source: ModelSource | None =
     app.state.settings = settings
     app.state.serving = state
     install_handlers(app)
+    install_openapi(app, settings)
     app.add_middleware(
         ServingMiddleware,
         metrics=state.metrics,

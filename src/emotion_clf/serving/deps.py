@@ -8,19 +8,24 @@ node on every request, which shows at hundreds of requests per second.
 
 from __future__ import annotations
 
+import logging
+import math
 import secrets
 from dataclasses import dataclass
 from typing import Annotated, cast
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from emotion_clf.config import Settings
 from emotion_clf.errors import ModelUnavailableError
-from emotion_clf.serving.errors import AuthError, RouteDisabledError
+from emotion_clf.serving.errors import AuthError, RouteDisabledError, TooManyRequestsError
 from emotion_clf.serving.holder import ModelHolder
 from emotion_clf.serving.loading import LoadedModel
 from emotion_clf.serving.middleware import RequestContext, context_of
 from emotion_clf.serving.state import ServingState
+
+logger = logging.getLogger(__name__)
 
 
 async def get_state(request: Request) -> ServingState:
@@ -71,10 +76,26 @@ async def prediction_call(request: Request) -> PredictionCall:
 CallDep = Annotated[PredictionCall, Depends(prediction_call)]
 
 
-async def require_refresh_token(request: Request, settings: SettingsDep) -> None:
+BEARER = HTTPBearer(
+    auto_error=False,
+    description="EMOTION_CLF_REFRESH_TOKEN, as `Authorization: Bearer <token>`",
+)
+
+
+async def require_refresh_token(
+    request: Request,
+    settings: SettingsDep,
+    state: StateDep,
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+) -> None:
     """``Authorization: Bearer <EMOTION_CLF_REFRESH_TOKEN>``, compared in constant time.
 
-    With no token configured the route is disabled, unless dev mode is on.
+    With no token configured the route is disabled, unless dev mode is on. A client that
+    failed ``refresh_failures_per_minute`` times in the last minute is answered 429 for any
+    token, even the right one, until its oldest failure is a minute old (a request without a
+    token is always 401). (``_scheme`` states the
+    scheme in the OpenAPI document; the header is read here, so that a wrong scheme is a
+    401 like a wrong token.)
     """
     token = settings.refresh_token.get_secret_value() if settings.refresh_token else ""
     if not token:
@@ -84,8 +105,24 @@ async def require_refresh_token(request: Request, settings: SettingsDep) -> None
             "refreshing is disabled: set EMOTION_CLF_REFRESH_TOKEN "
             "(or EMOTION_CLF_DEV_MODE=true to allow it without a token)"
         )
+    client = request.client.host if request.client else "unknown"
+    limiter = state.refresh_limiter
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    wait = limiter.retry_after(client)
     if scheme.lower() != "bearer" or not given.strip():
-        raise AuthError("missing bearer token: send 'Authorization: Bearer <token>'")
-    if not secrets.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8")):
-        raise AuthError("invalid bearer token")
+        # no token is no guess: always 401 (and still a failure that counts)
+        problem = "missing bearer token: send 'Authorization: Bearer <token>'"
+    elif wait is not None:
+        seconds = max(1, math.ceil(wait))
+        raise TooManyRequestsError(
+            f"too many failed refresh attempts from this client; try again in {seconds} s",
+            retry_after_s=seconds,
+        )
+    elif not secrets.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8")):
+        problem = "invalid bearer token"
+    else:
+        limiter.succeeded(client)
+        return
+    limiter.failed(client)
+    logger.warning("refused POST /refresh-model from %s: %s", client, problem.split(":")[0])
+    raise AuthError(problem)

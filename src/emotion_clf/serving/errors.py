@@ -24,6 +24,8 @@ from emotion_clf.serving.middleware import context_of
 logger = logging.getLogger(__name__)
 
 _USERINFO = re.compile(r"://[^/@\s]+@")
+# an absolute path standing alone (not the path of a URL): kept as its last component
+_PATH = re.compile(r"(?<![\w:/.~-])/(?:[^\s/:;,'\"()\[\]]+/)+([^\s/:;,'\"()\[\]]*)")
 
 
 def redact(text: str) -> str:
@@ -31,11 +33,36 @@ def redact(text: str) -> str:
     return _USERINFO.sub("://***@", text)
 
 
+def scrub(text: str) -> str:
+    """``text`` fit for an API client: no credentials, and server paths cut to their last
+    component (``/srv/cache/v3-ab12: checksum mismatch`` becomes ``v3-ab12: ...``)."""
+    return _PATH.sub(lambda m: m.group(1) or "/", redact(text))
+
+
+def public_text(exc: BaseException) -> str:
+    """What a client may read of an error: a package error's message without its internal
+    detail (SQL, a library's URL, paths), scrubbed; of anything else only its class. The
+    log keeps the whole text."""
+    if isinstance(exc, EmotionClfError):
+        return scrub(exc.public)
+    return f"an internal error ({type(exc).__name__})"
+
+
 class AuthError(EmotionClfError):
     """The request lacks a valid bearer token."""
 
     http_status = 401
     headers: Mapping[str, str] = {"WWW-Authenticate": "Bearer"}
+
+
+class TooManyRequestsError(EmotionClfError):
+    """A client failed too often; it may try again after ``retry_after_s``."""
+
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.headers: Mapping[str, str] = {"Retry-After": str(retry_after_s)}
 
 
 class RouteDisabledError(EmotionClfError):
@@ -112,7 +139,7 @@ def validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
 async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, EmotionClfError)
     status = exc.http_status
-    body: dict[str, Any] = {"detail": redact(str(exc)), "request_id": request_id_of(request)}
+    body: dict[str, Any] = {"detail": public_text(exc), "request_id": request_id_of(request)}
     if isinstance(exc, DataError):
         body.update(
             {k: v for k, v in exc.to_dict().items() if k in ("field", "value", "allowed") and v}
@@ -121,7 +148,7 @@ async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
     if callable(details):
         body.update(details())
     if status >= 500:
-        logger.warning("%s answered %d: %s", request.url.path, status, body["detail"])
+        logger.warning("%s answered %d: %s", request.url.path, status, exc)
     headers = dict(getattr(exc, "headers", {}) or {})
     return JSONResponse(body, status_code=status, headers=headers or None)
 

@@ -25,6 +25,13 @@ from emotion_clf.models.bundle import read_manifest
 from emotion_clf.registry.fetch import ResolvedModel
 
 OFFLINE_REASON = "served from cache because the registry is unreachable"
+
+
+def offline_text(reason: str | None) -> str:
+    """What ``/ready`` and ``/model`` say of a model served from the cache."""
+    return f"served from cache because {reason}" if reason else OFFLINE_REASON
+
+
 SMOKE_TEXTS: tuple[str, ...] = (
     "I am so happy today, this is wonderful!",
     "This is terrible and I hate it.",
@@ -52,6 +59,7 @@ class LoadedModel:
     loaded_at: datetime
     load_seconds: float
     offline: bool = False
+    offline_reason: str | None = None  # why the registry's copy is not served (public text)
 
     @property
     def label(self) -> str:
@@ -71,7 +79,7 @@ class LoadedModel:
             "loaded_at": self.loaded_at.isoformat(timespec="seconds"),
             "load_seconds": round(self.load_seconds, 3),
             "offline": self.offline,
-            "offline_reason": OFFLINE_REASON if self.offline else None,
+            "offline_reason": offline_text(self.offline_reason) if self.offline else None,
         }
 
 
@@ -171,4 +179,5 @@ def load_verified(
         loaded_at=datetime.now(UTC),
         load_seconds=time.perf_counter() - started,
         offline=resolved.offline,
+        offline_reason=resolved.offline_reason,
     )

@@ -1,12 +1,19 @@
 """Prometheus metrics, one registry per app (tests build many apps in one process).
 
-With several uvicorn workers each process has its own registry, so a scrape sees the worker
-that answered it (see the README's Serving section).
+With several workers (``serve --workers N``) the metrics are prometheus_client's
+multiprocess kind: every worker writes its values to files in the server's run folder
+(``PROMETHEUS_MULTIPROC_DIR``, which ``serve`` sets before the workers start) and a scrape,
+whichever worker answers it, reads them all: counters and histograms summed over the
+workers, the model gauges one series per worker (``pid`` label), so a scrape shows which
+version each worker serves.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -15,9 +22,12 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
 )
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from emotion_clf.data.schema import HEADS
+from emotion_clf.errors import ConfigError
 from emotion_clf.models.base import Prediction
 
 LATENCY_BUCKETS = (
@@ -38,10 +48,20 @@ LATENCY_BUCKETS = (
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
+METRICS_DIR = "metrics"  # under the server's run folder
+
+
 class ServingMetrics:
-    def __init__(self) -> None:
+    def __init__(self, *, multiprocess_dir: Path | None = None) -> None:
+        self.multiprocess_dir = multiprocess_dir
+        if multiprocess_dir is not None and not _multiprocess_values(multiprocess_dir):
+            raise ConfigError(
+                "metrics of several workers need PROMETHEUS_MULTIPROC_DIR set to "
+                f"{multiprocess_dir} before the workers start (emotion-clf serve does it)"
+            )
         self.registry = CollectorRegistry()
         r = self.registry
+        per_worker: Final = "liveall"  # gauges: one series per live worker
         self.requests = Counter(
             "emotion_clf_http_requests",
             "HTTP requests by method, route and status",
@@ -71,13 +91,16 @@ class ServingMetrics:
             "emotion_clf_model_version",
             "Registry version of the model being served (0: none loaded)",
             registry=r,
+            multiprocess_mode=per_worker,
         )
         self.model_info = Gauge(
             "emotion_clf_model_info",
-            "The model being served (value 1)",
+            "The model being served (value 1; 0 for one served before)",
             ["version", "family", "digest", "offline"],
             registry=r,
+            multiprocess_mode=per_worker,
         )
+        self._info_labels: tuple[str, ...] | None = None
         self.refreshes = Counter(
             "emotion_clf_model_refreshes",
             "Refresh attempts by trigger and outcome (swapped, unchanged, failed)",
@@ -116,9 +139,37 @@ class ServingMetrics:
             self.predictions.labels(head, label).inc(n)
 
     def set_model(self, *, version: str | None, family: str, digest: str, offline: bool) -> None:
-        self.model_info.clear()
-        self.model_info.labels(version or "none", family, digest[:16], str(offline).lower()).set(1)
+        labels = (version or "none", family, digest[:16], str(offline).lower())
+        if self._info_labels is not None and self._info_labels != labels:
+            if self.multiprocess_dir is not None:
+                self.model_info.labels(*self._info_labels).set(0)  # files keep every series
+            else:
+                self.model_info.remove(*self._info_labels)
+        self._info_labels = labels
+        self.model_info.labels(*labels).set(1)
         self.model_version.set(int(version) if version and version.isdigit() else 0)
 
     def exposition(self) -> tuple[bytes, str]:
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged, path=str(self.multiprocess_dir))
+        return generate_latest(merged), CONTENT_TYPE_LATEST
+
+    def close(self) -> None:
+        """A worker that stops takes its per-worker gauges out of the scrape."""
+        if self.multiprocess_dir is not None:
+            multiprocess.mark_process_dead(os.getpid(), str(self.multiprocess_dir))
+
+
+def _multiprocess_values(folder: Path) -> bool:
+    """Whether prometheus_client writes this process's values to ``folder``'s files: it
+    decides when it is imported, from ``PROMETHEUS_MULTIPROC_DIR``."""
+    from prometheus_client import values
+
+    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    return (
+        configured is not None
+        and Path(configured).resolve() == folder.resolve()
+        and values.ValueClass is not values.MutexValue
+    )

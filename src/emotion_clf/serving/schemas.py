@@ -8,6 +8,7 @@ checked here by pydantic. Answers that other packages read are in :mod:`emotion_
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -16,12 +17,17 @@ from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field,
 from emotion_clf.contracts import RefreshAnswer
 from emotion_clf.errors import DataError
 
+# A character that is not whitespace as Python's str.strip() sees it (what the models strip),
+# written so that JSON Schema (ECMA-262 regex) and Python's re read it the same way: the
+# OpenAPI document states the non-blank rule with this pattern.
+NON_BLANK = r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_NON_BLANK = re.compile(NON_BLANK)
+
 
 def _not_blank(value: str) -> str:
-    text = value.strip()
-    if not text:
+    if _NON_BLANK.search(value) is None:
         raise ValueError("text is empty or only whitespace")
-    return text
+    return value.strip()
 
 
 Text = Annotated[StrictStr, AfterValidator(_not_blank)]

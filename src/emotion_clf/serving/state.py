@@ -15,6 +15,9 @@ from emotion_clf.serving.holder import ModelHolder
 from emotion_clf.serving.loading import LoadedModel
 from emotion_clf.serving.metrics import ServingMetrics
 from emotion_clf.serving.predlog import PredictionLog, utc_now
+from emotion_clf.serving.ratelimit import FailureLimiter
+from emotion_clf.serving.shadow import Shadow
+from emotion_clf.serving.workers import WorkerGroup
 
 
 @dataclass
@@ -27,6 +30,9 @@ class ServingState:
     predlog: PredictionLog
     transcriber: Transcriber  # loads Whisper on the first /predict/media request
     media_executor: ThreadPoolExecutor  # one transcription at a time, off the event loop
+    refresh_limiter: FailureLimiter  # failed /refresh-model attempts per client
+    workers: WorkerGroup | None = None  # the server's other workers (serve --workers N > 1)
+    shadow: Shadow | None = None  # the candidate on sampled live traffic (EMOTION_CLF_SHADOW_RATE)
 
     async def predict(
         self,
@@ -39,6 +45,8 @@ class ServingState:
         started = time.perf_counter()
         predictions = await self.batcher.predict(texts, model.predictor)
         self.record(texts, predictions, model, route=route, request_id=request_id, started=started)
+        if self.shadow is not None:
+            self.shadow.offer(texts, route=route, request_id=request_id)
         return predictions
 
     def record(

@@ -7,15 +7,23 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
+from emotion_clf.contracts import RefreshFailure
 from emotion_clf.errors import ModelUnavailableError
-from emotion_clf.serving.deps import HolderDep, SettingsDep, not_ready_reason, require_refresh_token
-from emotion_clf.serving.loading import OFFLINE_REASON
+from emotion_clf.serving.deps import (
+    HolderDep,
+    SettingsDep,
+    StateDep,
+    not_ready_reason,
+    require_refresh_token,
+)
+from emotion_clf.serving.loading import offline_text
 from emotion_clf.serving.schemas import (
     HealthResponse,
     ModelResponse,
     ReadyResponse,
     RefreshResponse,
 )
+from emotion_clf.serving.workers import refresh_server
 
 router = APIRouter(tags=["operations"])
 
@@ -44,7 +52,9 @@ async def ready(holder: HolderDep, settings: SettingsDep) -> Any:
             },
             status_code=503,
         )
-    detail = f"serving {model.label}" + (f"; {OFFLINE_REASON}" if model.offline else "")
+    detail = f"serving {model.label}"
+    if model.offline:
+        detail += f"; {offline_text(model.offline_reason)}"
     return {
         "ready": True,
         "version": model.version,
@@ -74,11 +84,18 @@ async def model_info(holder: HolderDep, settings: SettingsDep) -> dict[str, Any]
     responses={
         401: {"description": "Missing or wrong bearer token"},
         403: {"description": "Refreshing is disabled (no token configured)"},
-        409: {"description": "The new bundle failed verification; the old model serves on"},
-        503: {"description": "The registry is unreachable or the load failed"},
+        409: {
+            "model": RefreshFailure,
+            "description": "The new bundle failed verification; the old model serves on",
+        },
+        429: {"description": "Too many failed attempts from this client; see Retry-After"},
+        503: {
+            "model": RefreshFailure,
+            "description": "The registry is unreachable, the load failed, or (several "
+            "workers) some workers do not serve the new version: `workers` lists each",
+        },
     },
     summary="Load the current baseline beside the served model and swap it in",
 )
-async def refresh_model(holder: HolderDep) -> RefreshResponse:
-    outcome = await holder.refresh(trigger="api")
-    return outcome.answer()
+async def refresh_model(state: StateDep) -> RefreshResponse:
+    return await refresh_server(state.holder, state.workers)
