@@ -40,7 +40,13 @@ from emotion_clf.errors import EmotionClfError, RegistryStoreError, RegistryUnav
 from emotion_clf.registry.fetch import ResolvedModel
 from emotion_clf.registry.source import ModelSource
 from emotion_clf.serving.errors import RefreshError, public_text
-from emotion_clf.serving.loading import LoadedModel, RefreshOutcome, load_verified, offline_text
+from emotion_clf.serving.loading import (
+    LoadedModel,
+    RefreshOutcome,
+    load_verified,
+    offline_text,
+    release_freed_memory,
+)
 from emotion_clf.serving.metrics import ServingMetrics
 
 logger = logging.getLogger(__name__)
@@ -64,6 +70,7 @@ class ModelHolder:
         self._loads_started = 0
         self._last_result: RefreshOutcome | RefreshError | None = None
         self._task: asyncio.Task[None] | None = None
+        self._release: asyncio.Task[None] | None = None  # freeing a replaced model's memory
         self._loading_version: str | None = None
         self._failures: dict[str, tuple[int, float]] = {}  # version -> (count, retry at)
         self._check_ok = True  # whether the last check read the registry and is up to date
@@ -245,7 +252,10 @@ class ModelHolder:
                 raise failure from exc
             outcome = self._apply(loaded, previous, trigger, started)
             self._last_result = outcome
-            return outcome
+        if outcome.swapped and previous is not None:
+            del previous  # requests still on it keep their own references
+            self._release = asyncio.create_task(asyncio.to_thread(release_freed_memory))
+        return outcome
 
     def _shared_answer(self, trigger: str, started: float) -> RefreshOutcome:
         """The answer of a load that began after this call arrived (coalesced)."""

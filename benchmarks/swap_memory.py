@@ -1,0 +1,110 @@
+"""Resident memory of a process that swaps models, as a server does on every promotion.
+
+The soak of ``benchmarks/reliability.py`` saw a minilm server grow from 894 to 1,197 MiB over
+nine swaps with no failed request. This script isolates the swap: it loads a bundle, predicts,
+then loads it again N times, each time dropping the previous model, first as the server did
+(drop only), then with what the server now does after a swap
+(:func:`emotion_clf.serving.loading.release_freed_memory`: collect, then glibc's
+``malloc_trim``). Each variant runs in its own fresh process; RSS comes from ``/proc``. Writes
+``benchmarks/results/swap_memory.json`` and prints a table::
+
+    python benchmarks/swap_memory.py --bundle DIR [--swaps 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+TEXTS = ["I can't believe we finally made it!", "Leave me alone.", "What a strange day."] * 11
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def child(bundle: Path, swaps: int, release: bool) -> None:
+    """One variant, in this process: prints the RSS after the first load and each swap."""
+    from emotion_clf.models import load_bundle
+    from emotion_clf.serving.loading import release_freed_memory
+
+    model = load_bundle(bundle)
+    model.predict_batch(TEXTS)
+    figures = [rss_mib()]
+    for _ in range(swaps):
+        replacement = load_bundle(bundle)
+        replacement.predict_batch(TEXTS)
+        model = replacement
+        del replacement
+        if release:
+            release_freed_memory()
+        figures.append(rss_mib())
+    print(json.dumps(figures))
+
+
+def run_variant(bundle: Path, swaps: int, release: bool) -> list[float]:
+    command = [sys.executable, __file__, "--bundle", str(bundle), "--swaps", str(swaps)]
+    command += ["--child", "release" if release else "drop"]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return [round(x, 1) for x in json.loads(done.stdout.strip().splitlines()[-1])]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bundle", type=Path, required=True)
+    parser.add_argument("--swaps", type=int, default=8)
+    parser.add_argument("--child", choices=["drop", "release"])
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "swap_memory.json")
+    args = parser.parse_args()
+    if args.child:
+        child(args.bundle, args.swaps, args.child == "release")
+        return
+    load_before = os.getloadavg()
+    variants: dict[str, Any] = {}
+    for name, release in (("drop only (before)", False), ("release_freed_memory (now)", True)):
+        figures = run_variant(args.bundle, args.swaps, release)
+        variants[name] = {
+            "rss_mib": figures,
+            "first_load_mib": figures[0],
+            "after_last_swap_mib": figures[-1],
+            "growth_mib": round(figures[-1] - figures[0], 1),
+        }
+    document = {
+        "command": " ".join(["python", "benchmarks/swap_memory.py", *sys.argv[1:]]),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "bundle": str(args.bundle),
+        "swaps": args.swaps,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_before": [round(x, 2) for x in load_before],
+        },
+        "variants": variants,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"| after a swap | RSS after the first load (MiB) | after {args.swaps} swaps | growth |")
+    print("|---|---|---|---|")
+    for name, v in variants.items():
+        print(
+            f"| {name} | {v['first_load_mib']} | {v['after_last_swap_mib']} | {v['growth_mib']} |"
+        )
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
