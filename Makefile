@@ -35,7 +35,7 @@ REPORT := $(CLI) report run
 KERNEL_SPEC := $(VENV)/share/jupyter/kernels/emotion-clf/kernel.json
 
 .PHONY: help setup main test test-all check format train-bundle evaluate serve clean
-.PHONY: train compare promote rollback reports lab mlflow-ui
+.PHONY: train compare promote rollback reports lab mlflow-ui azurite azureml-venv test-standins
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,13 +47,37 @@ $(VENV)/.installed: pyproject.toml environment/constraints.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, from the CPU build on disk; the project's range accepts it
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -c environment/constraints.txt -e ".[dev,lab]"
+	$(BIN)/pip install --quiet -c environment/constraints.txt -e ".[dev,lab,azure]"
 	touch $@
 
 $(KERNEL_SPEC): $(VENV)/.installed
 	$(BIN)/python -m ipykernel install --sys-prefix --name emotion-clf --display-name "emotion-clf (.venv)"
 
 setup: $(VENV)/.installed $(KERNEL_SPEC) ## create .venv, install the project (torch CPU first) and its Jupyter kernel
+
+# Local stand-ins the Azure tests run against (installed here, never globally):
+# Azurite, the Azure Storage emulator (npm), for the Azure ML registry's blobs, and
+# .venv-azureml, Azure ML's inference server beside emotion_clf, for the scoring script.
+AZURITE := environment/azurite/node_modules/.bin/azurite-blob
+AZUREML_VENV := .venv-azureml
+
+$(AZURITE): environment/azurite/package.json environment/azurite/package-lock.json
+	cd environment/azurite && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+azurite: $(AZURITE) ## install Azurite (the Azure Storage emulator) under environment/azurite
+
+$(AZUREML_VENV)/.installed: environment/azureml/score-requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(AZUREML_VENV)
+	$(AZUREML_VENV)/bin/pip install --quiet --upgrade pip
+	$(AZUREML_VENV)/bin/pip install --quiet torch==2.13.0
+	$(AZUREML_VENV)/bin/pip install --quiet -r environment/azureml/score-requirements.txt
+	$(AZUREML_VENV)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
+azureml-venv: $(AZUREML_VENV)/.installed ## .venv-azureml: Azure ML's inference server with emotion_clf (scoring tests)
+
+test-standins: azurite azureml-venv
 
 main: setup ## the main job: train tfidf, promote it, train BEST_FAMILY, compare, promote if the gate passes, publish the reports
 	@$(MAKE) --no-print-directory train FAMILY=tfidf
@@ -63,10 +87,10 @@ main: setup ## the main job: train tfidf, promote it, train BEST_FAMILY, compare
 	@$(MAKE) --no-print-directory promote VERSION= FORCE=false REASON=
 	@$(MAKE) --no-print-directory reports
 
-test: setup ## run the test suite (slow tests excluded)
+test: setup test-standins ## run the test suite (slow tests excluded)
 	$(BIN)/python -m pytest
 
-test-all: setup ## run every test, slow ones included
+test-all: setup test-standins ## run every test, slow ones included
 	$(BIN)/python -m pytest -m ""
 
 check: setup ## ruff format --check, ruff check, mypy
