@@ -2,7 +2,9 @@
 
 - the prediction log the API server writes (:class:`PredictionRecord`) and its reader
   (:func:`read_prediction_log`), which drift checks use;
-- :func:`check_health`: scenario tests of a running API, each with its expected outcome;
+- :func:`check_health`: scenario tests of a running API, each with its expected outcome
+  (:func:`run_scenario` runs one; :func:`prediction_problem` and :func:`predicted_batch`
+  check answers, for other scenario sets such as Azure ML's scoring check);
 - :func:`run_load` / :class:`LoadGenerator`: the project's load generator, with an optional
   switch of models mid-run;
 - :func:`summarise_segments`: emotion shares by count and by duration over timed segments.
@@ -10,7 +12,7 @@
 
 from __future__ import annotations
 
-from emotion_clf.monitoring.health import HealthReport, ScenarioResult, check_health
+from emotion_clf.monitoring.health import HealthReport, ScenarioResult, check_health, run_scenario
 from emotion_clf.monitoring.load import (
     LoadGenerator,
     LoadReport,
@@ -27,7 +29,12 @@ from emotion_clf.monitoring.predictions import (
     log_path,
     read_prediction_log,
 )
-from emotion_clf.monitoring.scenarios import Scenario, scenarios
+from emotion_clf.monitoring.scenarios import (
+    Scenario,
+    predicted_batch,
+    prediction_problem,
+    scenarios,
+)
 from emotion_clf.monitoring.summary import summarise_segments
 
 __all__ = [
@@ -45,8 +52,11 @@ __all__ = [
     "check_health",
     "default_requests",
     "log_path",
+    "predicted_batch",
+    "prediction_problem",
     "read_prediction_log",
     "run_load",
+    "run_scenario",
     "scenarios",
     "summarise_segments",
 ]
