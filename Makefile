@@ -47,13 +47,13 @@ $(VENV)/.installed: pyproject.toml environment/constraints.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, from the CPU build on disk; the project's range accepts it
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -c environment/constraints.txt -e ".[dev,lab,azure]"
+	$(BIN)/pip install --quiet -c environment/constraints.txt -e ".[dev,lab,speech,azure]"
 	touch $@
 
 $(KERNEL_SPEC): $(VENV)/.installed
 	$(BIN)/python -m ipykernel install --sys-prefix --name emotion-clf --display-name "emotion-clf (.venv)"
 
-setup: $(VENV)/.installed $(KERNEL_SPEC) ## create .venv, install the project (torch CPU first) and its Jupyter kernel
+setup: $(VENV)/.installed $(KERNEL_SPEC) ## create .venv, install the project (torch CPU first, with speech-to-text) and its Jupyter kernel
 
 # Local stand-ins the Azure tests run against (installed here, never globally):
 # Azurite, the Azure Storage emulator (npm), for the Azure ML registry's blobs, and

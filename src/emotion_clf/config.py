@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         default=60.0, description="How long start-up waits for the first load before serving"
     )
     transcript_max_segments: int = 5000
+    media_max_bytes: int = Field(
+        default=50_000_000, description="Largest audio or video POST /predict/media takes"
+    )
+    media_max_seconds: float = Field(
+        default=900.0, description="Longest audio POST /predict/media transcribes"
+    )
+    speech_threads: int = Field(default=2, description="CPU threads for speech to text")
     benchmark_routes: bool = Field(
         default=False, description="Expose the hidden naive /predict/naive route (benchmarks)"
     )

@@ -26,6 +26,12 @@ class ConfigError(EmotionClfError):
     exit_code = 2
 
 
+class FeatureUnavailableError(ConfigError):
+    """An optional part (an extra, a tool) that this installation does not have."""
+
+    http_status = 501
+
+
 class DataError(EmotionClfError):
     """Input data is malformed; names the file, line, field and allowed values where known."""
 

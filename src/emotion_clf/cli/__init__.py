@@ -15,6 +15,7 @@ from emotion_clf.cli import data as data_commands
 from emotion_clf.cli import health as health_commands
 from emotion_clf.cli import lifecycle as lifecycle_commands
 from emotion_clf.cli import models as model_commands
+from emotion_clf.cli import predict as predict_commands
 from emotion_clf.cli import registry as registry_commands
 from emotion_clf.cli import report as report_commands
 from emotion_clf.cli import serve as serve_commands
@@ -30,6 +31,7 @@ app = typer.Typer(
     add_completion=False,
 )
 model_commands.register(app)
+app.command()(predict_commands.predict)
 lifecycle_commands.register(app)
 serve_commands.register(app)
 health_commands.register(app)

@@ -1,4 +1,4 @@
-"""``train``, ``evaluate`` and ``predict``."""
+"""``train`` and ``evaluate``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from emotion_clf.cli.output import (
     info,
     print_json,
     show_evaluation,
-    show_predictions,
 )
 from emotion_clf.config import get_settings
 from emotion_clf.data.loader import load_dataset
@@ -126,36 +125,6 @@ def evaluate_command(
     )
 
 
-def predict(
-    texts: Annotated[list[str], typer.Argument(help="One or more texts to classify.")],
-    model: ModelOption,
-    distributions: Annotated[
-        bool, typer.Option(help="Include each head's full probability distribution.")
-    ] = False,
-    json_output: JsonOption = False,
-) -> None:
-    """Predict emotion, sub-emotion and intensity for texts.
-
-    With --json, one text prints one object; several texts print a list of objects.
-    """
-    settings = get_settings()
-    cleaned = [t.strip() for t in texts]
-    empty = [i + 1 for i, t in enumerate(cleaned) if not t]
-    if empty:
-        raise DataError(f"text number {', '.join(map(str, empty))} is empty", field="text")
-    resolved = resolve_model(model, settings=settings)
-    predictions = resolved.load().predict(cleaned)
-    if json_output:
-        objects = [
-            {"text": t, **p.to_dict(distributions=distributions), "model": resolved.label}
-            for t, p in zip(cleaned, predictions, strict=True)
-        ]
-        print_json(objects[0] if len(objects) == 1 else objects)
-        return
-    show_predictions(cleaned, predictions, model=resolved.label)
-
-
 def register(app: typer.Typer) -> None:
     app.command()(train)
     app.command("evaluate")(evaluate_command)
-    app.command()(predict)

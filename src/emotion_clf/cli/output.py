@@ -85,6 +85,21 @@ def count_progress(title: str, total: int) -> Iterator[Callable[[int], None]]:
         yield lambda n: progress.advance(task, n)
 
 
+@contextmanager
+def stream_progress(title: str) -> Iterator[Callable[[int], None]]:
+    """A running count of rows, for streams of unknown length."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn(f"[bold]{title}[/]"),
+        TextColumn("{task.completed:,.0f} rows"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(title, total=None)
+        yield lambda n: progress.advance(task, n)
+
+
 def metric_table(summary: dict[str, dict[str, float]], *, title: str) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("head")

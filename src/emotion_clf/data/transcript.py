@@ -21,10 +21,11 @@ _VTT_SKIP = ("NOTE", "STYLE", "REGION")
 
 @dataclass(frozen=True)
 class Segment:
-    index: int
+    index: int  # the cue's number in the transcript, from 1 (empty cues count)
     start: float
     end: float
     text: str
+    line: int = 0  # the line of the cue's timing in the file (0: not from a file)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Transcript:
     format: str
     segments: tuple[Segment, ...]
     skipped_empty: int = 0
+    empty_cues: tuple[tuple[int, int], ...] = ()  # (cue number, line) of cues with no text
 
 
 def parse_timestamp(
@@ -85,19 +87,25 @@ def _clean(lines: Sequence[str]) -> str:
     return " ".join(html.unescape(text).split())
 
 
-def _build(fmt: str, cues: list[tuple[float, float, str]]) -> Transcript:
+Cue = tuple[float, float, str, int]  # start, end, text, line
+
+
+def _build(fmt: str, cues: list[Cue]) -> Transcript:
     segments = [
-        Segment(index=i, start=s, end=e, text=t) for i, (s, e, t) in enumerate(cues, 1) if t
+        Segment(index=i, start=s, end=e, text=t, line=n)
+        for i, (s, e, t, n) in enumerate(cues, 1)
+        if t
     ]
     if not segments:
         what = "no cue has any text" if cues else "no cues found"
         raise DataError(f"the {fmt.upper()} transcript is empty: {what}", field="transcript")
-    return Transcript(fmt, tuple(segments), skipped_empty=len(cues) - len(segments))
+    empty = tuple((i, n) for i, (_, _, t, n) in enumerate(cues, 1) if not t)
+    return Transcript(fmt, tuple(segments), skipped_empty=len(empty), empty_cues=empty)
 
 
 def parse_srt(text: str) -> Transcript:
     """SubRip: numbered cues, ``HH:MM:SS,mmm --> HH:MM:SS,mmm``, then text lines."""
-    cues: list[tuple[float, float, str]] = []
+    cues: list[Cue] = []
     for start_line, lines in _blocks(text.lstrip("\ufeff")):
         cue = len(cues) + 1
         at = 1 if lines[0].strip().isdigit() else 0
@@ -115,7 +123,7 @@ def parse_srt(text: str) -> Transcript:
             line_no=start_line + at,
             example="00:00:01,000 --> 00:00:02,500",
         )
-        cues.append((start, end, _clean(lines[at + 1 :])))
+        cues.append((start, end, _clean(lines[at + 1 :]), start_line + at))
     return _build("srt", cues)
 
 
@@ -129,7 +137,7 @@ def parse_vtt(text: str) -> Transcript:
             line=1,
             field="transcript",
         )
-    cues: list[tuple[float, float, str]] = []
+    cues: list[Cue] = []
     for number, (start_line, lines) in enumerate(_blocks(body)):
         if number == 0 or lines[0].startswith(_VTT_SKIP):
             continue  # the header block, comments, style and region definitions
@@ -145,13 +153,13 @@ def parse_vtt(text: str) -> Transcript:
         start, end = _timing(
             lines[at], cue=cue, line_no=start_line + at, example="00:01.000 --> 00:02.500"
         )
-        cues.append((start, end, _clean(lines[at + 1 :])))
+        cues.append((start, end, _clean(lines[at + 1 :]), start_line + at))
     return _build("vtt", cues)
 
 
 def parse_segments(items: Sequence[tuple[float | str, float | str, str]]) -> Transcript:
     """JSON segments already shaped by the API schema: (start, end, text) each."""
-    cues: list[tuple[float, float, str]] = []
+    cues: list[Cue] = []
     for i, (raw_start, raw_end, raw_text) in enumerate(items):
         times = []
         for name, raw in (("start", raw_start), ("end", raw_end)):
@@ -168,5 +176,5 @@ def parse_segments(items: Sequence[tuple[float | str, float | str, str]]) -> Tra
             times.append(value)
         if times[1] < times[0]:
             raise DataError(f"segments[{i}] ends before it starts", field=f"segments[{i}].end")
-        cues.append((times[0], times[1], " ".join(raw_text.split())))
+        cues.append((times[0], times[1], " ".join(raw_text.split()), 0))
     return _build("json", cues)

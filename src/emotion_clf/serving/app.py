@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from emotion_clf.config import Settings, get_settings
+from emotion_clf.monitoring.speech import Transcriber
 from emotion_clf.registry.source import ModelSource, RegistrySource
 from emotion_clf.serving.batcher import MicroBatcher
 from emotion_clf.serving.errors import install_handlers
@@ -22,6 +24,7 @@ from emotion_clf.serving.metrics import ServingMetrics
 from emotion_clf.serving.middleware import InFlight, ServingMiddleware
 from emotion_clf.serving.predlog import PredictionLog
 from emotion_clf.serving.routes import api_router
+from emotion_clf.serving.routes.media import PATH as MEDIA_PATH
 from emotion_clf.serving.state import ServingState
 from emotion_clf.version import __version__
 
@@ -47,6 +50,8 @@ def build_state(settings: Settings, in_flight: InFlight, source: ModelSource) ->
             arriving=in_flight,
         ),
         metrics=metrics,
+        transcriber=Transcriber(threads=settings.speech_threads),
+        media_executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="media"),
         predlog=PredictionLog(
             settings.monitoring_dir / "predictions",
             max_queue=settings.prediction_log_queue,
@@ -76,6 +81,7 @@ def create_app(settings: Settings | None = None, *, source: ModelSource | None =
         finally:
             await state.holder.close()
             await state.batcher.close()
+            state.media_executor.shutdown(wait=False, cancel_futures=True)
             state.predlog.close()
 
     app = FastAPI(
@@ -91,10 +97,11 @@ def create_app(settings: Settings | None = None, *, source: ModelSource | None =
         ServingMiddleware,
         metrics=state.metrics,
         max_body_bytes=settings.max_body_bytes,
+        body_limits={MEDIA_PATH: settings.media_max_bytes},
         served_version=lambda: state.holder.served_version,
         in_flight=in_flight,
     )
-    app.include_router(api_router(benchmark_routes=settings.benchmark_routes))
+    app.include_router(api_router(settings))
     return app
 
 

@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from starlette.datastructures import MutableHeaders
@@ -78,10 +78,12 @@ class ServingMiddleware:
         max_body_bytes: int,
         served_version: Callable[[], str | None],
         in_flight: InFlight,
+        body_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.body_limits = dict(body_limits or {})  # path -> a limit other than the default
         self.served_version = served_version
         self.in_flight = in_flight
 
@@ -108,15 +110,16 @@ class ServingMiddleware:
             await send(message)
 
         self.in_flight.value += 1
+        limit = self.body_limits.get(scope["path"], self.max_body_bytes)
         try:
             declared = _content_length(scope)
-            if declared is not None and declared > self.max_body_bytes:
-                error = BodyTooLarge(self.max_body_bytes)
+            if declared is not None and declared > limit:
+                error = BodyTooLarge(limit)
                 await JSONResponse(
                     {"detail": error.detail, "request_id": request_id}, status_code=413
                 )(scope, receive, send_with_headers)
             else:
-                await self.app(scope, self._limited(receive), send_with_headers)
+                await self.app(scope, self._limited(receive, limit), send_with_headers)
         except Exception:
             logger.exception(
                 "request %s (%s %s) failed", request_id, scope["method"], scope["path"]
@@ -148,8 +151,7 @@ class ServingMiddleware:
                     ),
                 )
 
-    def _limited(self, receive: Receive) -> Receive:
-        limit = self.max_body_bytes
+    def _limited(self, receive: Receive, limit: int) -> Receive:
         received = 0
 
         async def receive_limited() -> Message:

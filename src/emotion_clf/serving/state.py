@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from emotion_clf.models.base import Prediction
 from emotion_clf.monitoring.predictions import PredictionRecord
+from emotion_clf.monitoring.speech import Transcriber
 from emotion_clf.serving.batcher import MicroBatcher
 from emotion_clf.serving.holder import ModelHolder
 from emotion_clf.serving.loading import LoadedModel
@@ -23,6 +25,8 @@ class ServingState:
     batcher: MicroBatcher
     metrics: ServingMetrics
     predlog: PredictionLog
+    transcriber: Transcriber  # loads Whisper on the first /predict/media request
+    media_executor: ThreadPoolExecutor  # one transcription at a time, off the event loop
 
     async def predict(
         self,

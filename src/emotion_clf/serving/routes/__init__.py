@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from emotion_clf.serving.routes import admin, feedback, metrics, predict, transcript
+from emotion_clf.config import Settings
+from emotion_clf.serving.routes import admin, feedback, media, metrics, predict, transcript
 
 
-def api_router(*, benchmark_routes: bool = False) -> APIRouter:
+def api_router(settings: Settings) -> APIRouter:
     router = APIRouter()
     router.include_router(predict.router)
     router.include_router(transcript.router)
+    router.include_router(media.media_router(settings))
     router.include_router(feedback.router)
     router.include_router(admin.router)
     router.include_router(metrics.router)
-    if benchmark_routes:
+    if settings.benchmark_routes:
         router.include_router(predict.naive_router)
     return router
 

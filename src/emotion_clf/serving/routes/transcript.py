@@ -12,7 +12,7 @@ from emotion_clf.data.timecode import format_timecode
 from emotion_clf.data.transcript import Transcript, parse_segments, parse_srt, parse_vtt
 from emotion_clf.errors import DataError
 from emotion_clf.monitoring.summary import summarise_segments
-from emotion_clf.serving.deps import CallDep
+from emotion_clf.serving.deps import CallDep, PredictionCall
 from emotion_clf.serving.errors import UnsupportedMediaTypeError
 from emotion_clf.serving.schemas import TranscriptJSON, TranscriptResponse, check_count
 
@@ -100,8 +100,20 @@ async def predict_transcript(
     call: CallDep,
     distributions: Annotated[bool, Query(description="Include full distributions.")] = False,
 ) -> dict[str, Any]:
-    settings, model = call.settings, call.model
     transcript = parse_body(await request.body(), request.headers.get("content-type"))
+    return await answer_segments(
+        call,
+        transcript,
+        route="/predict/transcript",
+        distributions=distributions,
+    )
+
+
+async def answer_segments(
+    call: PredictionCall, transcript: Transcript, *, route: str, distributions: bool
+) -> dict[str, Any]:
+    """Predict every segment (within the limits) and answer with times and a summary."""
+    settings, model = call.settings, call.model
     segments = transcript.segments
     check_count(
         len(segments),
@@ -117,10 +129,7 @@ async def predict_transcript(
                 field="transcript",
             )
     predictions = await call.state.predict(
-        [s.text for s in segments],
-        model,
-        route="/predict/transcript",
-        request_id=call.request_id,
+        [s.text for s in segments], model, route=route, request_id=call.request_id
     )
     return {
         "model_version": model.version,
