@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emotion_clf.azure.ml_assets import environment_ref, stage_entry_code
+from emotion_clf.azure.ml_assets import environment, environment_ref, stage_entry_code
 from emotion_clf.azure.ml_smoke import check_scoring
+from emotion_clf.azure.ml_workspace import Plan
 from emotion_clf.azure.rollout import (
     COLOURS,
     RolloutResult,
@@ -89,6 +90,24 @@ def build_deployment(
         },
         tags={"emotion_clf.version": version},
     )
+
+
+def plan_deploy(*, settings: Settings, endpoint: str, version: str, colour: str, out: Path) -> Plan:
+    """What :func:`deploy` creates, for ``--dry-run``: the scoring environment, the endpoint
+    and the deployment of ``version`` in ``colour``."""
+    plan = Plan()
+    plan.add(
+        "environment-score.yml", environment("score", name=settings.azureml_environment, out=out)
+    )
+    plan.add("online-endpoint.yml", build_endpoint(endpoint))
+    code = stage_entry_code("score", out)
+    plan.add(
+        f"online-deployment-{colour}.yml",
+        build_deployment(
+            endpoint=endpoint, colour=colour, version=version, settings=settings, code=code
+        ),
+    )
+    return plan
 
 
 def serving_colour(traffic: Mapping[str, int]) -> str | None:
@@ -187,6 +206,9 @@ def deploy(
     """Deploy ``version`` to the idle colour of ``endpoint`` and shift traffic to it."""
     exceptions = require("azure.core.exceptions")
     steps = parse_steps(steps)
+    ml_client.environments.create_or_update(
+        environment("score", name=settings.azureml_environment, out=code_root)
+    )
     if not 0 <= mirror_percent <= 50:
         raise ConfigError(f"--mirror {mirror_percent}: Azure mirrors 0 to 50 percent")
     try:

@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from emotion_clf.cli import azure as azure_commands
 from emotion_clf.cli import data as data_commands
 from emotion_clf.cli import health as health_commands
 from emotion_clf.cli import lifecycle as lifecycle_commands
@@ -38,6 +39,7 @@ health_commands.register(app)
 app.add_typer(registry_commands.app, name="registry")
 app.add_typer(data_commands.app, name="data")
 app.add_typer(report_commands.app, name="report")
+app.add_typer(azure_commands.app, name="azure")
 
 
 def main() -> None:
