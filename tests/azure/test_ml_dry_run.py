@@ -180,3 +180,9 @@ def test_bad_input_is_one_clear_line(workspace: Path, args: tuple[str, ...], mes
     result = run_cli("azure", *args, "--dry-run", home=workspace)
     assert result.returncode != 0 and message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_live_command_without_settings_names_what_to_set(workspace: Path) -> None:
+    result = run_cli("azure", "endpoint", "status", "--endpoint", "e", home=workspace)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "EMOTION_CLF_AZURE_SUBSCRIPTION_ID" in result.stderr
