@@ -228,3 +228,23 @@ def test_promote_drives_the_endpoint_and_the_audit_records_it(
         open_registry(lifecycle_settings).audit.entries()[0].notes["rollout.endpoint:emotion-clf"]
     )
     assert '"ok":false' in note
+
+
+def test_an_azure_error_during_a_rollout_is_a_failed_outcome_not_a_crash(
+    ml: FakeMlClient, lifecycle_settings: Settings, weak_result: TrainResult, tmp_path: Path
+) -> None:
+    from azure.core.exceptions import HttpResponseError
+
+    def quota(entity: Any) -> Done:
+        raise HttpResponseError("Not enough quota available for Standard_DS3_v2")
+
+    ml.online_deployments.begin_create_or_update = quota  # type: ignore[method-assign]
+    open_registry(lifecycle_settings).register(weak_result)
+    rollout = EndpointRollout(
+        ml, endpoint="e", settings=lifecycle_settings, code_root=tmp_path, steps="100"
+    )
+    result = promote(
+        settings=lifecycle_settings, force=True, reason="t", refresh=False, rollouts=[rollout]
+    )
+    assert result.changed and result.rollout_failed
+    assert result.rollouts[0].message.startswith("deploying v1 to endpoint e: Not enough quota")

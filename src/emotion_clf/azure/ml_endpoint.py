@@ -23,7 +23,7 @@ from typing import Any
 
 from emotion_clf.azure.ml_assets import environment, environment_ref, stage_entry_code
 from emotion_clf.azure.ml_smoke import check_scoring
-from emotion_clf.azure.ml_workspace import Plan
+from emotion_clf.azure.ml_workspace import Plan, azure_call
 from emotion_clf.azure.rollout import (
     COLOURS,
     RolloutResult,
@@ -327,12 +327,13 @@ class EndpointRollout:
         return f"endpoint:{self.endpoint}"
 
     def roll_out(self, version: str) -> DeployResult:
-        return deploy(
-            self.ml_client,
-            endpoint=self.endpoint,
-            version=version,
-            settings=self.settings,
-            code_root=self.code_root,
-            steps=self.steps,
-            keep_old=self.keep_old,
-        )
+        with azure_call(f"deploying v{version} to endpoint {self.endpoint}"):
+            return deploy(
+                self.ml_client,
+                endpoint=self.endpoint,
+                version=version,
+                settings=self.settings,
+                code_root=self.code_root,
+                steps=self.steps,
+                keep_old=self.keep_old,
+            )

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from emotion_clf.azure.sdk import AzureTarget, azure_target, credential, require, write_yaml
 from emotion_clf.config import Settings
+from emotion_clf.errors import CloudError
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +34,25 @@ def ml_client(settings: Settings) -> Any:
         resource_group_name=target.resource_group,
         workspace_name=target.workspace,
     )
+
+
+@contextmanager
+def azure_call(action: str) -> Iterator[None]:
+    """Turn the SDK's exceptions into one clear :class:`CloudError` naming ``action``."""
+    exceptions = require("azure.core.exceptions")
+    try:
+        yield
+    except exceptions.ClientAuthenticationError as exc:
+        raise CloudError(
+            f"{action}: Azure refused the credentials; sign in with `az login` ({_first_line(exc)})"
+        ) from exc
+    except exceptions.AzureError as exc:
+        raise CloudError(f"{action}: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
 def entity_dict(entity: Any) -> dict[str, Any]:

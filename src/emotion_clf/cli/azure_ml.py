@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from emotion_clf.azure.ml_workspace import Plan, ml_client
+from emotion_clf.azure.ml_workspace import Plan, azure_call, ml_client
 from emotion_clf.azure.rollout import other_colour
 from emotion_clf.azure.sdk import AzureTarget, azure_target
 from emotion_clf.cli.output import console, info, print_json, warn
@@ -128,7 +128,8 @@ def pipeline_submit(
     if dry_run:
         _written(plan, folder, json_output)
         return
-    job = submit(ml_client(settings), plan)
+    with azure_call("submitting the pipeline"):
+        job = submit(ml_client(settings), plan)
     if json_output:
         print_json({"job": job.name, "status": job.status, "studio_url": job.studio_url})
         return
@@ -161,7 +162,8 @@ def pipeline_schedule(
     if dry_run:
         _written(plan, folder, json_output)
         return
-    created = create_schedule(ml_client(settings), plan, entity)
+    with azure_call(f"creating schedule {name}"):
+        created = create_schedule(ml_client(settings), plan, entity)
     state = "enabled" if created.is_enabled else "disabled"
     if json_output:
         print_json({"schedule": created.name, "cron": cron, "enabled": created.is_enabled})
@@ -211,17 +213,18 @@ def endpoint_deploy(
         )
         _written(plan, folder, json_output)
         return
-    result = deploy(
-        ml_client(settings),
-        endpoint=endpoint,
-        version=chosen,
-        settings=settings,
-        code_root=_staging(settings),
-        steps=steps or settings.azureml_traffic_steps,
-        mirror_percent=mirror,
-        mirror_seconds=mirror_seconds,
-        keep_old=keep_old,
-    )
+    with azure_call(f"deploying v{chosen} to endpoint {endpoint}"):
+        result = deploy(
+            ml_client(settings),
+            endpoint=endpoint,
+            version=chosen,
+            settings=settings,
+            code_root=_staging(settings),
+            steps=steps or settings.azureml_traffic_steps,
+            mirror_percent=mirror,
+            mirror_seconds=mirror_seconds,
+            keep_old=keep_old,
+        )
     if json_output:
         print_json(result.to_dict())
     else:
@@ -248,7 +251,8 @@ def endpoint_rollback(endpoint: EndpointOption, json_output: JsonOption = False)
     """All traffic back to the other colour at once (kept with --keep-old)."""
     from emotion_clf.azure.ml_endpoint import rollback_endpoint
 
-    weights = rollback_endpoint(ml_client(get_settings()), endpoint=endpoint)
+    with azure_call(f"rolling endpoint {endpoint} back"):
+        weights = rollback_endpoint(ml_client(get_settings()), endpoint=endpoint)
     if json_output:
         print_json({"endpoint": endpoint, "traffic": weights})
         return
@@ -260,7 +264,8 @@ def endpoint_status_command(endpoint: EndpointOption, json_output: JsonOption = 
     """Traffic, mirrored traffic, deployments and the versions they serve."""
     from emotion_clf.azure.ml_endpoint import endpoint_status
 
-    status = endpoint_status(ml_client(get_settings()), endpoint=endpoint)
+    with azure_call(f"reading endpoint {endpoint}"):
+        status = endpoint_status(ml_client(get_settings()), endpoint=endpoint)
     if json_output:
         print_json(status.to_dict())
         return
@@ -315,7 +320,8 @@ def batch_deploy(
     if dry_run:
         _written(plan, folder, json_output)
         return
-    created = deploy(ml_client(settings), plan)
+    with azure_call("deploying the batch endpoint"):
+        created = deploy(ml_client(settings), plan)
     if json_output:
         print_json(
             {"endpoint": created.name, "version": chosen, "scoring_uri": created.scoring_uri}
@@ -339,11 +345,12 @@ def batch_score(
     from emotion_clf.azure.ml_batch import score
 
     settings = get_settings()
-    job = score(
-        ml_client(settings),
-        endpoint=endpoint or settings.azureml_batch_endpoint,
-        input_uri=input_uri,
-    )
+    with azure_call("starting the batch job"):
+        job = score(
+            ml_client(settings),
+            endpoint=endpoint or settings.azureml_batch_endpoint,
+            input_uri=input_uri,
+        )
     if json_output:
         print_json({"job": job.name, "status": job.status, "studio_url": job.studio_url})
         return

@@ -182,10 +182,18 @@ def rollback_command(
         str | None, typer.Option(help="Version to go back to (default: the previous baseline).")
     ] = None,
     reason: Annotated[str | None, typer.Option(help="Why; recorded in the audit log.")] = None,
+    endpoint: Annotated[
+        list[str] | None,
+        typer.Option(help="An Azure ML online endpoint to roll the restored baseline out to."),
+    ] = None,
+    steps: Annotated[str | None, typer.Option(help="Traffic steps for --endpoint.")] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Move baseline back to the previous (or a named) version and tell servers to reload."""
-    _finish(rollback(settings=get_settings(), to=to, reason=reason), json_output)
+    """Move baseline back to the previous (or a named) version, roll it out to each
+    --endpoint, and tell servers to reload."""
+    settings = get_settings()
+    rollouts = endpoint_rollouts(settings, endpoint or [], steps)
+    _finish(rollback(settings=settings, to=to, reason=reason, rollouts=rollouts), json_output)
 
 
 def refresh(json_output: JsonOption = False) -> None:

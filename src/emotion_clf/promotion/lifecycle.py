@@ -259,9 +259,15 @@ def promote(
 
 
 def rollback(
-    *, settings: Settings, to: str | None = None, reason: str | None = None, refresh: bool = True
+    *,
+    settings: Settings,
+    to: str | None = None,
+    reason: str | None = None,
+    refresh: bool = True,
+    rollouts: Sequence[Rollout] = (),
 ) -> LifecycleResult:
-    """Move ``baseline`` back: to ``to``, or to the previous baseline in the audit log."""
+    """Move ``baseline`` back: to ``to``, or to the previous baseline in the audit log; then
+    drive ``rollouts`` with it, as :func:`promote` does."""
     registry = open_registry(settings)
     current = registry.designated("baseline")
     if current is None:
@@ -285,6 +291,7 @@ def rollback(
         forced=False,
         decision=None,
         refresh=refresh,
+        rollouts=rollouts,
     )
 
 
