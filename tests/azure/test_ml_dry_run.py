@@ -1,5 +1,6 @@
-"""Every Azure ML command's --dry-run, through the real console script: the YAML it writes
-loads back with azure-ai-ml's own loaders, so a schema error fails here."""
+"""Every Azure ML command's --dry-run: the YAML it writes loads back with azure-ai-ml's own
+loaders, so a schema error fails here. The commands run in-process (Typer's runner: the SDK
+is imported once); the last test runs the real console script for the error line."""
 
 from __future__ import annotations
 
@@ -17,8 +18,12 @@ from azure.ai.ml import (
     load_online_endpoint,
 )
 from azure.ai.ml.entities._load_functions import load_model_batch_deployment, load_schedule
+from typer.testing import CliRunner
 
+from emotion_clf.cli import app
+from emotion_clf.config import get_settings
 from emotion_clf.data import load_dataset
+from emotion_clf.errors import EmotionClfError
 from tests.cli.helpers import run_cli
 
 WORKSPACE = {
@@ -28,13 +33,28 @@ WORKSPACE = {
 }
 
 
-def dry_run(*args: str, home: Path, env: dict[str, str] | None = None) -> list[Path]:
-    result = run_cli(*args, "--dry-run", "--json", home=home, env=env)
-    assert result.returncode == 0, result.stderr
-    return [Path(f) for f in json.loads(result.stdout)["files"]]
+@pytest.fixture
+def with_workspace(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name, value in WORKSPACE.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    return workspace
 
 
-def test_pipeline_submit_and_schedule(workspace: Path, small_data: Path, tmp_path: Path) -> None:
+def invoke(*args: str) -> tuple[int, str, BaseException | None]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output, result.exception
+
+
+def dry_run(*args: str) -> list[Path]:
+    code, output, exc = invoke(*args, "--dry-run", "--json")
+    assert code == 0 and exc is None, (output, exc)
+    return [Path(f) for f in json.loads(output)["files"]]
+
+
+def test_pipeline_submit_and_schedule(
+    with_workspace: Path, small_data: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "pipeline"
     args = (
         "--family",
@@ -46,9 +66,7 @@ def test_pipeline_submit_and_schedule(workspace: Path, small_data: Path, tmp_pat
         "--out",
         str(out),
     )
-    files = dry_run(
-        "azure", "pipeline", "schedule", "--cron", "0 3 * * 1", *args, home=workspace, env=WORKSPACE
-    )
+    files = dry_run("azure", "pipeline", "schedule", "--cron", "0 3 * * 1", *args)
     assert [f.name for f in files] == [
         "environment-job.yml",
         "data.yml",
@@ -81,7 +99,7 @@ def test_pipeline_submit_and_schedule(workspace: Path, small_data: Path, tmp_pat
 def test_a_pipeline_dry_run_without_a_workspace_says_what_is_left_out(
     workspace: Path, small_data: Path, tmp_path: Path
 ) -> None:
-    result = run_cli(
+    code, output, exc = invoke(
         "azure",
         "pipeline",
         "submit",
@@ -90,10 +108,9 @@ def test_a_pipeline_dry_run_without_a_workspace_says_what_is_left_out(
         "--dry-run",
         "--out",
         str(tmp_path / "p"),
-        home=workspace,
     )
-    assert result.returncode == 0, result.stderr
-    assert "EMOTION_CLF_AZURE_WORKSPACE" in result.stderr
+    assert code == 0 and exc is None, output
+    assert "EMOTION_CLF_AZURE_WORKSPACE" in output
     register = load_job(tmp_path / "p" / "pipeline.yml").jobs["register"]
     assert "EMOTION_CLF_AZURE_WORKSPACE" not in register.environment_variables
 
@@ -112,7 +129,6 @@ def test_endpoint_deploy(workspace: Path, tmp_path: Path) -> None:
         "blue",
         "--out",
         str(out),
-        home=workspace,
     )
     assert [f.name for f in files] == [
         "environment-score.yml",
@@ -150,7 +166,6 @@ def test_batch_deploy(workspace: Path, tmp_path: Path) -> None:
         "4",
         "--out",
         str(out),
-        home=workspace,
     )
     assert [f.name for f in files] == [
         "environment-job.yml",
@@ -176,13 +191,16 @@ def test_batch_deploy(workspace: Path, tmp_path: Path) -> None:
         (("pipeline", "submit", "--family", "bert"), "unknown family 'bert'"),
     ],
 )
-def test_bad_input_is_one_clear_line(workspace: Path, args: tuple[str, ...], message: str) -> None:
-    result = run_cli("azure", *args, "--dry-run", home=workspace)
-    assert result.returncode != 0 and message in result.stderr
-    assert "Traceback" not in result.stderr
+def test_bad_input_is_refused_before_anything_is_written(
+    workspace: Path, tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    _, _, exc = invoke("azure", *args, "--dry-run", "--out", str(tmp_path / "o"))
+    assert isinstance(exc, EmotionClfError) and message in str(exc)
+    assert not (tmp_path / "o").exists()
 
 
-def test_a_live_command_without_settings_names_what_to_set(workspace: Path) -> None:
+def test_a_live_command_without_settings_is_one_clear_line(workspace: Path) -> None:
+    """The real console script: one message naming the variables, exit code 2."""
     result = run_cli("azure", "endpoint", "status", "--endpoint", "e", home=workspace)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "EMOTION_CLF_AZURE_SUBSCRIPTION_ID" in result.stderr

@@ -24,6 +24,11 @@ from emotion_clf.errors import ConfigError
 DEPLOYMENT = "emotion-clf"
 
 
+def check_format(output_format: str) -> None:
+    if output_format not in FORMATS:
+        raise ConfigError(f"--format {output_format!r}; formats: {', '.join(FORMATS)}")
+
+
 def build_endpoint(name: str) -> Any:
     entities = require("azure.ai.ml.entities")
     return entities.BatchEndpoint(
@@ -41,8 +46,7 @@ def build_deployment(
     mini_batch_size: int = 10,
     output_format: str = "csv",
 ) -> Any:
-    if output_format not in FORMATS:
-        raise ConfigError(f"--format {output_format!r}; formats: {', '.join(FORMATS)}")
+    check_format(output_format)
     entities = require("azure.ai.ml.entities")
     constants = require("azure.ai.ml.constants")
     return entities.ModelBatchDeployment(
@@ -80,6 +84,7 @@ def plan_deploy(
     mini_batch_size: int = 10,
     output_format: str = "csv",
 ) -> Plan:
+    check_format(output_format)  # before anything is staged
     plan = Plan()
     plan.add("environment-job.yml", environment("job", name=settings.azureml_environment, out=out))
     plan.add("batch-endpoint.yml", build_endpoint(endpoint))

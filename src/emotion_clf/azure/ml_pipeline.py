@@ -50,6 +50,11 @@ class PipelineSpec:
     experiment: str = "emotion-clf-training"
 
 
+def check_family(family: str) -> None:
+    if family not in FAMILIES:
+        raise ConfigError(f"unknown family {family!r}; families: {', '.join(FAMILIES)}")
+
+
 def _components(settings: Settings, target: AzureTarget | None) -> dict[str, Any]:
     ml = require("azure.ai.ml")
     env = environment_ref("job", name=settings.azureml_environment)
@@ -89,8 +94,7 @@ def build_pipeline(
     spec: PipelineSpec, *, settings: Settings, target: AzureTarget | None, data_ref: str
 ) -> Any:
     """The pipeline job: four steps on ``spec.compute``, reading ``data_ref``."""
-    if spec.family not in FAMILIES:
-        raise ConfigError(f"unknown family {spec.family!r}; families: {', '.join(FAMILIES)}")
+    check_family(spec.family)
     ml = require("azure.ai.ml")
     dsl = require("azure.ai.ml.dsl")
     steps = _components(settings, target)
@@ -119,6 +123,7 @@ def plan_submission(
     spec: PipelineSpec, *, settings: Settings, target: AzureTarget | None, out: Path
 ) -> Plan:
     """Environment, data asset and pipeline job, in the order they are created."""
+    check_family(spec.family)  # before anything is staged
     plan = Plan()
     plan.add("environment-job.yml", environment("job", name=settings.azureml_environment, out=out))
     data = plan.add("data.yml", data_asset(name=settings.azureml_data_asset, source=spec.data))
