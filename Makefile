@@ -77,7 +77,7 @@ $(AZUREML_VENV)/.installed: environment/azureml/score-requirements.txt pyproject
 
 azureml-venv: $(AZUREML_VENV)/.installed ## .venv-azureml: Azure ML's inference server with emotion_clf (scoring tests)
 
-test-standins: azurite azureml-venv
+test-standins: azurite azureml-venv ## the local stand-ins of Azure the tests use (Azurite, .venv-azureml)
 
 main: setup ## the main job: train tfidf, promote it, train BEST_FAMILY, compare, promote if the gate passes, publish the reports
 	@$(MAKE) --no-print-directory train FAMILY=tfidf
