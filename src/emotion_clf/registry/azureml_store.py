@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from emotion_clf.config import Settings
 from emotion_clf.errors import DesignationConflictError, ModelNotFoundError, RegistryError
-from emotion_clf.models.bundle import MANIFEST, bundle_digest, verify_bundle
+from emotion_clf.models.bundle import MANIFEST
 from emotion_clf.registry.azureml_audit import BlobAuditStore
 from emotion_clf.registry.azureml_calls import (
     Workspace,
@@ -46,7 +46,6 @@ from emotion_clf.registry.azureml_lock import BlobLeaseLock, LeaseBlob
 from emotion_clf.registry.base import (
     ANY,
     DESIGNATIONS,
-    METRIC_PREFIX,
     AuditStore,
     Expected,
     LockState,
@@ -55,6 +54,7 @@ from emotion_clf.registry.base import (
     VersionInfo,
     check_designation,
 )
+from emotion_clf.registry.tags import bundle_tags, manifest_metrics, result_metrics
 
 if TYPE_CHECKING:
     from emotion_clf.training import TrainResult
@@ -63,30 +63,6 @@ logger = logging.getLogger(__name__)
 
 DESIGNATION_TAG = "designation"
 _ATTEMPTS = 10
-
-
-def bundle_tags(bundle: Path, metrics: Mapping[str, float]) -> dict[str, str]:
-    manifest = verify_bundle(bundle)
-    return {
-        "digest": bundle_digest(bundle),
-        "family": manifest.family,
-        "runtime": manifest.runtime,
-        "data_fingerprint": manifest.data_fingerprint,
-        "schema": manifest.schema.fingerprint(),
-        **{f"{METRIC_PREFIX}{k}": f"{v:.6f}" for k, v in metrics.items()},
-    }
-
-
-def manifest_metrics(bundle: Path) -> dict[str, float]:
-    manifest = verify_bundle(bundle)
-    return {
-        f"{split}.{head}.{name}": float(value)
-        for split, heads in manifest.metrics.items()
-        if isinstance(heads, Mapping)
-        for head, values in heads.items()
-        if isinstance(values, Mapping)
-        for name, value in values.items()
-    }
 
 
 class AzureMlRegistry(ModelRegistry):
@@ -216,13 +192,7 @@ class AzureMlRegistry(ModelRegistry):
     def register(self, result: TrainResult, *, designate: str | None = "dynamic") -> VersionInfo:
         """Register ``result``'s bundle with its metrics and parameters as tags (Azure ML
         keeps a model version's record; a pipeline run keeps the job's own logs)."""
-        metrics = {
-            f"{split}.{head}.{name}": value
-            for split, heads in result.metrics.items()
-            for head, values in heads.items()
-            for name, value in values.items()
-        }
-        info = self._register(result.bundle, metrics=metrics, designate=designate)
+        info = self._register(result.bundle, metrics=result_metrics(result), designate=designate)
         logger.info("registered %s as version %s", result.bundle, info.version)
         return info
 
