@@ -14,6 +14,9 @@ MODEL ?= baseline
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
+# an index for torch's CPU build where the wheel is not on disk (CI: PyTorch's CPU index)
+TORCH_INDEX ?=
+IMAGE ?= localhost/emotion-clf:dev
 
 # Notebook targets (papermill): make variables become the notebooks' parameters.
 # 0 / empty means "the default" (the family's, the dynamic version, the bundled test split).
@@ -30,12 +33,21 @@ VERSION ?=
 FORCE ?= false
 REASON ?=
 TO ?=
+CURRENT ?=
+PREDICTIONS ?= false
+SINCE ?= 7.0
+MODELS ?= baseline,dynamic
+FEEDBACK_DIR ?=
+URL ?= http://127.0.0.1:8000
+TOKEN ?=
+FEEDBACK_SAMPLE ?= data/raw/train_data-0009.csv
 LAB_ARGS ?=
 REPORT := $(CLI) report run
 KERNEL_SPEC := $(VENV)/share/jupyter/kernels/emotion-clf/kernel.json
 
 .PHONY: help setup main test test-all check format train-bundle evaluate serve clean
-.PHONY: train compare promote rollback reports lab mlflow-ui azurite azureml-venv test-standins
+.PHONY: train compare promote rollback reports lab mlflow-ui drift perf health feedback-sample
+.PHONY: oci-image azurite azureml-venv test-standins
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,7 +58,7 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml environment/constraints.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, from the CPU build on disk; the project's range accepts it
-	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/pip install --quiet -c environment/constraints.txt -e ".[dev,lab,speech,azure]"
 	touch $@
 
@@ -70,7 +82,7 @@ azurite: $(AZURITE) ## install Azurite (the Azure Storage emulator) under enviro
 $(AZUREML_VENV)/.installed: environment/azureml/score-requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(AZUREML_VENV)
 	$(AZUREML_VENV)/bin/pip install --quiet --upgrade pip
-	$(AZUREML_VENV)/bin/pip install --quiet torch==2.13.0
+	$(AZUREML_VENV)/bin/pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(AZUREML_VENV)/bin/pip install --quiet -r environment/azureml/score-requirements.txt
 	$(AZUREML_VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
@@ -79,12 +91,15 @@ azureml-venv: $(AZUREML_VENV)/.installed ## .venv-azureml: Azure ML's inference 
 
 test-standins: azurite azureml-venv ## the local stand-ins of Azure the tests use (Azurite, .venv-azureml)
 
-main: setup ## the main job: train tfidf, promote it, train BEST_FAMILY, compare, promote if the gate passes, publish the reports
+main: setup ## the main job: train tfidf, promote it, train BEST_FAMILY, compare, promote if the gate passes, feedback, drift and performance reports, publish
 	@$(MAKE) --no-print-directory train FAMILY=tfidf
 	@$(MAKE) --no-print-directory promote VERSION= FORCE=false REASON=
 	@$(MAKE) --no-print-directory train FAMILY=$(BEST_FAMILY)
 	@$(MAKE) --no-print-directory compare CANDIDATE=dynamic BASELINE=baseline
 	@$(MAKE) --no-print-directory promote VERSION= FORCE=false REASON=
+	@$(MAKE) --no-print-directory feedback-sample
+	@$(MAKE) --no-print-directory drift CURRENT= PREDICTIONS=false
+	@$(MAKE) --no-print-directory perf
 	@$(MAKE) --no-print-directory reports
 
 test: setup test-standins ## run the test suite (slow tests excluded)
@@ -120,6 +135,18 @@ promote: setup ## notebook 03: gate and promote VERSION (default: dynamic); FORC
 rollback: setup ## notebook 04: move the baseline back (TO=V, default: the previous baseline; REASON="...")
 	$(REPORT) 04-rollback -p to "$(TO)" -p reason "$(REASON)"
 
+drift: setup ## notebook 05: drift of CURRENT (comma-separated files; default: the test batches) or of the prediction log (PREDICTIONS=true SINCE=7) against MODEL's reference
+	$(REPORT) 05-drift-report -p model "$(MODEL)" -p current "$(CURRENT)" -p predictions $(PREDICTIONS) -p since $(SINCE)
+
+perf: setup ## notebook 06: true performance of MODELS on the feedback people sent (FEEDBACK_DIR)
+	$(REPORT) 06-performance-report -p models "$(MODELS)" -p feedback_dir "$(FEEDBACK_DIR)"
+
+health: setup ## health check of the API at URL (TOKEN=... adds the authorised refresh)
+	$(CLI) health-check --url $(URL) $(if $(TOKEN),--token $(TOKEN),)
+
+feedback-sample: setup ## import FEEDBACK_SAMPLE (300 labelled rows of a test batch) as feedback, as POST /feedback saves it
+	$(CLI) feedback import $(FEEDBACK_SAMPLE) --limit 300 --source "sample: $(FEEDBACK_SAMPLE)"
+
 reports: setup ## re-render every report and reports/index.html from the executed notebooks
 	$(CLI) report publish
 
@@ -131,6 +158,9 @@ mlflow-ui: setup ## browse MLflow runs and the registry at http://127.0.0.1:5000
 
 serve: setup ## serve the registry's baseline model over HTTP (HOST, PORT, WORKERS)
 	$(CLI) serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+oci-image: ## build the Dockerfile into an OCI archive without Docker (root; buildah, mmdebstrap; IMAGE)
+	environment/oci-image.sh $(IMAGE)
 
 clean: ## remove what the tools wrote (models, registry, caches, reports), keep .venv
 	rm -rf models mlruns .cache feedback monitoring reports/runs reports/*.html reports/index.json reports/.index.lock

@@ -7,8 +7,9 @@ body and do the same bookkeeping (metrics, prediction log); they differ only in 
 is called: ``/predict`` queues the text for the micro-batcher, ``/predict/naive`` is a plain
 ``def`` route that calls ``predict_batch([text])`` in FastAPI's thread pool.
 
-For each number of concurrent clients (httpx, asyncio, one keep-alive connection each), each
-route is driven for a fixed time, alternating routes over several rounds so drift on a shared
+For each number of concurrent clients (the project's load generator,
+:mod:`emotion_clf.monitoring.load`: one keep-alive connection each), each route is driven for
+a fixed time, alternating routes over several rounds so drift on a shared
 machine hits both alike. Prints a table and writes ``benchmarks/results/serving_microbatch.json``.
 
     python benchmarks/serving_microbatch.py                       # tfidf, trained on data/raw
@@ -18,7 +19,6 @@ machine hits both alike. Prints a table and writes ``benchmarks/results/serving_
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import json
 import os
@@ -44,6 +44,7 @@ sys.path.insert(0, str(SRC))  # the checkout's package, also for the server subp
 
 from emotion_clf.config import Settings  # noqa: E402
 from emotion_clf.models.bundle import read_manifest  # noqa: E402
+from emotion_clf.monitoring.load import LoadGenerator, Request, run_load  # noqa: E402
 from emotion_clf.promotion import promote  # noqa: E402
 from emotion_clf.registry import open_registry  # noqa: E402
 
@@ -112,44 +113,21 @@ def start_server(home: Path, port: int, log: Path, env: dict[str, str]) -> subpr
     raise SystemExit(f"server not ready:\n{log.read_text()[-3000:]}")
 
 
-async def drive(
-    url: str, path: str, clients: int, seconds: float, texts: list[str]
-) -> dict[str, Any]:
-    """``clients`` concurrent clients, each one request at a time, for ``seconds``.
-
-    Each client has its own ``httpx.AsyncClient`` with one keep-alive connection: one shared
-    client with a 32-connection pool costs about 2.7 ms of client CPU per request (measured
-    here), which would make the load generator, not the server, the bottleneck.
-    """
-    latencies: list[float] = []
-    failures = 0
-
-    async def client_loop(worker: int, warm_until: float, until: float) -> None:
-        nonlocal failures
-        i = worker
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
-            while (now := time.perf_counter()) < until:
-                response = await client.post(path, json={"text": texts[i % len(texts)]})
-                elapsed = time.perf_counter() - now
-                i += clients
-                if now < warm_until:
-                    continue  # warm-up: connections opened, caches filled
-                if response.status_code == 200:
-                    latencies.append(elapsed)
-                else:
-                    failures += 1
-
-    start = time.perf_counter()
-    warm_until = start + min(1.0, seconds / 5)
-    until = warm_until + seconds
-    await asyncio.gather(*(client_loop(w, warm_until, until) for w in range(clients)))
-    wall = time.perf_counter() - warm_until
+def drive(url: str, path: str, clients: int, seconds: float, texts: list[str]) -> dict[str, Any]:
+    """``clients`` concurrent clients of the project's load generator
+    (:mod:`emotion_clf.monitoring.load`), each one request at a time, for ``seconds`` after a
+    short warm-up (connections opened, caches filled)."""
+    requests = [Request(path, {"text": text}) for text in texts]
+    run_load(url, clients=clients, duration_s=min(1.0, seconds / 5), requests=requests)
+    generator = LoadGenerator(url, clients=clients, requests=requests).start()
+    time.sleep(seconds)
+    generator.stop()
+    answers = [a for client in generator.answers for a in client]
     return {
-        "requests": len(latencies),
-        "failures": failures,
-        "seconds": wall,
-        "latencies": latencies,
+        "requests": sum(a.status == 200 for a in answers),
+        "failures": sum(a.status != 200 for a in answers),
+        "seconds": generator.elapsed_s,
+        "latencies": [a.latency_s for a in answers if a.status == 200],
     }
 
 
@@ -219,7 +197,7 @@ def main() -> None:
             before = batch_sizes(url)
             for _ in range(args.rounds):
                 for name, path in ROUTES.items():
-                    run = asyncio.run(drive(url, path, n, args.duration, texts))
+                    run = drive(url, path, n, args.duration, texts)
                     results[name].setdefault(n, []).append(run)
                     print(
                         f"  {name:>13} x{n:<3} {run['requests'] / run['seconds']:8.1f} rps",
@@ -277,8 +255,8 @@ def main() -> None:
             "microbatch_max_size": max_size,
             "microbatch_max_wait_ms": max_wait_ms,
         },
-        "client": "one httpx.AsyncClient per client (one keep-alive connection), one process, "
-        "one request at a time per client; on the same machine as the server",
+        "client": "emotion_clf.monitoring.load: one thread and one keep-alive httpx.Client per "
+        "client, one request at a time per client; on the same machine as the server",
         "duration_s_per_round": args.duration,
         "rounds": args.rounds,
         "results": {name: {str(n): row for n, row in by_n.items()} for name, by_n in table.items()},

@@ -108,6 +108,14 @@ class Settings(BaseSettings):
         default=False, description="Expose the hidden naive /predict/naive route (benchmarks)"
     )
 
+    # Drift checks (emotion-clf drift check)
+    drift_alpha: float = Field(
+        default=0.02, description="False alarm rate of a check with no drift (split over its tests)"
+    )
+    drift_text_auc: float = Field(
+        default=0.55, description="Text-domain classifier ROC AUC above which texts drifted"
+    )
+
     # Azure (the [azure] extra): where the workspace and the container resources live
     azure_subscription_id: str | None = None
     azure_resource_group: str | None = None
@@ -150,12 +158,56 @@ class Settings(BaseSettings):
     )
 
     # Containers: image, Container Instances, Container Apps
+    serve_model: str = Field(
+        default="baseline",
+        description="What `serve` serves: baseline, dynamic, or a version number, which pins "
+        "it (a Container Apps revision serves the one version it was deployed with)",
+    )
+    container_image: str | None = Field(
+        default=None, description="The image to run, e.g. myacr.azurecr.io/emotion-clf:1a2b3c4"
+    )
+    container_registry_server: str | None = Field(
+        default=None, description="Registry to pull from (default: the image's host)"
+    )
+    container_registry_username: str | None = None
+    container_registry_password: SecretStr | None = None
+    container_tracking_uri: str | None = Field(
+        default=None,
+        description="The model registry the containers use (default: tracking_uri, if remote)",
+    )
+    container_tracking_token: SecretStr | None = Field(
+        default=None, description="MLFLOW_TRACKING_TOKEN for the containers, if the server asks"
+    )
+    container_cpu: float = 1.0
+    container_memory_gb: float = 2.0
+    container_port: int = 8000
+    container_ready_timeout_s: float = Field(
+        default=600.0, description="How long a deploy waits for /ready before its health check"
+    )
+    aci_name: str = "emotion-clf"
+    aci_dns_label: str | None = Field(default=None, description="Default: the group's name")
+    aci_restart_policy: str = "Always"
+    aca_name: str = "emotion-clf"
+    aca_environment: str | None = Field(
+        default=None, description="Container Apps environment: a name or a full resource id"
+    )
+    aca_min_replicas: int = 1
+    aca_max_replicas: int = 3
+    aca_concurrent_requests: int = 20
+    aca_traffic_steps: str = "10,50,100"
 
     @field_validator("refresh_endpoints", mode="before")
     @classmethod
     def _split_endpoints(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("serve_model")
+    @classmethod
+    def _check_serve_model(cls, value: str) -> str:
+        if value not in ("baseline", "dynamic") and not value.isdigit():
+            raise ValueError("EMOTION_CLF_SERVE_MODEL: baseline, dynamic or a version number")
         return value
 
     @model_validator(mode="after")

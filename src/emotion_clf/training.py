@@ -2,8 +2,11 @@
 
 The data is split by batch (:mod:`emotion_clf.data.split`): the family fits on the training
 batches, may use the validation batches to pick its best epoch, and the manifest records the
-metrics on both held-out splits. Data with fewer than three batches cannot be split by batch;
-then the whole of it trains the model and the manifest says there is no held-out metric.
+metrics on both held-out splits. A small slice of every training batch (8%) is held out of
+fitting as the *reference*: the bundle ships a profile of those rows and of the model's
+predictions on them (:mod:`emotion_clf.data.profile`), which drift checks compare live data
+with. Data with fewer than three batches cannot be split by batch; then the whole of it trains
+the model and the manifest says there is no held-out metric and no reference.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from emotion_clf.data.loader import Dataset, load_dataset
-from emotion_clf.data.split import Split, split_by_batch
+from emotion_clf.data.profile import PROFILE_FILE, ReferenceProfile, build_profile
+from emotion_clf.data.schema import HEADS
+from emotion_clf.data.split import REFERENCE_FRACTION, Split, reference_slice, split_by_batch
 from emotion_clf.errors import DataError
 from emotion_clf.evaluation.metrics import Evaluation
 from emotion_clf.models.base import Predictor, ProgressCallback
@@ -35,6 +40,7 @@ class TrainResult:
     split: Split | None
     evaluations: dict[str, Evaluation] = field(default_factory=dict)
     seconds: float = 0.0
+    profile: ReferenceProfile | None = None
 
     @property
     def metrics(self) -> dict[str, dict[str, dict[str, float]]]:
@@ -97,17 +103,24 @@ def train_model(
     seed: int = 0,
     params: Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
+    reference_fraction: float = REFERENCE_FRACTION,
 ) -> TrainResult:
-    """Train ``family`` on ``data`` (file, folder or list) and save the bundle at ``out``."""
+    """Train ``family`` on ``data`` (file, folder or list) and save the bundle at ``out``.
+
+    ``reference_fraction`` of every training batch is held out of fitting for the reference
+    profile the bundle ships (0: none).
+    """
     started = time.perf_counter()
     dataset = load_dataset(data)
     if len(dataset) == 0:
         raise DataError("no labelled rows to train on", file=str(data))
     predictor = build_predictor(family, seed=seed, params=params)
     split: Split | None
+    reference: Dataset | None = None
     try:
         split = split_by_batch(dataset)
-        train_part, validation = split.train, split.validation
+        train_part, reference = reference_slice(split.train, fraction=reference_fraction, seed=seed)
+        validation = split.validation
     except DataError as exc:
         logger.warning("%s; training on all %d rows with no held-out split", exc, len(dataset))
         split, train_part, validation = None, dataset, None
@@ -132,8 +145,23 @@ def train_model(
         "history": predictor.training_history(),
     }
     metrics = {name: ev.summary() for name, ev in evaluations.items()}
+    profile = None
+    if reference is not None and len(reference) > 0:
+        profile = profile_of(
+            predictor, reference, description="held-out slice of the training batches"
+        )
+        extra["reference"] = {
+            "file": PROFILE_FILE,
+            "rows": len(reference),
+            "fraction": reference_fraction,
+        }
     bundle = save_bundle(
-        predictor, out, data_fingerprint=dataset.fingerprint(), metrics=metrics, extra=extra
+        predictor,
+        out,
+        data_fingerprint=dataset.fingerprint(),
+        metrics=metrics,
+        extra=extra,
+        files={PROFILE_FILE: profile.to_json().encode("utf-8")} if profile else None,
     )
     return TrainResult(
         predictor=predictor,
@@ -142,4 +170,18 @@ def train_model(
         split=split,
         evaluations=evaluations,
         seconds=time.perf_counter() - started,
+        profile=profile,
+    )
+
+
+def profile_of(predictor: Predictor, rows: Dataset, *, description: str) -> ReferenceProfile:
+    """The reference profile of ``rows``: their texts and the predictor's answers on them."""
+    batch = predictor.predict_batch(rows.texts)
+    return build_profile(
+        texts=rows.texts,
+        batches=rows.frame["batch"].astype(str).tolist(),
+        labels={h: batch.labels(h) for h in HEADS},
+        confidences={h: batch.confidences(h).tolist() for h in HEADS},
+        schema=predictor.schema,
+        description=description,
     )

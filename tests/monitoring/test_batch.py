@@ -129,6 +129,13 @@ def test_list_files_name_sources_relative_to_themselves(
         inputs["srt"],
         "https://example.org/a.vtt",
     ]
+    folder = Path(inputs["txt"]).parent
+    (folder / "notes.docx").write_text("not an input format")
+    assert expand_sources([str(folder)]) == sorted(inputs.values())  # known formats, in order
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match="no file of a known input format"):
+        expand_sources([str(empty)])
     nested = tmp_path / "nested.lst"
     nested.write_text("all.list\n")
     with pytest.raises(DataError, match="may not name another list file"):

@@ -16,7 +16,9 @@ import nbformat
 import pytest
 
 from emotion_clf.config import Settings, get_settings
+from emotion_clf.data.feedback import triage, write_feedback, write_quarantine
 from emotion_clf.models.bundle import read_manifest
+from emotion_clf.monitoring import drift_history
 from emotion_clf.promotion import compare_models, promote, promote_or_hold
 from emotion_clf.registry import open_registry
 from emotion_clf.reports import ReportRecord, publish_site, read_index, run_notebook
@@ -61,6 +63,19 @@ def cycle(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         assert comparison is not None
         promote(settings=settings, force=True, reason="test the rollback notebook")
         records["rollback"] = run("rollback", reason="back to v1")
+        items = [
+            {"text": t, "emotion": e, "sub_emotion": s, "intensity": "mild"}
+            for t, e, s in [
+                ("I love this", "happiness", "love"),
+                ("Go away", "anger", "annoyance"),
+                ("Hm", "anger", "rage"),
+            ]
+        ]
+        triaged = triage(items, max_chars=2000)
+        write_feedback(triaged.rows, folder=settings.feedback_dir)
+        write_quarantine(triaged.quarantined, folder=settings.feedback_dir, name="q.jsonl")
+        records["perf"] = run("performance-report")
+        records["drift"] = run("drift-report", current=str(small_data))
         yield Cycle(
             home=home,
             settings=settings,
@@ -144,6 +159,8 @@ def test_index_lists_every_report_newest_first(cycle: Cycle) -> None:
     records = read_index(cycle.reports)
     assert records is not None
     assert [r.name for r in records] == [
+        "05-drift-report",
+        "06-performance-report",
         "04-rollback",
         "02-compare-baseline",
         "03-promote",
@@ -181,3 +198,18 @@ def test_a_held_gate_is_an_outcome_not_an_error(cycle: Cycle) -> None:
     if expected == "held":
         assert outcome.result is None and outcome.held_reasons
         assert open_registry(cycle.settings).designations()["baseline"] == "1"
+
+
+def test_performance_report_scores_the_feedback(cycle: Cycle) -> None:
+    numbers = cycle.records["perf"].key_numbers
+    assert numbers["rows"] == 2 and numbers["quarantined"] == 1
+    assert {"baseline.emotion.accuracy", "dynamic.emotion.macro_f1"} <= set(numbers)
+
+
+def test_drift_report_records_the_saved_verdict(cycle: Cycle) -> None:
+    numbers = cycle.records["drift"].key_numbers
+    [saved] = drift_history(cycle.settings.monitoring_dir / "drift")
+    assert numbers["drift"] == saved["drift"] and numbers["score"] == saved["score"]
+    assert numbers["current_rows"] == saved["current_rows"] == 480
+    html = (cycle.reports / cycle.records["drift"].html).read_text()
+    assert "iframe" in html and "Drift in column" in html  # Evidently's report, embedded

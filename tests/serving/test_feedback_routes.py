@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,24 +27,82 @@ def test_feedback_route_and_the_legacy_name(client: TestClient, home: Path) -> N
 
 
 @pytest.mark.parametrize(
-    ("payload", "status", "fragment"),
+    ("payload", "fragment"),
     [
-        ({"items": [row(0, emotion="joyful")]}, 422, "allowed values: anger, disgust"),
-        ({"items": []}, 422, "items: List should have at least 1 item"),
-        ({"items": [row(0, text="   ")]}, 422, "text is empty or only whitespace"),
-        ({"items": [row(0, text="x" * 2001)]}, 422, "items[0].text is 2001 characters long"),
-        ({"items": [{"text": "only text"}]}, 422, "body.items[0].emotion: Field required"),
-        ({"items": [row(0, intensity=3)]}, 422, "intensity: Input should be a valid string"),
-        ({}, 422, "body.items: Field required"),
+        ({"items": [row(0, emotion="joyful")]}, "allowed values: anger, disgust"),
+        ({"items": []}, "a list of at least one row is required"),
+        ({"items": [row(0, text="   ")]}, "items[0].text is empty or missing"),
+        ({"items": [row(0, text="x" * 2001)]}, "items[0].text is 2001 characters long"),
+        ({"items": [{"text": "only text"}]}, "items[0].emotion is missing or not text"),
+        ({"items": [row(0, intensity=3)]}, "items[0].intensity is missing or not text"),
+        ({}, "items (or feedbackData)"),
+        ([1, 2], "the body is not a JSON object"),
     ],
 )
-def test_bad_feedback_is_refused_with_the_reason(
-    client: TestClient, home: Path, payload: dict[str, object], status: int, fragment: str
+def test_a_submission_with_no_usable_row_is_refused_and_kept_in_quarantine(
+    client: TestClient, home: Path, payload: object, fragment: str
 ) -> None:
     response = client.post("/feedback", json=payload)
-    assert response.status_code == status
-    assert fragment in response.json()["detail"]
-    assert not (home / "feedback").exists() or not list((home / "feedback").iterdir())
+    assert response.status_code == 422
+    body = response.json()
+    assert fragment in body["detail"] and body["record_count"] == 0
+    folder = home / "feedback"
+    assert list(folder.glob("*.csv")) == []  # nothing training-ready
+    [kept] = list((folder / "quarantine").glob("*.jsonl"))
+    assert body["quarantine_file"] == kept.name
+    entries = [json.loads(line) for line in kept.read_text().splitlines()]
+    assert all(e["reason"] for e in entries)
+
+
+def test_rows_that_do_not_fit_are_quarantined_and_the_rest_saved(
+    client: TestClient, home: Path
+) -> None:
+    # what the original web client sends: its own sub-emotions, empty segments, other parents
+    legacy = {
+        "videoTitle": "a talk show",
+        "feedbackData": [
+            {"start_time": "00:00:01,000", "end_time": "00:00:02,000", "text": "I love you all",
+             "emotion": "happiness", "sub-emotion": "love", "intensity": "intense"},
+            {"text": "How dare they", "emotion": "anger", "sub-emotion": "rage",
+             "intensity": "strong"},
+            {"text": "", "emotion": "neutral", "sub-emotion": "neutral", "intensity": "mild"},
+            {"text": "What if it fails", "emotion": "fear", "sub-emotion": "worry",
+             "intensity": "moderate"},
+            {"text": "Oh no", "emotion": "sadness", "sub-emotion": "fear", "intensity": "mild"},
+            {"text": "Thanks!", "emotion": "happiness", "sub-emotion": "gratitude",
+             "intensity": "mild", "id": 17},
+        ],
+    }  # fmt: skip
+    response = client.post("/save-feedback", json=legacy)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["record_count"], body["quarantined"]) == (2, 4)
+    assert [r["status"] for r in body["rows"]] == [
+        "saved", "quarantined", "quarantined", "quarantined", "quarantined", "saved",
+    ]  # fmt: skip
+    reasons = {r["index"]: r["reason"] for r in body["rows"] if r["reason"]}
+    assert "unknown sub-emotion 'rage'" in reasons[1]
+    assert "items[2].text is empty" in reasons[2]
+    assert "unknown sub-emotion 'worry'" in reasons[3]
+    assert "belongs to emotion 'fear', not 'sadness'" in reasons[4]
+    folder = home / "feedback"
+    assert load_dataset(folder).texts == ["I love you all", "Thanks!"]  # training reads these
+    kept = [
+        json.loads(x)
+        for x in (folder / "quarantine" / body["quarantine_file"]).read_text().splitlines()
+    ]
+    assert [k["index"] for k in kept] == [1, 2, 3, 4]
+    assert kept[0]["item"]["sub-emotion"] == "rage" and kept[0]["source"] == "a talk show"
+    assert body["filename"].removesuffix(".csv") == body["quarantine_file"].removesuffix(".jsonl")
+
+
+def test_a_body_that_is_not_json_is_kept_too(client: TestClient, home: Path) -> None:
+    response = client.post(
+        "/feedback", content=b"text=hello&emotion=joy", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422 and "the body is not JSON" in response.json()["detail"]
+    [kept] = list((home / "feedback" / "quarantine").glob("*.jsonl"))
+    assert json.loads(kept.read_text())["item"] == "text=hello&emotion=joy"
 
 
 def test_fifty_concurrent_submissions_all_land_row_for_row(client: TestClient, home: Path) -> None:

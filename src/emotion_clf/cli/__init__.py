@@ -13,9 +13,12 @@ import typer
 
 from emotion_clf.cli import azure as azure_commands
 from emotion_clf.cli import data as data_commands
+from emotion_clf.cli import drift as drift_commands
+from emotion_clf.cli import feedback as feedback_commands
 from emotion_clf.cli import health as health_commands
 from emotion_clf.cli import lifecycle as lifecycle_commands
 from emotion_clf.cli import models as model_commands
+from emotion_clf.cli import performance as performance_commands
 from emotion_clf.cli import predict as predict_commands
 from emotion_clf.cli import registry as registry_commands
 from emotion_clf.cli import report as report_commands
@@ -36,9 +39,12 @@ app.command()(predict_commands.predict)
 lifecycle_commands.register(app)
 serve_commands.register(app)
 health_commands.register(app)
+performance_commands.register(app)
 app.add_typer(registry_commands.app, name="registry")
 app.add_typer(data_commands.app, name="data")
 app.add_typer(report_commands.app, name="report")
+app.add_typer(drift_commands.app, name="drift")
+app.add_typer(feedback_commands.app, name="feedback")
 app.add_typer(azure_commands.app, name="azure")
 
 

@@ -1,5 +1,8 @@
-"""``emotion-clf azure ...``: one sub-group per Azure capability, each added by its module's
-``register`` function (Azure ML: ``pipeline``, ``endpoint``, ``batch``)."""
+"""``emotion-clf azure ...``: Azure's control plane, one sub-group per capability.
+
+Each capability's module has a ``register(app)`` that adds its sub-groups here: containers
+(``aci``, ``aca``) and Azure ML (``pipeline``, ``endpoint``, ``batch``).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,13 @@ import logging
 
 import typer
 
-from emotion_clf.cli import azure_ml
+from emotion_clf.cli import azure_containers, azure_ml
 
 app = typer.Typer(
-    help="Azure: training pipelines, online and batch endpoints (the [azure] extra).",
+    help="Deploy to Azure (needs the azure extra and EMOTION_CLF_AZURE_* settings).",
     no_args_is_help=True,
 )
+azure_containers.register(app)
 azure_ml.register(app)
 
 # azure-ai-ml announces each experimental schema class it loads, on every command

@@ -10,9 +10,11 @@ import typer
 from rich.table import Table
 
 from emotion_clf.cli.output import console, info, print_json
-from emotion_clf.config import get_settings, project_root
-from emotion_clf.errors import NotebookError
+from emotion_clf.config import Settings, get_settings, project_root
+from emotion_clf.errors import EmotionClfError, NotebookError
+from emotion_clf.registry import ModelRegistry, open_registry
 from emotion_clf.reports.keynumbers import format_value
+from emotion_clf.reports.production import production_html, production_state
 from emotion_clf.reports.runner import KERNEL, run_notebook
 from emotion_clf.reports.site import INDEX_HTML, publish_site
 
@@ -37,6 +39,23 @@ def parse_parameters(args: Sequence[str]) -> dict[str, str]:
     return parameters
 
 
+def production_header(settings: Settings) -> str:
+    """The state of production for the index page (the registry may be unreachable)."""
+    registry: ModelRegistry | None
+    try:
+        registry = open_registry(settings)
+    except EmotionClfError:
+        registry = None
+    state = production_state(
+        registry=registry,
+        drift_dir=settings.monitoring_dir / "drift",
+        performance_dir=settings.reports_dir / "performance",
+    )
+    if registry is None:
+        state.notes.append("the registry could not be opened")
+    return production_html(state)
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run(
     ctx: typer.Context,
@@ -59,6 +78,7 @@ def run(
         reports_dir=settings.reports_dir,
         kernel=kernel,
         progress=not json_output,
+        header=lambda: production_header(settings),
     )
     if json_output:
         print_json(record.to_dict())
@@ -81,8 +101,12 @@ def publish(
     json_output: JsonOption = False,
 ) -> None:
     """Re-render every report from its executed notebook and rebuild the index."""
-    reports_dir = get_settings().reports_dir
-    index, records = publish_site(reports_dir=reports_dir, rerender=not missing_only)
+    settings = get_settings()
+    index, records = publish_site(
+        reports_dir=settings.reports_dir,
+        rerender=not missing_only,
+        header=production_header(settings),
+    )
     if json_output:
         print_json({"index": str(index), "reports": [r.to_dict() for r in records]})
         return

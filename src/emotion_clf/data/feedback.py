@@ -1,21 +1,29 @@
-"""Feedback: corrected labels, validated against the label schema, one CSV file per submission.
+"""Feedback: corrected labels, one CSV file per submission, and a quarantine for the rest.
+
+A submission's rows are triaged one by one (:func:`triage`): a row that fits the label schema
+is training-ready and goes to the submission's CSV file, which has the data's header, so
+:func:`emotion_clf.data.loader.load_dataset` (and so training) reads it back; any other row
+(an unknown sub-emotion, a sub-emotion under another parent, an empty text) goes, as it was
+sent and with the reason, to a JSON-lines file of the same name under ``quarantine/``. No row
+a person sent is ever dropped.
 
 Each file is written atomically: a temp file in the same folder, flushed and fsynced, then
 renamed into place (and the folder fsynced), so a crash leaves either the whole file or none.
-Names are a UTC timestamp plus a random suffix, so concurrent submissions never collide. The
-CSV has the data's header, so :func:`emotion_clf.data.loader.load_dataset` reads it back.
+Names are a UTC timestamp plus a random suffix, so concurrent submissions never collide.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from emotion_clf.data.loader import CSV_HEADER, validate_labels
 from emotion_clf.data.timecode import format_timecode
@@ -115,10 +123,130 @@ def new_name(now: datetime | None = None) -> str:
     return f"feedback-{stamp}-{uuid.uuid4().hex[:12]}.csv"
 
 
-def write_feedback(rows: Sequence[FeedbackRow], *, folder: Path) -> Path:
+def write_feedback(rows: Sequence[FeedbackRow], *, folder: Path, name: str | None = None) -> Path:
     """Write one submission as its own CSV file, atomically; returns the file's path."""
     if not rows:
         raise DataError("a feedback submission needs at least one row", field="items")
-    target = write_atomic(folder / new_name(), render_csv(rows))
+    target = write_atomic(folder / (name or new_name()), render_csv(rows))
     logger.info("feedback: %d row(s) written to %s", len(rows), target.name)
     return target
+
+
+QUARANTINE = "quarantine"
+LABEL_FIELDS = {"emotion": ("emotion",), "sub_emotion": ("sub_emotion", "sub-emotion"),
+                "intensity": ("intensity",)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A row that is not training-ready, kept as it was sent, with why."""
+
+    index: int  # its place in the submission's items; -1: the whole body
+    item: Any
+    reason: str
+    field: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "reason": self.reason, "field": self.field, "item": self.item}
+
+
+@dataclass(frozen=True)
+class Triage:
+    rows: tuple[FeedbackRow, ...]  # training-ready, in the order sent
+    accepted: tuple[int, ...]  # the index of each in the submission
+    quarantined: tuple[Quarantined, ...]
+
+    def outcome(self, count: int) -> list[dict[str, Any]]:
+        """One ``{index, status, reason}`` per item sent."""
+        reasons = {q.index: q.reason for q in self.quarantined}
+        return [
+            {"index": i, "status": "quarantined", "reason": reasons[i]}
+            if i in reasons
+            else {"index": i, "status": "saved", "reason": None}
+            for i in range(count)
+        ]
+
+
+def _item_row(index: int, item: Any, *, max_chars: int) -> FeedbackRow:
+    where = f"items[{index}]"
+    if not isinstance(item, Mapping):
+        raise DataError(f"{where} is not an object", field=where)
+    text = item.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise DataError(f"{where}.text is empty or missing", field=f"{where}.text")
+    if len(text) > max_chars:
+        raise DataError(
+            f"{where}.text is {len(text)} characters long; the limit is {max_chars} "
+            "(EMOTION_CLF_MAX_TEXT_CHARS)",
+            field=f"{where}.text",
+        )
+    labels: dict[str, str] = {}
+    for name, keys in LABEL_FIELDS.items():
+        value = next((item[k] for k in keys if k in item), None)
+        if not isinstance(value, str) or not value.strip():
+            raise DataError(f"{where}.{name} is missing or not text", field=f"{where}.{name}")
+        labels[name] = value
+    times: dict[str, float | str | None] = {}
+    for name in ("start_time", "end_time"):
+        value = item.get(name)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float | str)
+        ):
+            raise DataError(
+                f"{where}.{name} must be seconds or a timecode", field=f"{where}.{name}"
+            )
+        times[name] = value
+    return validate_row(
+        index,
+        text=text.strip(),
+        emotion=labels["emotion"],
+        sub_emotion=labels["sub_emotion"],
+        intensity=labels["intensity"],
+        start_time=times["start_time"],
+        end_time=times["end_time"],
+    )
+
+
+def triage(items: Sequence[Any], *, max_chars: int) -> Triage:
+    """Split a submission's items into training-ready rows and quarantined ones, with reasons."""
+    rows: list[FeedbackRow] = []
+    accepted: list[int] = []
+    quarantined: list[Quarantined] = []
+    for index, item in enumerate(items):
+        try:
+            rows.append(_item_row(index, item, max_chars=max_chars))
+        except DataError as exc:
+            quarantined.append(Quarantined(index, item, str(exc), exc.field))
+            continue
+        accepted.append(index)
+    return Triage(tuple(rows), tuple(accepted), tuple(quarantined))
+
+
+def write_quarantine(
+    entries: Sequence[Quarantined], *, folder: Path, name: str, source: str | None = None
+) -> Path:
+    """The quarantined rows of one submission, as JSON lines in ``<folder>/quarantine/``."""
+    received = datetime.now(UTC).isoformat(timespec="seconds")
+    lines = [
+        json.dumps({**q.to_dict(), "source": source, "received_at": received}, ensure_ascii=False)
+        for q in entries
+    ]
+    target = write_atomic(folder / QUARANTINE / name, "\n".join(lines) + "\n")
+    logger.info("feedback: %d row(s) quarantined in %s", len(entries), target.name)
+    return target
+
+
+def quarantine_name(csv_name: str) -> str:
+    return csv_name.removesuffix(".csv") + ".jsonl"
+
+
+def read_quarantine(folder: Path) -> list[dict[str, Any]]:
+    """Every quarantined row under ``<folder>/quarantine/`` (for reports), oldest file first."""
+    out: list[dict[str, Any]] = []
+    for path in sorted((folder / QUARANTINE).glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            try:
+                out.append({"file": path.name, "line": number, **json.loads(line)})
+            except json.JSONDecodeError as exc:
+                out.append({"file": path.name, "line": number, "reason": f"unreadable: {exc.msg}"})
+    return out

@@ -181,8 +181,15 @@ def _parse_row(
     return (path.stem, line, start, end, text, emo, sub, inten)
 
 
-def read_csv_file(path: Path) -> tuple[pd.DataFrame, FileReport]:
-    """Read one labelled CSV file; raise DataError naming file and line on bad content."""
+def read_csv_file(
+    path: Path, *, problems: list[DataError] | None = None
+) -> tuple[pd.DataFrame, FileReport]:
+    """Read one labelled CSV file; raise DataError naming file and line on bad content.
+
+    With ``problems``, a bad *row* (a label it does not know, a missing label, a bad time) is
+    appended there and skipped instead, so a partly filled file still gives its good rows;
+    a file that cannot be read at all still raises.
+    """
     path = Path(path)
     records: list[tuple[object, ...]] = []
     skipped_empty = skipped_unlabelled = 0
@@ -222,7 +229,13 @@ def read_csv_file(path: Path) -> tuple[pd.DataFrame, FileReport]:
     extra = tuple(h for h in header if h not in known)
     try:
         for row in reader:
-            outcome = _parse_row(row, index, path=path, line=reader.line_num)
+            try:
+                outcome = _parse_row(row, index, path=path, line=reader.line_num)
+            except DataError as exc:
+                if problems is None:
+                    raise
+                problems.append(exc)
+                continue
             if isinstance(outcome, tuple):
                 records.append(outcome)
             elif outcome == "empty":

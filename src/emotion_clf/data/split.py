@@ -13,6 +13,8 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import pandas as pd
+
 from emotion_clf.data.loader import Dataset
 from emotion_clf.errors import DataError
 
@@ -89,3 +91,27 @@ def split_by_batch(dataset: Dataset, *, seed: int = SPLIT_SEED) -> Split:
         test=dataset.subset(which == "test"),
         assignment=assignment,
     )
+
+
+REFERENCE_FRACTION = 0.08
+
+
+def reference_slice(
+    dataset: Dataset, *, fraction: float = REFERENCE_FRACTION, seed: int = SPLIT_SEED
+) -> tuple[Dataset, Dataset]:
+    """``(rest, slice)``: ``fraction`` of the rows of every batch, held out as a reference.
+
+    The slice spans the same batches as the rest, and a model fitted on the rest has never
+    seen it, so its predictions there are neither overconfident nor from other shows: what
+    drift checks compare live traffic with. A pure function of the rows and the seed.
+    """
+    if not 0 <= fraction < 1:
+        raise DataError(f"the reference fraction must be in [0, 1), got {fraction}")
+    frame = dataset.frame
+    keys = [
+        hashlib.sha256(f"{seed}:{batch}:{line}".encode()).digest()[:8]
+        for batch, line in zip(frame["batch"], frame["line"], strict=True)
+    ]
+    draws = [int.from_bytes(key, "big") / 2**64 for key in keys]
+    held = pd.Series([d < fraction for d in draws], index=frame.index)
+    return dataset.subset(~held), dataset.subset(held)

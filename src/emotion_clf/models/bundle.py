@@ -130,10 +130,13 @@ def save_bundle(
     data_fingerprint: str,
     metrics: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    files: Mapping[str, bytes] | None = None,
 ) -> Path:
     """Write ``predictor`` as a bundle at ``out``, atomically (a temp folder renamed in place).
 
-    An existing bundle at ``out`` is replaced; any other non-empty folder is refused.
+    ``files`` are more files to ship in the bundle (a reference profile, say), checksummed
+    like the learned state. An existing bundle at ``out`` is replaced; any other non-empty
+    folder is refused.
     """
     out = Path(out)
     if out.exists() and (
@@ -145,7 +148,11 @@ def save_bundle(
     staging.chmod(0o755)  # mkdtemp makes it private; a bundle is meant to be shared
     try:
         predictor.save_state(staging)
-        files = {name: sha256_file(path) for name, path in _bundle_files(staging).items()}
+        for name, content in (files or {}).items():
+            if (staging / name).exists() or name == MANIFEST:
+                raise BundleError(f"{name} is part of the {predictor.family} state already")
+            (staging / name).write_bytes(content)
+        checksums = {name: sha256_file(path) for name, path in _bundle_files(staging).items()}
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             family=predictor.family,
@@ -153,7 +160,7 @@ def save_bundle(
             data_fingerprint=data_fingerprint,
             metrics=metrics or {},
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            files=files,
+            files=checksums,
             params=predictor.params(),
             runtime=predictor.runtime,
             extra=extra or {},

@@ -7,11 +7,15 @@
   check answers, for other scenario sets such as Azure ML's scoring check);
 - :func:`run_load` / :class:`LoadGenerator`: the project's load generator, with an optional
   switch of models mid-run;
-- :func:`summarise_segments`: emotion shares by count and by duration over timed segments.
+- :func:`summarise_segments`: emotion shares by count and by duration over timed segments;
+- batch inference (:mod:`.batch`, :mod:`.inputs`, :mod:`.speech`), drift checks
+  (:func:`check_drift`, :mod:`.drift_runs`) and true performance from feedback
+  (:mod:`.performance`).
 """
 
 from __future__ import annotations
 
+from emotion_clf.monitoring.drift import DriftReport, check_drift, drift_history
 from emotion_clf.monitoring.health import HealthReport, ScenarioResult, check_health, run_scenario
 from emotion_clf.monitoring.load import (
     LoadGenerator,
@@ -38,6 +42,7 @@ from emotion_clf.monitoring.scenarios import (
 from emotion_clf.monitoring.summary import summarise_segments
 
 __all__ = [
+    "DriftReport",
     "HealthReport",
     "LoadGenerator",
     "LoadReport",
@@ -49,8 +54,10 @@ __all__ = [
     "ScenarioResult",
     "Switch",
     "append_lines",
+    "check_drift",
     "check_health",
     "default_requests",
+    "drift_history",
     "log_path",
     "predicted_batch",
     "prediction_problem",

@@ -72,9 +72,17 @@ def is_url(source: str) -> bool:
 
 
 def expand_sources(sources: list[str]) -> list[str]:
-    """Sources with every list file replaced by the sources it names (paths relative to it)."""
+    """Sources with every list file replaced by the sources it names (paths relative to it)
+    and every folder by the files in it whose format is known, in name order."""
     out: list[str] = []
     for source in sources:
+        if not is_url(source) and Path(source).is_dir():
+            known = {*TEXT_FORMATS, *MEDIA_SUFFIXES}
+            files = sorted(p for p in Path(source).iterdir() if p.suffix.lower() in known)
+            if not files:
+                raise DataError("the folder holds no file of a known input format", file=source)
+            out.extend(str(p) for p in files)
+            continue
         if is_url(source) or not source.lower().endswith(LIST_SUFFIXES):
             out.append(source)
             continue

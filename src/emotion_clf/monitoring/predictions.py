@@ -154,7 +154,8 @@ def read_prediction_log(
     out = PredictionLogRead()
     if not folder.is_dir():
         return out
-    first_day = (since.astimezone(UTC).date() if since else date.min) - timedelta(days=1)
+    # a record near midnight may sit in the previous day's file: look one day earlier
+    first_day = since.astimezone(UTC).date() - timedelta(days=1) if since else date.min
     for path in sorted(folder.glob("*.jsonl")):
         try:
             day = date.fromisoformat(path.stem)

@@ -37,11 +37,16 @@ class ModelSource(Protocol):
 
 
 class RegistrySource:
-    """A :class:`ModelSource` on the registry ``settings`` name."""
+    """A :class:`ModelSource` on the registry ``settings`` name.
+
+    ``designation`` may also be a version number: the source is then pinned to that version
+    (a container revision serves the one version it was deployed with), so polls and
+    ``/refresh-model`` keep it whatever the designations say.
+    """
 
     def __init__(self, settings: Settings, *, designation: str = "baseline") -> None:
         self.settings = settings
-        self.designation = check_designation(designation)
+        self.designation = designation if designation.isdigit() else check_designation(designation)
         self._registry: ModelRegistry | None = None
 
     def _open(self) -> ModelRegistry:
@@ -50,6 +55,8 @@ class RegistrySource:
         return self._registry
 
     def designated_version(self) -> str | None:
+        if self.designation.isdigit():
+            return self.designation  # pinned
         try:
             return self._open().designations().get(self.designation)
         except EmotionClfError:

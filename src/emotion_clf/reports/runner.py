@@ -14,7 +14,7 @@ import ast
 import logging
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -167,6 +167,7 @@ def run_notebook(
     kernel: str = KERNEL,
     cwd: Path | None = None,
     progress: bool = False,
+    header: Callable[[], str] | None = None,
 ) -> ReportRecord:
     """Execute a notebook with papermill and publish it as an HTML report.
 
@@ -186,6 +187,9 @@ def run_notebook(
         parameters mean what they mean to the caller.
     progress : bool
         Show papermill's per-cell progress bar on stderr.
+    header : callable, optional
+        Gives the HTML above the index's list (the state of production), once the run is
+        over.
 
     Returns
     -------
@@ -242,7 +246,7 @@ def run_notebook(
     except BaseException:
         _unpublish(executed, reports_dir)
         raise
-    add_to_index(record, reports_dir=reports_dir)
+    add_to_index(record, reports_dir=reports_dir, header=header() if header else "")
     if not record.key_numbers:
         logger.warning("%s recorded no key numbers (call record_key_numbers)", path.stem)
     return record

@@ -73,27 +73,31 @@ def scan_runs(reports_dir: Path) -> list[ReportRecord]:
     return records
 
 
-def write_index(records: Sequence[ReportRecord], *, reports_dir: Path) -> Path:
-    """Write ``index.json`` and ``index.html`` for ``records``; returns the HTML path."""
+def write_index(records: Sequence[ReportRecord], *, reports_dir: Path, header: str = "") -> Path:
+    """Write ``index.json`` and ``index.html`` for ``records``; returns the HTML path.
+
+    ``header`` is HTML shown above the list (the state of production)."""
     ordered = _newest_first(records)
     generated = datetime.now(UTC).isoformat(timespec="seconds")
     document = {"generated": generated, "reports": [r.to_dict() for r in ordered]}
     write_atomic(reports_dir / INDEX_JSON, json.dumps(document, indent=2) + "\n")
-    write_atomic(reports_dir / INDEX_HTML, index_html(ordered, generated=generated))
+    write_atomic(reports_dir / INDEX_HTML, index_html(ordered, generated=generated, header=header))
     return reports_dir / INDEX_HTML
 
 
-def add_to_index(record: ReportRecord, *, reports_dir: Path) -> Path:
+def add_to_index(record: ReportRecord, *, reports_dir: Path, header: str = "") -> Path:
     """Add one freshly published record to the index (rebuilt from runs/ if unreadable)."""
     with site_lock(reports_dir):
         records = read_index(reports_dir)
         if records is None:
             records = scan_runs(reports_dir)
         records = [r for r in records if r.id != record.id] + [record]
-        return write_index(records, reports_dir=reports_dir)
+        return write_index(records, reports_dir=reports_dir, header=header)
 
 
-def publish_site(*, reports_dir: Path, rerender: bool = True) -> tuple[Path, list[ReportRecord]]:
+def publish_site(
+    *, reports_dir: Path, rerender: bool = True, header: str = ""
+) -> tuple[Path, list[ReportRecord]]:
     """Rebuild the site from the executed notebooks.
 
     Parameters
@@ -102,6 +106,8 @@ def publish_site(*, reports_dir: Path, rerender: bool = True) -> tuple[Path, lis
         The reports folder (``Settings.reports_dir``).
     rerender : bool
         Re-render every report's HTML; otherwise only the missing ones.
+    header : str
+        HTML above the list of reports (the state of production).
 
     Returns
     -------
@@ -115,7 +121,7 @@ def publish_site(*, reports_dir: Path, rerender: bool = True) -> tuple[Path, lis
             if rerender or not out.is_file():
                 notebook = nbformat.read(reports_dir / record.notebook, as_version=4)
                 render_html(notebook, record, out=out)
-        return write_index(records, reports_dir=reports_dir), records
+        return write_index(records, reports_dir=reports_dir, header=header), records
 
 
 _STYLE = """
@@ -125,9 +131,17 @@ th, td { border-bottom: 1px solid #ddd; padding: .45rem .6rem; vertical-align: t
          text-align: left; font-size: .92rem; }
 th { background: #f4f4f4; }
 code { background: #f6f6f6; padding: 0 .2rem; }
-.kn { display: grid; grid-template-columns: max-content max-content; gap: 0 .8rem; }
-.kn span:nth-child(even) { text-align: right; font-variant-numeric: tabular-nums; }
+.kn { display: grid; grid-template-columns: max-content minmax(0, 26rem); gap: 0 .8rem; }
+.kn span:nth-child(even) { text-align: right; font-variant-numeric: tabular-nums;
+                           overflow-wrap: anywhere; }
 .muted { color: #777; font-size: .85rem; }
+.cards { display: flex; flex-wrap: wrap; gap: 1rem; margin-bottom: 1.5rem; }
+.card { border: 1px solid #ddd; border-radius: 6px; padding: .2rem 1rem; min-width: 13rem; }
+.card h3 { font-size: 1rem; margin: .6rem 0 .3rem; }
+.card p { margin: .3rem 0; }
+.big { font-size: 1.6rem; font-weight: 600; }
+#baseline { border-top: 4px solid #3b6fd4; } #dynamic { border-top: 4px solid #2e9e57; }
+table.perf { width: auto; } table.perf td, table.perf th { font-size: .85rem; }
 """
 
 
@@ -150,8 +164,9 @@ def _key_numbers_cell(record: ReportRecord) -> str:
     return f"<div class='kn'>{items}</div>"
 
 
-def index_html(records: Sequence[ReportRecord], *, generated: str) -> str:
-    """The index page: every report with its date, parameters and key numbers."""
+def index_html(records: Sequence[ReportRecord], *, generated: str, header: str = "") -> str:
+    """The index page: ``header`` (the state of production), then every report with its
+    date, parameters and key numbers."""
     rows = "\n".join(
         "<tr>"
         f"<td>{html.escape(r.date.replace('T', ' ').replace('+00:00', ''))} UTC</td>"
@@ -172,7 +187,7 @@ def index_html(records: Sequence[ReportRecord], *, generated: str) -> str:
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<title>emotion-clf reports</title>"
         f"<style>{_STYLE}</style></head><body>"
-        "<h1>emotion-clf reports</h1>"
+        f"<h1>emotion-clf reports</h1>{header}<h2 id='reports'>Reports</h2>"
         f"<p class='muted'>{len(records)} report(s), newest first; generated {generated}.</p>"
         f"{table if records else empty}</body></html>\n"
     )

@@ -14,6 +14,8 @@ from emotion_clf.config import Settings
 from emotion_clf.data.loader import csv_files
 from emotion_clf.data.schema import HEADS
 from emotion_clf.errors import DataError
+from emotion_clf.monitoring.drift_runs import DriftRun
+from emotion_clf.monitoring.performance import PerformanceRun
 from emotion_clf.promotion.compare import ComparisonReport
 from emotion_clf.promotion.lifecycle import LifecycleResult, PromotionOutcome
 from emotion_clf.registry.base import VersionInfo
@@ -113,3 +115,34 @@ def rollback_key_numbers(result: LifecycleResult) -> dict[str, Any]:
         "servers_refreshed": sum(r.ok for r in result.refresh),
         "servers_failed": sum(not r.ok for r in result.refresh),
     }
+
+
+def drift_key_numbers(run: DriftRun) -> dict[str, Any]:
+    """The verdict, its score, the rows compared and the signals that flagged."""
+    report = run.report
+    return {
+        "drift": report.drifted,
+        "score": round(report.score, 4),
+        "current_rows": report.current_rows,
+        "reference_rows": report.reference_rows,
+        "signals_flagged": ", ".join(s.name for s in report.signals if s.drifted) or "none",
+        "model": run.summary.get("model"),
+    }
+
+
+def performance_key_numbers(run: PerformanceRun) -> dict[str, Any]:
+    """Rows scored, quarantined, and each model's emotion accuracy and macro-F1."""
+    report = run.report
+    numbers: dict[str, Any] = {"rows": report.rows, "quarantined": report.quarantined}
+    scored = dict(report.models)
+    if report.live is not None:
+        scored["live"] = report.live
+    for ref, evaluation in scored.items():
+        numbers[f"{ref}.emotion.accuracy"] = evaluation["emotion"].accuracy
+        numbers[f"{ref}.emotion.macro_f1"] = evaluation["emotion"].macro_f1
+    return numbers
+
+
+def sources(text: str) -> list[str]:
+    """A notebook's comma-separated sources parameter as a list (empty: none)."""
+    return [part.strip() for part in text.split(",") if part.strip()]

@@ -65,11 +65,14 @@ def build_state(settings: Settings, in_flight: InFlight, source: ModelSource) ->
 def create_app(settings: Settings | None = None, *, source: ModelSource | None = None) -> FastAPI:
     """The API for ``settings`` (default: the process settings, read from the environment).
 
-    ``source`` is where the model comes from (default: the registry's ``baseline``).
+    ``source`` is where the model comes from (default: the registry, ``settings.serve_model``:
+    ``baseline`` unless set to ``dynamic`` or a pinned version).
     """
     settings = settings or get_settings()
     in_flight = InFlight()
-    state = build_state(settings, in_flight, source or RegistrySource(settings))
+    state = build_state(
+        settings, in_flight, source or RegistrySource(settings, designation=settings.serve_model)
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -158,14 +158,20 @@ class ModelResponse(BaseModel):
 
 
 class FeedbackItem(BaseModel):
-    """One corrected row; the field names are the ones existing clients send."""
+    """One corrected row; the field names are the ones existing clients send. Rows are
+    checked one by one: a row that does not fit the label schema is quarantined, not refused."""
 
-    text: Text
-    emotion: StrictStr
-    sub_emotion: StrictStr = Field(validation_alias=AliasChoices("sub_emotion", "sub-emotion"))
-    intensity: StrictStr
-    start_time: float | StrictStr | None = None
-    end_time: float | StrictStr | None = None
+    model_config = ConfigDict(extra="allow")
+
+    text: str = Field(description="The text as it was classified")
+    emotion: str = Field(description="One of the 7 emotions")
+    sub_emotion: str = Field(
+        validation_alias=AliasChoices("sub_emotion", "sub-emotion"),
+        description="One of the 30 sub-emotions, a child of the emotion",
+    )
+    intensity: str = Field(description="mild, moderate or strong")
+    start_time: float | str | None = Field(default=None, description="seconds or a timecode")
+    end_time: float | str | None = None
 
 
 class FeedbackRequest(BaseModel):
@@ -174,13 +180,20 @@ class FeedbackRequest(BaseModel):
     items: list[FeedbackItem] = Field(
         min_length=1, validation_alias=AliasChoices("items", "feedbackData")
     )
-    source: StrictStr | None = Field(
-        default=None, validation_alias=AliasChoices("source", "videoTitle")
-    )
+    source: str | None = Field(default=None, validation_alias=AliasChoices("source", "videoTitle"))
+
+
+class FeedbackRowOutcome(BaseModel):
+    index: int
+    status: str = Field(description="saved (training-ready) or quarantined")
+    reason: str | None
 
 
 class FeedbackResponse(BaseModel):
     success: bool
     filename: str
     message: str
-    record_count: int
+    record_count: int = Field(description="Rows saved as training-ready feedback")
+    quarantined: int = Field(description="Rows kept in quarantine, with their reasons")
+    quarantine_file: str | None
+    rows: list[FeedbackRowOutcome]
