@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import (
@@ -23,8 +23,10 @@ from rich.progress import (
 from rich.table import Table
 
 from emotion_clf.data.schema import HEADS
-from emotion_clf.evaluation import Evaluation
 from emotion_clf.models.base import Prediction
+
+if TYPE_CHECKING:  # scikit-learn's import is paid by the commands that evaluate
+    from emotion_clf.evaluation import Evaluation
 
 console = Console()
 err_console = Console(stderr=True)

@@ -1,4 +1,8 @@
-"""``report run | publish``: notebooks run by papermill, published as HTML reports."""
+"""``report run | publish``: notebooks run by papermill, published as HTML reports.
+
+The reports package is imported inside the commands: nbformat pulls in jsonschema's format
+checkers, whose import alone takes seconds, which every other command would pay.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,6 @@ from rich.table import Table
 from emotion_clf.cli.output import console, info, print_json
 from emotion_clf.config import Settings, get_settings, project_root
 from emotion_clf.errors import EmotionClfError, NotebookError
-from emotion_clf.registry import ModelRegistry, open_registry
-from emotion_clf.reports.keynumbers import format_value
-from emotion_clf.reports.production import production_html, production_state
-from emotion_clf.reports.runner import KERNEL, run_notebook
-from emotion_clf.reports.site import INDEX_HTML, publish_site
 
 app = typer.Typer(
     help="Run the notebooks as reports and publish reports/index.html.", no_args_is_help=True
@@ -41,6 +40,9 @@ def parse_parameters(args: Sequence[str]) -> dict[str, str]:
 
 def production_header(settings: Settings) -> str:
     """The state of production for the index page (the registry may be unreachable)."""
+    from emotion_clf.registry import ModelRegistry, open_registry
+    from emotion_clf.reports.production import production_html, production_state
+
     registry: ModelRegistry | None
     try:
         registry = open_registry(settings)
@@ -60,7 +62,9 @@ def production_header(settings: Settings) -> str:
 def run(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The notebook: 01-train, train, compare-baseline…")],
-    kernel: Annotated[str, typer.Option(help="Jupyter kernel to run in.")] = KERNEL,
+    kernel: Annotated[
+        str | None, typer.Option(help="Jupyter kernel to run in (default: emotion-clf).")
+    ] = None,
     notebooks: Annotated[
         Path | None, typer.Option(help="Folder of notebooks (default: <project>/notebooks).")
     ] = None,
@@ -70,13 +74,17 @@ def run(
 
     A failing cell exits non-zero, names the cell, and publishes nothing.
     """
+    from emotion_clf.reports.keynumbers import format_value
+    from emotion_clf.reports.runner import KERNEL, run_notebook
+    from emotion_clf.reports.site import INDEX_HTML
+
     settings = get_settings()
     record = run_notebook(
         name,
         parse_parameters(ctx.args),
         notebooks_dir=notebooks or project_root() / "notebooks",
         reports_dir=settings.reports_dir,
-        kernel=kernel,
+        kernel=kernel or KERNEL,
         progress=not json_output,
         header=lambda: production_header(settings),
     )
@@ -101,6 +109,8 @@ def publish(
     json_output: JsonOption = False,
 ) -> None:
     """Re-render every report from its executed notebook and rebuild the index."""
+    from emotion_clf.reports.site import publish_site
+
     settings = get_settings()
     index, records = publish_site(
         reports_dir=settings.reports_dir,

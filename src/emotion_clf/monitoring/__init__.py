@@ -11,35 +11,75 @@
 - batch inference (:mod:`.batch`, :mod:`.inputs`, :mod:`.speech`), drift checks
   (:func:`check_drift`, :mod:`.drift_runs`) and true performance from feedback
   (:mod:`.performance`).
+
+Names are imported on first use (PEP 562): the drift check's pandas and scikit-learn are not
+paid by a health check or a CLI command that never reads them.
 """
 
 from __future__ import annotations
 
-from emotion_clf.monitoring.drift import DriftReport, check_drift, drift_history
-from emotion_clf.monitoring.health import HealthReport, ScenarioResult, check_health, run_scenario
-from emotion_clf.monitoring.load import (
-    LoadGenerator,
-    LoadReport,
-    Request,
-    Switch,
-    default_requests,
-    run_load,
-)
-from emotion_clf.monitoring.predictions import (
-    LoggedPrediction,
-    PredictionLogRead,
-    PredictionRecord,
-    append_lines,
-    log_path,
-    read_prediction_log,
-)
-from emotion_clf.monitoring.scenarios import (
-    Scenario,
-    predicted_batch,
-    prediction_problem,
-    scenarios,
-)
-from emotion_clf.monitoring.summary import summarise_segments
+from typing import TYPE_CHECKING
+
+from emotion_clf.lazy import lazy_face
+
+if TYPE_CHECKING:
+    from emotion_clf.monitoring.drift import DriftReport, check_drift, drift_history
+    from emotion_clf.monitoring.health import (
+        HealthReport,
+        ScenarioResult,
+        check_health,
+        run_scenario,
+    )
+    from emotion_clf.monitoring.load import (
+        LoadGenerator,
+        LoadReport,
+        Request,
+        Switch,
+        default_requests,
+        run_load,
+    )
+    from emotion_clf.monitoring.predictions import (
+        LoggedPrediction,
+        PredictionLogRead,
+        PredictionRecord,
+        append_lines,
+        log_path,
+        read_prediction_log,
+    )
+    from emotion_clf.monitoring.scenarios import (
+        Scenario,
+        predicted_batch,
+        prediction_problem,
+        scenarios,
+    )
+    from emotion_clf.monitoring.summary import summarise_segments
+
+_LAZY: dict[str, str] = {
+    "DriftReport": "emotion_clf.monitoring.drift",
+    "HealthReport": "emotion_clf.monitoring.health",
+    "LoadGenerator": "emotion_clf.monitoring.load",
+    "LoadReport": "emotion_clf.monitoring.load",
+    "LoggedPrediction": "emotion_clf.monitoring.predictions",
+    "PredictionLogRead": "emotion_clf.monitoring.predictions",
+    "PredictionRecord": "emotion_clf.monitoring.predictions",
+    "Request": "emotion_clf.monitoring.load",
+    "Scenario": "emotion_clf.monitoring.scenarios",
+    "ScenarioResult": "emotion_clf.monitoring.health",
+    "Switch": "emotion_clf.monitoring.load",
+    "append_lines": "emotion_clf.monitoring.predictions",
+    "check_drift": "emotion_clf.monitoring.drift",
+    "check_health": "emotion_clf.monitoring.health",
+    "default_requests": "emotion_clf.monitoring.load",
+    "drift_history": "emotion_clf.monitoring.drift",
+    "log_path": "emotion_clf.monitoring.predictions",
+    "predicted_batch": "emotion_clf.monitoring.scenarios",
+    "prediction_problem": "emotion_clf.monitoring.scenarios",
+    "read_prediction_log": "emotion_clf.monitoring.predictions",
+    "run_load": "emotion_clf.monitoring.load",
+    "run_scenario": "emotion_clf.monitoring.health",
+    "scenarios": "emotion_clf.monitoring.scenarios",
+    "summarise_segments": "emotion_clf.monitoring.summary",
+}
 
 __all__ = [
     "DriftReport",
@@ -67,3 +107,6 @@ __all__ = [
     "scenarios",
     "summarise_segments",
 ]
+
+
+__getattr__, __dir__ = lazy_face(__name__, _LAZY)
