@@ -204,3 +204,21 @@ def test_a_live_command_without_settings_is_one_clear_line(workspace: Path) -> N
     result = run_cli("azure", "endpoint", "status", "--endpoint", "e", home=workspace)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "EMOTION_CLF_AZURE_SUBSCRIPTION_ID" in result.stderr
+
+
+def test_a_live_command_without_a_credential_is_one_clear_line(workspace: Path) -> None:
+    """A workspace is named but nobody signed in: one line saying so (azure-identity's own
+    many-line warning about each credential it tried is not shown), exit code 1."""
+    workspace_settings = {
+        "EMOTION_CLF_AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000",
+        "EMOTION_CLF_AZURE_RESOURCE_GROUP": "rg",
+        "EMOTION_CLF_AZURE_WORKSPACE": "ws",
+    }
+    result = run_cli(
+        "azure", "endpoint", "status", "--endpoint", "e", home=workspace, env=workspace_settings
+    )
+    assert result.returncode == 1, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(
+        "error: reading endpoint e: Azure refused the credentials; sign in with `az login` "
+    )

@@ -21,5 +21,8 @@ azure_ml.register(app)
 
 # azure-ai-ml announces each experimental schema class it loads, on every command
 logging.getLogger("azure.ai.ml._utils._experimental").setLevel(logging.ERROR)
+# azure-identity logs a failed DefaultAzureCredential chain as a 15-line warning, then raises;
+# the CLI already turns that error into one line that says to run `az login`
+logging.getLogger("azure.identity").setLevel(logging.ERROR)
 
 __all__ = ["app"]
