@@ -1,25 +1,39 @@
-"""How much the test split decides the score: grouped k-fold cross-validation over batches.
+"""How well a training recipe does on unseen videos: grouped k-fold cross-validation over batches.
 
-The quality targets are measured on one fixed test split (5 of the 32 batches). Batches are
-whole videos and differ a lot in difficulty, so this script estimates what the default
-training scores on unseen videos in general: the 32 batches are dealt into ``--folds``
-groups (sorted names shuffled with ``--seed``, dealt round robin); for each group a model is
-trained with the family's default parameters on all other batches (no validation split: every
-epoch is trained and the last is kept, which is the epoch the default minilm run keeps anyway)
-and evaluated on the held-out group. Reports accuracy / macro-F1 per head for each fold and
-pooled over all 32 batches, and emotion accuracy per batch, with the fixed test split's batches
-marked::
+The 32 batches are dealt into ``--folds`` groups (sorted names shuffled with ``--seed``, dealt
+round robin; ``--seed 0`` and 4 folds are the folds of every result in benchmarks/README.md).
+For each group a model is trained on all other batches (no validation split: every epoch is
+trained and the last is kept, which is the epoch the default minilm run keeps anyway) and
+scored on the held-out group. What is trained:
+
+* ``--families tfidf minilm``: each family with its default parameters;
+* ``--recipes plain transfer joint``: the minilm family with its defaults and the recipe's
+  parameters (``plain``: transcripts only; ``transfer``: the GoEmotions transfer stage first;
+  ``joint``: GoEmotions rows mixed into the transcript epochs; ``default``: the defaults as
+  they are), each with every training seed of ``--seeds``.
+
+Each trained model is also scored on GoEmotions' own test split (single-label rows, our
+sub-emotion -> emotion mapping): a second domain, chat-like text. The GoEmotions transfer
+stage sees no transcript, so it is trained once per seed and cached (``<home>/.cache/transfer``).
+
+Each fold's result is written to ``--out`` as soon as it finishes, and a run started again
+with the same ``--out`` and settings skips what is there (``--fresh`` starts over), so a long
+run can be stopped and continued. ``--report`` only prints the tables of an existing file::
 
     python benchmarks/quality_cv.py --families tfidf minilm --folds 4
+    nohup python benchmarks/quality_cv.py --recipes plain transfer --seeds 0 1 2 \\
+        --out benchmarks/results/quality_cv_goemotions.json > cv.log 2>&1 &
+    python benchmarks/quality_cv.py --report --out benchmarks/results/quality_cv_goemotions.json
 
-Writes ``benchmarks/results/quality_cv.json`` and prints tables. minilm takes about 6 minutes a
-fold on 2 cores.
+minilm takes about 6 minutes a fold on 2 quiet cores; the transfer stage about 5 more minutes
+once per seed. The tables and the judgement are in ``quality_cv_report.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -29,7 +43,20 @@ from typing import Any
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from quality_cv_report import confusion, render  # noqa: E402
+
 FAMILIES = ("tfidf", "minilm")
+RECIPES: dict[str, dict[str, Any]] = {
+    "default": {},
+    "plain": {"goemotions": "none"},
+    "transfer": {"goemotions": "transfer"},
+    "joint": {"goemotions": "joint"},
+}
+HEADS = ("emotion", "sub_emotion", "intensity")
+# what must match for a run to continue an existing results file
+SETTINGS_KEYS = ("protocol", "folds", "fold_seed", "max_steps", "data_fingerprint")
 
 
 def deal_folds(batches: list[str], *, folds: int, seed: int) -> list[list[str]]:
@@ -41,7 +68,7 @@ def deal_folds(batches: list[str], *, folds: int, seed: int) -> list[list[str]]:
 def head_metrics(evaluation: Any) -> dict[str, dict[str, float]]:
     return {
         head: {"accuracy": evaluation[head].accuracy, "macro_f1": evaluation[head].macro_f1}
-        for head in ("emotion", "sub_emotion", "intensity")
+        for head in HEADS
     }
 
 
@@ -51,113 +78,104 @@ def row_folds(n_rows: int, *, folds: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, folds, size=n_rows)
 
 
-def run_family(
-    family: str,
-    dataset: Any,
-    masks: list[np.ndarray],
-    *,
-    whole_batches: bool,
-    max_steps: int | None,
-) -> dict[str, Any]:
-    import pandas as pd
+def goemotions_scores(model: Any, rows: Any) -> dict[str, Any]:
+    """Confusion matrices of the emotion and sub-emotion heads on GoEmotions rows."""
+    from emotion_clf.evaluation import label_indices
 
-    from emotion_clf.data.loader import Dataset
-    from emotion_clf.evaluation import evaluation_from_predictions
+    batch = model.predict_batch(rows.texts)
+    out: dict[str, Any] = {"rows": len(rows)}
+    for head in ("emotion", "sub_emotion"):
+        labels = model.schema.labels(head)
+        truth = label_indices(rows.frame[head].tolist(), labels, head=head)
+        out[head] = confusion(truth, batch.indices[head], len(labels))
+    return out
+
+
+def run_fold(
+    family: str,
+    params: dict[str, Any],
+    dataset: Any,
+    mask: np.ndarray,
+    *,
+    sources: Any,
+    goemotions_test: Any,
+    whole_batches: bool,
+) -> dict[str, Any]:
     from emotion_clf.models import evaluate
     from emotion_clf.models.bundle import family_class
 
-    params: dict[str, Any] = {"max_steps": max_steps} if max_steps else {}
-    folds: list[dict[str, Any]] = []
-    predicted: dict[str, list[np.ndarray]] = {
-        h: [] for h in ("emotion", "sub_emotion", "intensity")
+    held = sorted(dataset.frame.loc[mask, "batch"].unique().tolist())
+    train, test = dataset.subset(~mask), dataset.subset(mask)
+    started = time.perf_counter()
+    model = family_class(family)(**params).fit(train, sources=sources)
+    seconds = time.perf_counter() - started
+    evaluation = evaluate(model, test)
+    correct = evaluation["emotion"].correct
+    # under the row protocol a batch's rows are spread over the folds: no per-batch score
+    per_batch = {
+        str(batch): float(correct[rows].mean())
+        for batch, rows in test.frame.groupby("batch").indices.items()
+        if whole_batches
     }
-    held_rows = []
-    per_batch: dict[str, float] = {}
-    for k, mask in enumerate(masks):
-        if not mask.any():
-            continue
-        held = sorted(dataset.frame.loc[mask, "batch"].unique().tolist())
-        train, test = dataset.subset(~mask), dataset.subset(mask)
-        started = time.perf_counter()
-        model = family_class(family)(**params).fit(train)
-        seconds = time.perf_counter() - started
-        evaluation = evaluate(model, test)
-        folds.append(
-            {
-                "fold": k,
-                "held_out_batches": held,
-                "train_rows": len(train),
-                "test_rows": len(test),
-                "train_seconds": round(seconds, 1),
-                "metrics": head_metrics(evaluation),
-            }
-        )
-        correct = evaluation["emotion"].correct
-        for batch, rows in test.frame.groupby("batch").indices.items():
-            per_batch[str(batch)] = float(correct[rows].mean())
-        for head in predicted:
-            predicted[head].append(evaluation[head].y_pred)
-        held_rows.append(test.frame)
-        print(
-            f"{family} fold {k}: emotion accuracy {evaluation['emotion'].accuracy:.3f} "
-            f"({seconds:.0f}s training)",
-            file=sys.stderr,
-        )
-    pooled_rows = Dataset(frame=pd.concat(held_rows))
-    pooled = evaluation_from_predictions(
-        schema=model.schema,
-        dataset=pooled_rows,
-        predicted={h: np.concatenate(v) for h, v in predicted.items()},
-    )
-    fold_acc = [f["metrics"]["emotion"]["accuracy"] for f in folds]
-    return {
-        "folds": folds,
-        "pooled": head_metrics(pooled),
-        # under the row protocol a batch's rows are spread over the folds: no per-batch score
-        "emotion_accuracy_per_batch": dict(sorted(per_batch.items())) if whole_batches else {},
-        "emotion_accuracy_fold_mean": float(np.mean(fold_acc)),
-        "emotion_accuracy_fold_sd": float(np.std(fold_acc, ddof=1)) if len(fold_acc) > 1 else 0.0,
+    entry: dict[str, Any] = {
+        "held_out_batches": held,
+        "train_rows": len(train),
+        "test_rows": len(test),
+        "train_seconds": round(seconds, 1),
+        "metrics": head_metrics(evaluation),
+        "confusion": {
+            h: confusion(evaluation[h].y_true, evaluation[h].y_pred, len(evaluation[h].labels))
+            for h in HEADS
+        },
+        "emotion_accuracy_per_batch": per_batch,
     }
+    record = getattr(model, "goemotions_", None)
+    if record and "transfer" in record:
+        stage = record["transfer"]
+        entry["transfer_stage"] = {k: stage[k] for k in ("key", "cached", "seconds")}
+    if goemotions_test is not None and family == "minilm":
+        entry["goemotions_test"] = goemotions_scores(model, goemotions_test)
+    return entry
 
 
-def render(results: dict[str, Any], test_batches: set[str]) -> str:
-    lines = [
-        "| family | fold | rows | emotion acc / mF1 | sub-emotion acc / mF1 "
-        "| intensity acc / mF1 |",
-        "|---|---|---|---|---|---|",
-    ]
-
-    def cells(m: dict[str, dict[str, float]]) -> str:
-        return " | ".join(
-            f"{m[h]['accuracy']:.3f} / {m[h]['macro_f1']:.3f}"
-            for h in ("emotion", "sub_emotion", "intensity")
-        )
-
-    for family, r in results["families"].items():
-        for f in r["folds"]:
-            lines.append(f"| {family} | {f['fold']} | {f['test_rows']} | {cells(f['metrics'])} |")
-        rows = sum(f["test_rows"] for f in r["folds"])
-        lines.append(f"| {family} | **pooled** | {rows} | {cells(r['pooled'])} |")
-    if not next(iter(results["families"].values()))["emotion_accuracy_per_batch"]:
-        return "\n".join(lines)
-    lines += ["", "emotion accuracy per held-out batch (* = in the fixed test split):", ""]
-    families = list(results["families"])
-    lines += ["| batch | " + " | ".join(families) + " |", "|---|" + "---|" * len(families)]
-    batches = sorted(next(iter(results["families"].values()))["emotion_accuracy_per_batch"])
-    for batch in batches:
-        mark = "*" if batch in test_batches else ""
-        values = " | ".join(
-            f"{results['families'][f]['emotion_accuracy_per_batch'][batch]:.3f}" for f in families
-        )
-        lines.append(f"| {batch}{mark} | {values} |")
-    return "\n".join(lines)
+def write_results(path: Path, results: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(json.dumps(results, indent=1) + "\n")
+    os.replace(temp, path)
 
 
-def main() -> None:
+def plan_runs(args: argparse.Namespace) -> list[tuple[str, str, dict[str, Any], int]]:
+    """(label, family, parameters, seed) for every model setting to cross-validate."""
+    smoke: dict[str, Any] = {}
+    if args.max_steps:
+        smoke = {"max_steps": args.max_steps, "goemotions_max_steps": args.max_steps}
+    if args.threads:
+        smoke["threads"] = args.threads
+    runs = []
+    for seed in args.seeds:
+        for family in args.families or []:
+            params = {"seed": seed, **(smoke if family == "minilm" else {})}
+            runs.append((family, family, params, seed))
+        for recipe in args.recipes or []:
+            runs.append((recipe, "minilm", {**RECIPES[recipe], **smoke, "seed": seed}, seed))
+    return runs
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=FAMILIES)
+    parser.add_argument("--families", nargs="+", choices=FAMILIES)
+    parser.add_argument("--recipes", nargs="+", choices=list(RECIPES), help="minilm recipes")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="training seeds")
     parser.add_argument("--folds", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed",
+        "--fold-seed",
+        dest="fold_seed",
+        type=int,
+        default=0,
+        help="deals the batches into folds (0: the folds of every earlier result)",
+    )
     parser.add_argument(
         "--protocol",
         choices=("batch", "row"),
@@ -166,50 +184,151 @@ def main() -> None:
     )
     parser.add_argument("--only-folds", type=int, nargs="+", help="run only these folds")
     parser.add_argument("--max-steps", type=int, help="cap minilm training (smoke runs only)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads per minilm training (default: one per core); on a shared machine "
+        "two runs of 1 thread (see --merge) waste less than one of 2",
+    )
     parser.add_argument("--data", type=Path, default=HERE.parent / "data" / "raw")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "quality_cv.json")
+    parser.add_argument("--goemotions", type=Path, default=HERE.parent / "data" / "goemotions")
+    parser.add_argument("--cache-dir", type=Path, help="transfer cache (default: the workspace's)")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--fresh", action="store_true", help="discard the results in --out")
+    parser.add_argument("--report", action="store_true", help="print the tables of --out only")
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        help="write the runs of these results files (same folds and data) into --out, report",
+    )
+    parser.add_argument("--baseline", default="plain", help="recipe the others are judged against")
     args = parser.parse_args()
+    if args.out is None:
+        if args.max_steps or args.report or args.merge:
+            parser.error("--max-steps, --report and --merge need --out")
+        name = "quality_cv_goemotions.json" if args.recipes else "quality_cv.json"
+        args.out = HERE / "results" / name
+    if not (args.report or args.merge) and not (args.families or args.recipes):
+        args.families = list(FAMILIES)
+    return args
 
-    from emotion_clf.data.loader import load_dataset
-    from emotion_clf.data.split import split_by_batch
+
+def merge(paths: list[Path]) -> dict[str, Any]:
+    """One results document from several runs of the script (run side by side, say)."""
+    merged: dict[str, Any] = {}
+    for path in paths:
+        part = json.loads(path.read_text())
+        if merged and any(part.get(k) != merged.get(k) for k in SETTINGS_KEYS):
+            raise SystemExit(f"{path} was run with other {', '.join(SETTINGS_KEYS)}")
+        runs = merged.setdefault("runs", {})
+        merged.update({k: v for k, v in part.items() if k != "runs"})
+        merged.setdefault("commands", []).append(part["command"])
+        for label, run in part["runs"].items():
+            target = runs.setdefault(label, {**run, "seeds": {}})
+            if target["params"] != run["params"]:
+                raise SystemExit(f"{path}: run {label} has other parameters than before")
+            for seed, folds in run["seeds"].items():
+                twice = set(target["seeds"].get(seed, {})) & set(folds)
+                if twice:
+                    raise SystemExit(f"{path}: {label} seed {seed} fold(s) {sorted(twice)} twice")
+                target["seeds"].setdefault(seed, {}).update(folds)
+    merged.pop("command", None)
+    return merged
+
+
+def main() -> None:
+    args = parse_args()
+    if args.merge:
+        results = merge(args.merge)
+        write_results(args.out, results)
+        print(render(results, baseline=args.baseline))
+        print(f"\nwritten to {args.out}")
+        return
+    if args.report:
+        print(render(json.loads(args.out.read_text()), baseline=args.baseline))
+        return
+
+    from emotion_clf.config import get_settings
+    from emotion_clf.data import load_dataset, split_by_batch
+    from emotion_clf.data.goemotions import load_goemotions
+    from emotion_clf.models.base import TrainingSources
 
     dataset = load_dataset(args.data)
     n_batches = dataset.frame["batch"].nunique()
     if not 2 <= args.folds <= n_batches:
-        parser.error(f"--folds must be between 2 and the number of batches ({n_batches})")
+        raise SystemExit(f"--folds must be between 2 and the number of batches ({n_batches})")
     if args.only_folds and not set(args.only_folds) <= set(range(args.folds)):
-        parser.error(f"--only-folds takes fold numbers from 0 to {args.folds - 1}")
+        raise SystemExit(f"--only-folds takes fold numbers from 0 to {args.folds - 1}")
     split = split_by_batch(dataset)
-    test_batches = {b for b, part in split.assignment.items() if part == "test"}
     groups: list[list[str]] = []
     if args.protocol == "batch":
         groups = deal_folds(
-            sorted(dataset.frame["batch"].unique().tolist()), folds=args.folds, seed=args.seed
+            sorted(dataset.frame["batch"].unique().tolist()), folds=args.folds, seed=args.fold_seed
         )
         masks = [dataset.frame["batch"].isin(g).to_numpy() for g in groups]
     else:
-        fold_of = row_folds(len(dataset), folds=args.folds, seed=args.seed)
+        fold_of = row_folds(len(dataset), folds=args.folds, seed=args.fold_seed)
         masks = [fold_of == k for k in range(args.folds)]
-    if args.only_folds:
-        masks = [m if k in args.only_folds else np.zeros_like(m) for k, m in enumerate(masks)]
-    results: dict[str, Any] = {
-        "command": " ".join(["python", "benchmarks/quality_cv.py", *sys.argv[1:]]),
+    wanted = set(args.only_folds or range(args.folds))
+    settings_now = {
         "protocol": args.protocol,
-        "held_out_per_fold": groups,
-        "fixed_test_split": sorted(test_batches),
-        "families": {},
+        "folds": args.folds,
+        "fold_seed": args.fold_seed,
+        "max_steps": args.max_steps,
+        "data_fingerprint": dataset.fingerprint(),
     }
-    for family in args.families:
-        results["families"][family] = run_family(
-            family,
-            dataset,
-            masks,
-            whole_batches=args.protocol == "batch",
-            max_steps=args.max_steps if family == "minilm" else None,
-        )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(render(results, test_batches))
+    results: dict[str, Any] = {}
+    if args.out.is_file() and not args.fresh:
+        results = json.loads(args.out.read_text())
+        differing = [k for k in SETTINGS_KEYS if results.get(k) != settings_now[k]]
+        if differing:
+            raise SystemExit(
+                f"{args.out} holds a run with other {', '.join(differing)}; "
+                "use another --out, or --fresh to discard it"
+            )
+    results.update(settings_now)
+    results["command"] = " ".join(["python", "benchmarks/quality_cv.py", *sys.argv[1:]])
+    results["held_out_per_fold"] = groups
+    results["fixed_test_split"] = sorted(
+        b for b, part in split.assignment.items() if part == "test"
+    )
+    results.setdefault("runs", {})
+    needs_goemotions = bool(args.recipes) or "minilm" in (args.families or [])
+    goemotions_test = load_goemotions(args.goemotions, split="test") if needs_goemotions else None
+    sources = TrainingSources(
+        goemotions=args.goemotions,
+        cache_dir=args.cache_dir or get_settings().transfer_cache_dir,
+    )
+    for label, family, params, seed in plan_runs(args):
+        run = results["runs"].setdefault(label, {"family": family, "seeds": {}})
+        run["params"] = {k: v for k, v in params.items() if k != "seed"}
+        folds = run["seeds"].setdefault(str(seed), {})
+        for k, mask in enumerate(masks):
+            if k not in wanted or not mask.any() or str(k) in folds:
+                continue
+            print(f"{label} seed {seed} fold {k}: training", file=sys.stderr, flush=True)
+            entry = run_fold(
+                family,
+                params,
+                dataset,
+                mask,
+                sources=sources,
+                goemotions_test=goemotions_test,
+                whole_batches=args.protocol == "batch",
+            )
+            folds[str(k)] = entry
+            write_results(args.out, results)
+            print(
+                f"{label} seed {seed} fold {k}: emotion accuracy "
+                f"{entry['metrics']['emotion']['accuracy']:.3f} / macro-F1 "
+                f"{entry['metrics']['emotion']['macro_f1']:.3f} "
+                f"({entry['train_seconds']:.0f}s training)",
+                file=sys.stderr,
+                flush=True,
+            )
+    write_results(args.out, results)
+    print(render(results, baseline=args.baseline))
     print(f"\nwritten to {args.out}")
 
 

@@ -13,6 +13,9 @@ import pytest
 from emotion_clf import load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from quality_cv_report import metrics  # noqa: E402
 
 
 def run_cv(data: Path, out: Path, *extra: str) -> dict:
@@ -42,21 +45,23 @@ def test_batch_protocol_holds_out_each_video_once(small_data: Path, tmp_path: Pa
     dataset = load_dataset(small_data)
     held = result["held_out_per_fold"]
     assert sorted(b for fold in held for b in fold) == sorted(dataset.frame["batch"].unique())
-    tfidf = result["families"]["tfidf"]
-    assert sum(f["test_rows"] for f in tfidf["folds"]) == len(dataset)
-    for fold in tfidf["folds"]:
+    folds = result["runs"]["tfidf"]["seeds"]["0"]
+    assert sorted(folds) == ["0", "1"]
+    assert sum(f["test_rows"] for f in folds.values()) == len(dataset)
+    per_batch: dict[str, float] = {}
+    for k, fold in folds.items():
         assert fold["train_rows"] + fold["test_rows"] == len(dataset)
-        assert fold["held_out_batches"] == held[fold["fold"]]
-    assert sorted(tfidf["emotion_accuracy_per_batch"]) == sorted(dataset.frame["batch"].unique())
-    accuracies = [f["metrics"]["emotion"]["accuracy"] for f in tfidf["folds"]]
-    assert tfidf["emotion_accuracy_fold_mean"] == pytest.approx(sum(accuracies) / 2)
+        assert fold["held_out_batches"] == held[int(k)]
+        per_batch.update(fold["emotion_accuracy_per_batch"])
+        # the stored confusion matrices give the fold's metrics (the report pools them)
+        for head, values in fold["metrics"].items():
+            assert metrics(fold["confusion"][head]) == pytest.approx(values)
+    assert sorted(per_batch) == sorted(dataset.frame["batch"].unique())
 
 
 def test_row_protocol_spreads_videos_over_folds(small_data: Path, tmp_path: Path) -> None:
     result = run_cv(small_data, tmp_path / "rows.json", "--protocol", "row", "--only-folds", "0")
-    tfidf = result["families"]["tfidf"]
-    (fold,) = tfidf["folds"]
+    (fold,) = result["runs"]["tfidf"]["seeds"]["0"].values()
     # a random half of the rows: every batch sits in training and in the held-out fold
     assert len(fold["held_out_batches"]) == 4
     assert 0.3 < fold["test_rows"] / (fold["train_rows"] + fold["test_rows"]) < 0.7
-    assert tfidf["emotion_accuracy_per_batch"] == {}

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     data_dir: Path | None = Field(
         default=None, description="Labelled CSV batches (default: <project>/data/raw)"
     )
+    goemotions_dir: Path | None = Field(
+        default=None, description="The GoEmotions data (default: <project>/data/goemotions)"
+    )
     dev_mode: bool = False
 
     # Registry: MLflow (default) or the Azure ML workspace (settings under "Azure ML" below)
@@ -224,6 +227,17 @@ class Settings(BaseSettings):
     @property
     def raw_data_dir(self) -> Path:
         return self.data_dir if self.data_dir is not None else project_root() / "data" / "raw"
+
+    @property
+    def goemotions_data_dir(self) -> Path:
+        if self.goemotions_dir is not None:
+            return self.goemotions_dir
+        return project_root() / "data" / "goemotions"
+
+    @property
+    def transfer_cache_dir(self) -> Path:
+        """Training stages cached for reuse (the minilm GoEmotions transfer stage)."""
+        return self.home / ".cache" / "transfer"
 
     @property
     def registry_dir(self) -> Path:

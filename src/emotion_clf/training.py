@@ -19,13 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from emotion_clf.config import Settings
 from emotion_clf.data.loader import Dataset, load_dataset
 from emotion_clf.data.profile import PROFILE_FILE, ReferenceProfile, build_profile
 from emotion_clf.data.schema import HEADS
 from emotion_clf.data.split import REFERENCE_FRACTION, Split, reference_slice, split_by_batch
 from emotion_clf.errors import DataError
 from emotion_clf.evaluation.metrics import Evaluation
-from emotion_clf.models.base import Predictor, ProgressCallback
+from emotion_clf.models.base import Predictor, ProgressCallback, TrainingSources
 from emotion_clf.models.bundle import FAMILIES, family_class, save_bundle
 from emotion_clf.models.scoring import evaluate
 
@@ -53,10 +54,11 @@ TRAINING_OPTIONS: Mapping[str, tuple[str, ...]] = {
     "lr": ("minilm",),
     "batch_size": ("minilm",),
     "max_steps": ("minilm",),
+    "goemotions": ("minilm",),
 }
 
 
-def family_params(family: str, **options: float | int | None) -> dict[str, Any]:
+def family_params(family: str, **options: float | int | str | None) -> dict[str, Any]:
     """The training options given for ``family``: ``None`` or ``0`` means "the family's
     default" and is left out; an option the family does not take is refused."""
     if family not in FAMILIES:
@@ -75,6 +77,14 @@ def family_params(family: str, **options: float | int | None) -> dict[str, Any]:
             allowed=families,
         )
     return given
+
+
+def training_sources(settings: Settings) -> TrainingSources:
+    """The sources besides the transcripts that the settings name: the GoEmotions folder and
+    the workspace cache of training stages (``<home>/.cache/transfer``)."""
+    return TrainingSources(
+        goemotions=settings.goemotions_data_dir, cache_dir=settings.transfer_cache_dir
+    )
 
 
 def default_bundle_dir(family: str, *, models_dir: Path) -> Path:
@@ -104,11 +114,14 @@ def train_model(
     params: Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
     reference_fraction: float = REFERENCE_FRACTION,
+    sources: TrainingSources | None = None,
 ) -> TrainResult:
     """Train ``family`` on ``data`` (file, folder or list) and save the bundle at ``out``.
 
     ``reference_fraction`` of every training batch is held out of fitting for the reference
-    profile the bundle ships (0: none).
+    profile the bundle ships (0: none). ``sources``: what the family may use besides ``data``
+    (the GoEmotions folder, the cache of training stages); a family whose parameters need a
+    source that is not given refuses.
     """
     started = time.perf_counter()
     dataset = load_dataset(data)
@@ -125,7 +138,7 @@ def train_model(
         logger.warning("%s; training on all %d rows with no held-out split", exc, len(dataset))
         split, train_part, validation = None, dataset, None
 
-    predictor.fit(train_part, validation, progress=progress)
+    predictor.fit(train_part, validation, progress=progress, sources=sources)
 
     evaluations: dict[str, Evaluation] = {}
     if split is not None:

@@ -37,7 +37,8 @@ def test_manifest_records_what_the_issue_asks_for(tfidf_bundle: Path) -> None:
     assert manifest.family == "tfidf" and manifest.format_version == 1
     assert len(manifest.data_fingerprint) == 64
     assert manifest.created_at
-    assert set(manifest.files) == {"state.safetensors", "vocabulary.json"}
+    # the weights, the vocabulary, and the reference profile the drift checks compare against
+    assert set(manifest.files) == {"state.safetensors", "vocabulary.json", "reference.json"}
     assert all(len(h) == 64 for h in manifest.files.values())
     assert set(manifest.metrics) == {"validation", "test"}
     assert 0.0 < manifest.metrics["test"]["emotion"]["accuracy"] <= 1.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -220,3 +221,33 @@ def test_the_cli_takes_texts_or_files_never_both(
     assert (
         bad_format.returncode != 0 and "allowed values: .csv, .jsonl, .parquet" in bad_format.stderr
     )
+
+
+def test_a_run_that_breaks_midway_leaves_neither_output_nor_rejected_rows(
+    inputs: dict[str, str], tmp_path: Path, tfidf_bundle: Path
+) -> None:
+    """Bad rows stream to the rejected file as they come; a run that then fails discards it
+    with the output (the command's error says what broke; nothing half-written is left)."""
+    scorer = LocalScorer(load_bundle(tfidf_bundle), label="tfidf", version=None)
+    calls = []
+    score = scorer.score
+
+    def breaks_on_the_second_chunk(texts: list[str]) -> Any:
+        calls.append(len(texts))
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return score(texts)
+
+    scorer.score = breaks_on_the_second_chunk  # type: ignore[method-assign]
+    output = tmp_path / "out.csv"
+    with pytest.raises(OSError, match="disk full"):
+        run_batch(
+            list(inputs.values()),
+            scorer=scorer,
+            output=output,
+            reader=SourceReader(workdir=tmp_path),
+            chunk_size=3,
+        )
+    assert len(calls) == 2
+    assert not output.exists() and not (tmp_path / "out.rejected.csv").exists()
+    assert [p.name for p in tmp_path.glob(".out*")] == []

@@ -116,6 +116,7 @@ def test_train_report_holds_the_registered_metrics(cycle: Cycle) -> None:
         "lr": 0.0,
         "batch_size": 0,
         "max_steps": 0,
+        "goemotions": "",
     }
     page = _html(cycle, record)
     assert "Train a model" in page

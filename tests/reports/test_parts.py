@@ -10,7 +10,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from emotion_clf.cli.report import parse_parameters
-from emotion_clf.errors import NotebookError
+from emotion_clf.errors import DataError, NotebookError
 from emotion_clf.reports.keynumbers import KEY_NUMBERS_MIME, format_value, read_key_numbers
 from emotion_clf.reports.records import ReportRecord, attach_record, stored_record
 from emotion_clf.reports.runner import coerce_value
@@ -94,6 +94,10 @@ def test_zero_means_the_family_default() -> None:
         "epochs": 2,
         "max_steps": 10,
     }
+    assert family_params("minilm", goemotions="") == {}
+    assert family_params("minilm", goemotions="joint") == {"goemotions": "joint"}
+    with pytest.raises(DataError, match="--goemotions only apply to --family minilm"):
+        family_params("tfidf", goemotions="transfer")
 
 
 def test_index_is_newest_first_and_escapes_what_it_shows(tmp_path: Path) -> None:

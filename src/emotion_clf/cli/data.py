@@ -1,4 +1,4 @@
-"""``data``: what the loader finds and how the split groups batches."""
+"""``data``: what the loader finds, how the split groups batches, and GoEmotions."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from rich.table import Table
 
 from emotion_clf.cli.output import console, print_json
 from emotion_clf.config import get_settings
+from emotion_clf.data.goemotions import GOEMOTIONS_SPLITS, load_goemotions
 from emotion_clf.data.loader import load_dataset
+from emotion_clf.data.schema import SCHEMA
 from emotion_clf.data.split import SPLIT_NAMES, split_by_batch
 from emotion_clf.files import write_json_atomic
 
@@ -81,3 +83,40 @@ def prepare(
         print_json(summary)
         return
     console.print(f"{summary['rows']} rows in {summary['batches']} batches -> {out}")
+
+
+@app.command()
+def goemotions(
+    folder: Annotated[
+        Path | None, typer.Option(help="The GoEmotions folder (default: data/goemotions).")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+) -> None:
+    """GoEmotions, the second source: rows kept and dropped per split, rows per emotion."""
+    path = folder or get_settings().goemotions_data_dir
+    splits = {name: load_goemotions(path, split=name) for name in GOEMOTIONS_SPLITS}
+    summary = {
+        name: {k: v for k, v in rows.summary().items() if k != "path"}
+        for name, rows in splits.items()
+    }
+    emotions = {
+        name: {str(k): int(v) for k, v in rows.frame["emotion"].value_counts().items()}
+        for name, rows in splits.items()
+    }
+    if json_output:
+        print_json({"folder": str(path), "splits": summary, "emotion_rows": emotions})
+        return
+    table = Table(title=f"GoEmotions in {path} (single-label rows kept)", title_justify="left")
+    table.add_column("split")
+    for column in ("rows read", "kept", "multi-label dropped", *SCHEMA.emotions):
+        table.add_column(column, justify="right")
+    for name, numbers in summary.items():
+        counts = [str(emotions[name].get(e, 0)) for e in SCHEMA.emotions]
+        table.add_row(
+            name,
+            str(numbers["rows_read"]),
+            str(numbers["rows"]),
+            str(numbers["skipped_multi_label"]),
+            *counts,
+        )
+    console.print(table)

@@ -21,7 +21,12 @@ from emotion_clf.data.split import SPLIT_NAMES, split_by_batch
 from emotion_clf.errors import DataError
 from emotion_clf.models import FAMILIES, evaluate
 from emotion_clf.registry import open_registry, resolve_model
-from emotion_clf.training import default_bundle_dir, family_params, train_model
+from emotion_clf.training import (
+    default_bundle_dir,
+    family_params,
+    train_model,
+    training_sources,
+)
 
 ModelOption = Annotated[
     str,
@@ -51,6 +56,13 @@ def train(
     max_steps: Annotated[
         int | None, typer.Option(help="[minilm] stop after this many steps.")
     ] = None,
+    goemotions: Annotated[
+        str | None,
+        typer.Option(
+            help="[minilm] GoEmotions (data/goemotions): none, transfer (a cached first "
+            "stage) or joint (mixed into the epochs); default: the family's."
+        ),
+    ] = None,
     register: Annotated[
         bool, typer.Option(help="Log an MLflow run and register the bundle as the new dynamic.")
     ] = False,
@@ -58,7 +70,14 @@ def train(
 ) -> None:
     """Train a model family on labelled data and write a verified bundle."""
     settings = get_settings()
-    params = family_params(family, epochs=epochs, lr=lr, batch_size=batch_size, max_steps=max_steps)
+    params = family_params(
+        family,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        max_steps=max_steps,
+        goemotions=goemotions,
+    )
     out = out or default_bundle_dir(family, models_dir=settings.models_dir)
     with fraction_progress(f"train {family}") as progress:
         result = train_model(
@@ -68,6 +87,7 @@ def train(
             seed=seed,
             params=params,
             progress=progress,
+            sources=training_sources(settings),
         )
     version = None
     if register:

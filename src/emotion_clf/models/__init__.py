@@ -17,6 +17,7 @@ from emotion_clf.models.base import (
     PredictionBatch,
     Predictor,
     ProgressCallback,
+    TrainingSources,
     decode,
 )
 from emotion_clf.models.bundle import (
@@ -43,6 +44,7 @@ __all__ = [
     "PredictionBatch",
     "Predictor",
     "ProgressCallback",
+    "TrainingSources",
     "bundle_digest",
     "decode",
     "evaluate",

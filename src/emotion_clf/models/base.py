@@ -26,6 +26,19 @@ ProgressCallback = Callable[[str, float], None]  # (description, fraction done i
 
 
 @dataclass(frozen=True)
+class TrainingSources:
+    """What a family may train on besides the transcript rows, given by the entry point.
+
+    ``goemotions``: the GoEmotions folder (``data/goemotions``), read only by a family whose
+    parameters ask for it; ``cache_dir``: where a family keeps training stages that depend
+    only on these sources (None: keep nothing, train them every time).
+    """
+
+    goemotions: Path | None = None
+    cache_dir: Path | None = None
+
+
+@dataclass(frozen=True)
 class HeadProbabilities:
     """Raw probabilities per head, rows aligned with the input texts, columns with the schema."""
 
@@ -164,6 +177,20 @@ def decode(
     return PredictionBatch(schema=schema, probabilities=probabilities, indices=indices)
 
 
+def scaled_progress(
+    progress: ProgressCallback | None, start: float, end: float, prefix: str
+) -> ProgressCallback | None:
+    """``progress`` for one stage of a training: fractions mapped into ``[start, end]``."""
+    if progress is None:
+        return None
+    report = progress
+
+    def scaled(text: str, fraction: float) -> None:
+        report(prefix + text, start + (end - start) * fraction)
+
+    return scaled
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax in float64. A logit of -inf (a label absent from training) gets 0."""
     shifted = np.asarray(logits, dtype=np.float64)
@@ -236,6 +263,7 @@ class Predictor(ABC):
         validation: Dataset | None = None,
         *,
         progress: ProgressCallback | None = None,
+        sources: TrainingSources | None = None,
     ) -> Predictor: ...
 
     @abstractmethod

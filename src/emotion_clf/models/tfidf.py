@@ -28,6 +28,7 @@ from emotion_clf.models.base import (
     HeadProbabilities,
     Predictor,
     ProgressCallback,
+    TrainingSources,
     as_text_list,
     softmax,
 )
@@ -92,7 +93,9 @@ class TfidfModel(Predictor):
         validation: Dataset | None = None,
         *,
         progress: ProgressCallback | None = None,
+        sources: TrainingSources | None = None,
     ) -> TfidfModel:
+        # tfidf trains on the transcripts alone: ``sources`` is accepted and not read
         params = self.validate_params()
         self._fitted_vectorizers, self._weight_columns = None, None  # a previous fit's caches
         frame = train.frame

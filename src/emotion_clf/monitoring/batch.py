@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import httpx
 import numpy as np
@@ -211,7 +212,7 @@ def run_batch(
     started = time.perf_counter()
     summary = BatchSummary(output=output, model=scorer.label)
     sink = AtomicOutput(output)
-    rejected: list[BadRow] = []
+    rejected = RejectedRows(output)
     buffer: list[InputRow] = []
 
     def reject(bad: BadRow) -> None:
@@ -221,7 +222,7 @@ def run_batch(
         summary.sources.setdefault(bad.source, SourceSummary(bad.source)).bad += 1
         if len(summary.bad_rows) < BAD_ROWS_KEPT:
             summary.bad_rows.append(bad)
-        rejected.append(bad)
+        rejected.add(bad)
 
     def flush() -> None:
         scored = scorer.score([row.text for row in buffer])
@@ -270,10 +271,10 @@ def run_batch(
             flush()
     except BaseException:
         sink.discard()
+        rejected.discard()
         raise
     summary.output = sink.commit()
-    if rejected:
-        summary.rejected = write_rejected(output, rejected)
+    summary.rejected = rejected.commit()
     summary.seconds = time.perf_counter() - started
     logger.info(
         "batch: %d rows, %d bad, in %.1f s", summary.rows, summary.bad_count, summary.seconds
@@ -281,10 +282,33 @@ def run_batch(
     return summary
 
 
-def write_rejected(output: Path, rows: Sequence[BadRow]) -> Path:
-    path = output.with_name(f"{output.stem}.rejected.csv")
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["source", "line", "reason"])
-        writer.writerows([b.source, b.line, b.reason] for b in rows)
-    return path
+class RejectedRows:
+    """The bad rows of a run, streamed to ``<output stem>.rejected.csv`` as they come (so a run
+    with many of them stays in bounded memory); the file appears on :meth:`commit`, only if
+    there was a bad row."""
+
+    def __init__(self, output: Path) -> None:
+        self.path = output.with_name(f"{output.stem}.rejected.csv")
+        self.temp = self.path.with_name(f".{self.path.name}.tmp")
+        self._handle: IO[str] | None = None
+        self._writer: Any = None
+
+    def add(self, bad: BadRow) -> None:
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.temp.open("w", encoding="utf-8", newline="")
+            self._writer = csv.writer(self._handle)
+            self._writer.writerow(["source", "line", "reason"])
+        self._writer.writerow([bad.source, bad.line, bad.reason])
+
+    def commit(self) -> Path | None:
+        if self._handle is None:
+            return None
+        self._handle.close()
+        os.replace(self.temp, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self.temp.unlink(missing_ok=True)

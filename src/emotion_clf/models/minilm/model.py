@@ -26,17 +26,20 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
+from emotion_clf.data.goemotions import GoEmotions, load_goemotions
 from emotion_clf.data.loader import Dataset
 from emotion_clf.data.schema import HEADS, SCHEMA, LabelSchema
-from emotion_clf.errors import BundleError
+from emotion_clf.errors import BundleError, DataError
 from emotion_clf.evaluation.metrics import evaluation_from_predictions
 from emotion_clf.models.base import (
     DECODINGS,
     HeadProbabilities,
     Predictor,
     ProgressCallback,
+    TrainingSources,
     as_text_list,
     decode,
+    scaled_progress,
     softmax,
 )
 from emotion_clf.models.minilm.encoder import (
@@ -48,7 +51,14 @@ from emotion_clf.models.minilm.encoder import (
     read_encoder_files,
 )
 from emotion_clf.models.minilm.runtime import AUTO_RUNTIME, Runtime, resolve_runtime
-from emotion_clf.models.minilm.training import fine_tune, selection_score
+from emotion_clf.models.minilm.training import dataset_rows, fine_tune, selection_score
+from emotion_clf.models.minilm.transfer import (
+    TransferState,
+    goemotions_record,
+    joint_rows,
+    load_transferred,
+    transfer_state,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +89,16 @@ DEFAULT_PARAMS: dict[str, Any] = {
     # torch-fp32 is the plain reference (see minilm.runtime)
     "runtime": AUTO_RUNTIME,
     "inference_batch_size": 128,  # rows per forward pass at most
+    # GoEmotions' single-label rows (data/goemotions), see minilm.transfer: "none";
+    # "transfer", a first stage on GoEmotions (encoder, emotion and sub-emotion heads),
+    # cached, then the transcript training from its weights; or "joint", mixed into the
+    # transcript epochs with a per-source loss weight. Intensity trains on transcripts only.
+    "goemotions": "none",
+    "goemotions_epochs": 1,  # transfer: epochs of the GoEmotions stage
+    "goemotions_max_steps": None,  # transfer: stop the stage after this many steps (tests)
+    "goemotions_weight": 0.5,  # joint: loss weight of a GoEmotions row (a transcript row: 1)
 }
+GOEMOTIONS_MODES: tuple[str, ...] = ("none", "transfer", "joint")
 
 
 def probabilities_from_logits(logits: Mapping[str, np.ndarray]) -> HeadProbabilities:
@@ -143,8 +162,15 @@ class MiniLMModel(Predictor):
         for key in ("epochs", "batch_size"):
             if int(params[key]) < 1:
                 raise ValueError(f"{key} must be at least 1")
-        if params["max_steps"] is not None and int(params["max_steps"]) < 1:
-            raise ValueError("max_steps must be at least 1")
+        for key in ("max_steps", "goemotions_max_steps"):
+            if params[key] is not None and int(params[key]) < 1:
+                raise ValueError(f"{key} must be at least 1")
+        if params["goemotions"] not in GOEMOTIONS_MODES:
+            raise ValueError(f"goemotions must be one of {GOEMOTIONS_MODES}")
+        if int(params["goemotions_epochs"]) < 1:
+            raise ValueError("goemotions_epochs must be at least 1")
+        if not float(params["goemotions_weight"]) > 0:
+            raise ValueError("goemotions_weight must be above 0")
         resolve_runtime(params["runtime"])  # raises for an unknown runtime
 
     @property
@@ -168,42 +194,85 @@ class MiniLMModel(Predictor):
         validation: Dataset | None = None,
         *,
         progress: ProgressCallback | None = None,
+        sources: TrainingSources | None = None,
     ) -> MiniLMModel:
         self.validate_params()
         self._apply_threads()
+        mode = str(self._params["goemotions"])
+        goemotions = self._goemotions_rows(sources) if mode != "none" else None
         if progress:
             progress("loading the pretrained encoder", 0.0)
         folder = pretrained_folder()
         self.encoder_files_ = read_encoder_files(folder)
         self.tokenizer_ = load_tokenizer(folder)
-        # the seed fixes the heads' initial weights, dropout, and (below) the batch order
+        transfer: TransferState | None = None
+        main_progress = progress
+        if goemotions is not None and mode == "transfer":
+            # the stage's share of the progress bar, by characters to read
+            stage = len("".join(goemotions.texts)) * int(self._params["goemotions_epochs"])
+            share = stage / (stage + len("".join(train.texts)) * int(self._params["epochs"]))
+            transfer = transfer_state(
+                goemotions,
+                tokenizer=self.tokenizer_,
+                encoder_folder=folder,
+                schema=self.schema,
+                params=self._params,
+                cache_dir=sources.cache_dir if sources else None,
+                progress=scaled_progress(progress, 0.0, share, "GoEmotions transfer: "),
+            )
+            if not transfer.info["cached"]:
+                main_progress = scaled_progress(progress, share, 1.0, "transcripts: ")
+        # the seed fixes the heads' initial weights, dropout, and (below) the batch order;
+        # set after the transfer stage, so a cached stage and a trained one give one model
         torch.manual_seed(int(self._params["seed"]))
         self.module_ = MultiTaskMiniLM(
             load_pretrained_encoder(folder), self._sizes(), dropout=float(self._params["dropout"])
         )
+        if transfer is not None:
+            load_transferred(self.module_, transfer)
+        rows = dataset_rows(
+            self.tokenizer_, train, schema=self.schema, max_length=int(self._params["max_length"])
+        )
+        if goemotions is not None and mode == "joint":
+            rows = joint_rows(
+                rows, goemotions, tokenizer=self.tokenizer_, schema=self.schema, params=self._params
+            )
         scorer = None
         if validation is not None and len(validation) > 0:
-            rows = validation
+            held = validation
 
             def scorer(logits: Mapping[str, np.ndarray]) -> dict[str, float]:
-                return validation_metrics(logits, rows, schema=self.schema, decoding=self.decoding)
+                return validation_metrics(logits, held, schema=self.schema, decoding=self.decoding)
 
         outcome = fine_tune(
             self.module_,
             self.tokenizer_,
-            train,
-            schema=self.schema,
+            rows,
             params=self._params,
             scorer=scorer,
             validation_texts=validation.texts if validation is not None else None,
-            progress=progress,
+            progress=main_progress,
         )
         self.module_.eval()
         self.history_ = outcome.history
         self.best_epoch_ = outcome.best_epoch
         self.steps_ = outcome.steps
+        self.goemotions_ = goemotions_record(mode, goemotions, transfer)
         self._runtime = None
         return self
+
+    def _goemotions_rows(self, sources: TrainingSources | None) -> GoEmotions:
+        if sources is None or sources.goemotions is None:
+            raise DataError(
+                f"minilm with goemotions={self._params['goemotions']!r} trains on GoEmotions, "
+                "but no GoEmotions folder was given (TrainingSources(goemotions=...); the "
+                "command line and notebooks pass data/goemotions)",
+                field="goemotions",
+            )
+        rows = load_goemotions(sources.goemotions, split="train")
+        if len(rows) == 0:
+            raise DataError("no single-label GoEmotions rows to train on", file=rows.path)
+        return rows
 
     def training_history(self) -> list[dict[str, float]]:
         return [dict(record) for record in getattr(self, "history_", [])]
@@ -238,6 +307,7 @@ class MiniLMModel(Predictor):
             "tokenizer_",
             "encoder_files_",
             "history_",
+            "goemotions_",
             "best_epoch_",
             "steps_",
         ):
@@ -259,6 +329,7 @@ class MiniLMModel(Predictor):
             "best_epoch": self.best_epoch_,
             "steps": self.steps_,
             "history": self.history_,
+            "goemotions": getattr(self, "goemotions_", None),
         }
         (folder / STATE_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
@@ -266,7 +337,8 @@ class MiniLMModel(Predictor):
     def load_state(
         cls, folder: Path, *, schema: LabelSchema, params: Mapping[str, Any]
     ) -> MiniLMModel:
-        model = cls(schema=schema, **params)
+        # bundles from before the GoEmotions option were trained on transcripts alone
+        model = cls(schema=schema, **{"goemotions": "none", **params})
         try:
             model.validate_params()
         except ValueError as exc:
@@ -280,6 +352,7 @@ class MiniLMModel(Predictor):
             model.history_ = list(info["history"])
             model.best_epoch_ = int(info["best_epoch"])
             model.steps_ = int(info["steps"])
+            model.goemotions_ = info.get("goemotions")
             model.tokenizer_ = load_tokenizer(encoder_dir)
             module = MultiTaskMiniLM(
                 empty_encoder(encoder_dir), model._sizes(), dropout=float(model._params["dropout"])

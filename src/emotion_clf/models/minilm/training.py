@@ -143,43 +143,138 @@ def selection_score(metrics: Mapping[str, float]) -> float:
     )
 
 
+@dataclass(frozen=True)
+class TrainingRows:
+    """What one fine-tuning trains on: token ids, one target column per trained head, and
+    which rows each epoch visits.
+
+    ``targets`` holds label indices, ``-1`` where a row has no label for that head (a
+    GoEmotions row has no intensity); the heads absent from ``targets`` are not trained.
+    ``row_weights`` weighs each row's loss (per-source loss weights); ``None`` means the plain
+    mean over the batch. ``epoch_rows`` lists, per epoch, the rows that epoch visits; ``None``
+    means every row in every epoch.
+    """
+
+    ids: list[list[int]]
+    targets: Mapping[str, np.ndarray]
+    row_weights: np.ndarray | None = None
+    epoch_rows: Sequence[np.ndarray] | None = None
+
+    def epoch_plan(self, epochs: int) -> list[np.ndarray]:
+        if self.epoch_rows is None:
+            return [np.arange(len(self.ids))] * epochs
+        if len(self.epoch_rows) != epochs:
+            raise ValueError(f"{len(self.epoch_rows)} epoch row sets for {epochs} epochs")
+        return list(self.epoch_rows)
+
+    @property
+    def masked(self) -> bool:
+        """Whether the loss needs the weighted, masked form (some row weight or label absent)."""
+        return self.row_weights is not None or any((t < 0).any() for t in self.targets.values())
+
+
+def dataset_rows(
+    tokenizer: Any, train: Dataset, *, schema: LabelSchema, max_length: int
+) -> TrainingRows:
+    """Transcript rows: every head has a label."""
+    return TrainingRows(
+        ids=tokenize(tokenizer, train.texts, max_length=max_length),
+        targets={
+            h: label_indices(train.frame[h].tolist(), schema.labels(h), head=h) for h in HEADS
+        },
+    )
+
+
+class BatchLoss:
+    """The training loss of a batch: per head cross-entropy (label smoothing, optional class
+    weights), weighted per head and summed.
+
+    Without row weights or missing labels it is each head's plain batch mean. Otherwise each
+    head averages over the rows that have its label, each row counted with its weight (and its
+    class weight), so a source with weight 0.5 moves the model half as much per row.
+    """
+
+    def __init__(
+        self, rows: TrainingRows, *, sizes: Mapping[str, int], params: Mapping[str, Any]
+    ) -> None:
+        self.heads = [h for h in HEADS if h in rows.targets]
+        self.targets = {h: torch.from_numpy(rows.targets[h]) for h in self.heads}
+        self.smoothing = float(params["label_smoothing"])
+        self.head_weights = {h: float(params["loss_weights"][h]) for h in self.heads}
+        self.class_weights = {
+            h: torch.tensor(
+                class_weights(
+                    rows.targets[h][rows.targets[h] >= 0],
+                    sizes[h],
+                    power=float(params["class_weight_power"][h]),
+                ),
+                dtype=torch.float32,
+            )
+            for h in self.heads
+        }
+        self.losses = {
+            h: nn.CrossEntropyLoss(weight=self.class_weights[h], label_smoothing=self.smoothing)
+            for h in self.heads
+        }
+        self.masked = rows.masked
+        self.row_weights = torch.from_numpy(
+            rows.row_weights
+            if rows.row_weights is not None
+            else np.ones(len(rows.ids), dtype=np.float32)
+        ).float()
+
+    def __call__(self, logits: Mapping[str, torch.Tensor], index: torch.Tensor) -> torch.Tensor:
+        if not self.masked:
+            loss = sum(
+                self.head_weights[h] * self.losses[h](logits[h], self.targets[h][index])
+                for h in self.heads
+            )
+            assert isinstance(loss, torch.Tensor)
+            return loss
+        total = torch.zeros(())
+        weights = self.row_weights[index]
+        for h in self.heads:
+            target = self.targets[h][index]
+            keep = target >= 0
+            if not bool(keep.any()):
+                continue
+            per_row = nn.functional.cross_entropy(
+                logits[h][keep],
+                target[keep],
+                weight=self.class_weights[h],
+                label_smoothing=self.smoothing,
+                reduction="none",
+            )
+            weight = weights[keep]
+            norm = (weight * self.class_weights[h][target[keep]]).sum().clamp(min=1e-12)
+            total = total + self.head_weights[h] * (weight * per_row).sum() / norm
+        return total
+
+
 def fine_tune(
     module: MultiTaskMiniLM,
     tokenizer: Any,
-    train: Dataset,
+    rows: TrainingRows,
     *,
-    schema: LabelSchema,
     params: Mapping[str, Any],
     scorer: Scorer | None,
     validation_texts: Sequence[str] | None,
     progress: ProgressCallback | None = None,
 ) -> TrainingOutcome:
-    """Train ``module`` in place; on return it holds the best epoch's weights."""
+    """Train ``module`` in place on ``rows`` for ``params["epochs"]`` epochs (at most
+    ``params["max_steps"]`` steps); on return it holds the best epoch's weights (the last
+    epoch's without a scorer)."""
     rng = np.random.default_rng(params["seed"])
     max_length = int(params["max_length"])
-    ids = tokenize(tokenizer, train.texts, max_length=max_length)
-    lengths = [len(row) for row in ids]
-    targets = {h: label_indices(train.frame[h].tolist(), schema.labels(h), head=h) for h in HEADS}
-    losses = {
-        h: nn.CrossEntropyLoss(
-            weight=torch.tensor(
-                class_weights(
-                    targets[h], len(schema.labels(h)), power=float(params["class_weight_power"][h])
-                ),
-                dtype=torch.float32,
-            ),
-            label_smoothing=float(params["label_smoothing"]),
-        )
-        for h in HEADS
-    }
-    loss_weights = {h: float(params["loss_weights"][h]) for h in HEADS}
+    lengths = np.asarray([len(row) for row in rows.ids])
+    batch_loss = BatchLoss(rows, sizes=module.head_sizes(), params=params)
     batch_size = int(params["batch_size"])
-    epochs = int(params["epochs"])
-    steps_per_epoch = -(-len(ids) // batch_size)
-    total = epochs * steps_per_epoch
+    plan = rows.epoch_plan(int(params["epochs"]))
+    steps_per_epoch = [-(-len(part) // batch_size) for part in plan]
+    total = sum(steps_per_epoch)
     if params.get("max_steps"):
         total = min(total, int(params["max_steps"]))
-    epochs = -(-total // steps_per_epoch)
+    epochs = int(np.searchsorted(np.cumsum(steps_per_epoch), total) + 1)
     optimizer = optimizer_for(module, params)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, linear_schedule(int(params["warmup_ratio"] * total), total)
@@ -189,8 +284,9 @@ def fine_tune(
     started = time.perf_counter()
     step = 0
     logger.info(
-        "fine-tuning minilm: %d rows, %d epoch(s), %d steps of %d",
-        len(ids),
+        "fine-tuning minilm: %d rows, heads %s, %d epoch(s), %d steps of %d",
+        len(rows.ids),
+        "/".join(batch_loss.heads),
         epochs,
         total,
         batch_size,
@@ -198,17 +294,13 @@ def fine_tune(
     for epoch in range(1, epochs + 1):
         module.train()
         epoch_started, running, seen = time.perf_counter(), 0.0, 0
-        for rows in training_batches(lengths, batch_size=batch_size, rng=rng):
+        visit = plan[epoch - 1]
+        for batch in training_batches(lengths[visit], batch_size=batch_size, rng=rng):
             if step >= total:
                 break
-            input_ids, mask = pad([ids[i] for i in rows], pad_id=int(tokenizer.pad_token_id))
-            logits = module(input_ids, mask)
-            index = torch.from_numpy(rows)
-            loss = sum(
-                loss_weights[h] * losses[h](logits[h], torch.from_numpy(targets[h])[index])
-                for h in HEADS
-            )
-            assert isinstance(loss, torch.Tensor)
+            chosen = visit[batch]
+            input_ids, mask = pad([rows.ids[i] for i in chosen], pad_id=int(tokenizer.pad_token_id))
+            loss = batch_loss(module(input_ids, mask), torch.from_numpy(chosen))
             loss.backward()
             nn.utils.clip_grad_norm_(module.parameters(), 1.0)
             optimizer.step()
