@@ -49,7 +49,7 @@ KERNEL_SPEC := $(VENV)/share/jupyter/kernels/emotion-clf/kernel.json
 
 .PHONY: help setup main test test-all check format train-bundle evaluate serve clean
 .PHONY: train compare promote rollback reports lab mlflow-ui drift perf health feedback-sample
-.PHONY: oci-image
+.PHONY: oci-image azurite azureml-venv test-standins
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -69,6 +69,30 @@ $(KERNEL_SPEC): $(VENV)/.installed
 
 setup: $(VENV)/.installed $(KERNEL_SPEC) ## create .venv, install the project (torch CPU first, with speech-to-text) and its Jupyter kernel
 
+# Local stand-ins the Azure tests run against (installed here, never globally):
+# Azurite, the Azure Storage emulator (npm), for the Azure ML registry's blobs, and
+# .venv-azureml, Azure ML's inference server beside emotion_clf, for the scoring script.
+AZURITE := environment/azurite/node_modules/.bin/azurite-blob
+AZUREML_VENV := .venv-azureml
+
+$(AZURITE): environment/azurite/package.json environment/azurite/package-lock.json
+	cd environment/azurite && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+azurite: $(AZURITE) ## install Azurite (the Azure Storage emulator) under environment/azurite
+
+$(AZUREML_VENV)/.installed: environment/azureml/score-requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(AZUREML_VENV)
+	$(AZUREML_VENV)/bin/pip install --quiet --upgrade pip
+	$(AZUREML_VENV)/bin/pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(AZUREML_VENV)/bin/pip install --quiet -r environment/azureml/score-requirements.txt
+	$(AZUREML_VENV)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
+azureml-venv: $(AZUREML_VENV)/.installed ## .venv-azureml: Azure ML's inference server with emotion_clf (scoring tests)
+
+test-standins: azurite azureml-venv ## the local stand-ins of Azure the tests use (Azurite, .venv-azureml)
+
 main: setup ## the main job: train tfidf, promote it, train BEST_FAMILY, compare, promote if the gate passes, feedback, drift and performance reports, publish
 	@$(MAKE) --no-print-directory train FAMILY=tfidf
 	@$(MAKE) --no-print-directory promote VERSION= FORCE=false REASON=
@@ -80,10 +104,10 @@ main: setup ## the main job: train tfidf, promote it, train BEST_FAMILY, compare
 	@$(MAKE) --no-print-directory perf
 	@$(MAKE) --no-print-directory reports
 
-test: setup ## run the test suite (slow tests excluded)
+test: setup test-standins ## run the test suite (slow tests excluded)
 	$(BIN)/python -m pytest
 
-test-all: setup ## run every test, slow ones included
+test-all: setup test-standins ## run every test, slow ones included
 	$(BIN)/python -m pytest -m ""
 
 check: setup ## ruff format --check, ruff check, mypy

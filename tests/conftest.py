@@ -199,4 +199,5 @@ def client(home: Path) -> Iterator[TestClient]:
         yield test_client
 
 
+from tests.azure_standins import azurite  # noqa: E402, F401
 from tests.mlflow_fixtures import any_registry_settings, mlflow_server  # noqa: E402, F401

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from emotion_clf.config import Settings
+from tests.azure_standins import FakeMlClient, FakeModelOperations
 from tests.http_listeners import free_port
 
 
@@ -59,17 +61,43 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(params=["embedded", "server"])
+@pytest.fixture(params=["embedded", "server", "azureml"])
 def any_registry_settings(request: pytest.FixtureRequest, lifecycle_settings: Settings) -> Settings:
-    """The same tests against the embedded SQLite store and a real MLflow server."""
+    """The same tests against the embedded SQLite store, a real MLflow server and the Azure ML
+    backend (Azurite for the workspace's blob storage, an in-memory ``models`` operations
+    object for its model registry)."""
     if request.param == "embedded":
         return lifecycle_settings
-    url = request.getfixturevalue("mlflow_server")
     suffix = uuid.uuid4().hex[:8]  # one server for the session: isolate by names
+    if request.param == "azureml":
+        return azureml_settings(request, lifecycle_settings, suffix=suffix)
+    url = request.getfixturevalue("mlflow_server")
     return lifecycle_settings.model_copy(
         update={
             "tracking_uri": url,
             "model_name": f"emotion-clf-{suffix}",
             "experiment_name": f"exp-{suffix}",
+        }
+    )
+
+
+def azureml_settings(request: pytest.FixtureRequest, base: Settings, *, suffix: str) -> Settings:
+    """``base`` switched to the Azure ML backend on the stand-ins, isolated by ``suffix``."""
+    connection = request.getfixturevalue("azurite")
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    models = FakeModelOperations(request.getfixturevalue("tmp_path") / "workspace-models")
+    monkeypatch.setattr(
+        "emotion_clf.registry.azureml_calls.ml_client",
+        lambda settings, credential: FakeMlClient(models),
+    )
+    return base.model_copy(
+        update={
+            "registry": "azureml",
+            "azure_subscription_id": "00000000-0000-0000-0000-000000000000",
+            "azure_resource_group": "rg",
+            "azure_workspace": "ws",
+            "azureml_registry_storage": SecretStr(connection),
+            "azureml_registry_container": f"registry-{suffix}",
+            "azureml_lock_lease_s": 15,
         }
     )

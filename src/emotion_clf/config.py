@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -49,7 +49,10 @@ class Settings(BaseSettings):
     )
     dev_mode: bool = False
 
-    # Registry (MLflow)
+    # Registry: MLflow (default) or the Azure ML workspace (settings under "Azure ML" below)
+    registry: Literal["mlflow", "azureml"] = Field(
+        default="mlflow", description="Model store backend: mlflow or azureml"
+    )
     tracking_uri: str | None = Field(
         default=None, description="MLflow tracking URI (default: SQLite store under home)"
     )
@@ -154,6 +157,39 @@ class Settings(BaseSettings):
     azure_workspace: str | None = Field(default=None, description="Azure ML workspace name")
 
     # Azure ML: registry backend, pipelines, online and batch endpoints
+    azureml_registry_prefix: str = Field(
+        default="emotion-clf-registry",
+        description="Blob folder of the registry's designations, lock and audit log",
+    )
+    azureml_registry_storage: SecretStr | None = Field(
+        default=None,
+        description="A storage connection string for the registry's blobs instead of the "
+        "workspace's default datastore (another account, or Azurite)",
+    )
+    azureml_registry_container: str = Field(
+        default="emotion-clf-registry",
+        description="The blob container used with EMOTION_CLF_AZUREML_REGISTRY_STORAGE",
+    )
+    azureml_lock_lease_s: int = Field(
+        default=30, ge=15, le=60, description="Promotion lock lease, renewed while held"
+    )
+    azureml_compute: str = Field(default="cpu-cluster", description="Compute cluster for jobs")
+    azureml_instance_type: str = Field(
+        default="Standard_DS3_v2", description="VM size of online and batch deployments"
+    )
+    azureml_instance_count: int = 1
+    azureml_data_asset: str = Field(
+        default="emotion-clf-data", description="Data asset (uri_folder) the pipeline trains on"
+    )
+    azureml_environment: str = Field(
+        default="emotion-clf", description="Azure ML environment name (jobs and scoring)"
+    )
+    azureml_traffic_steps: str = Field(
+        default="10,50,100", description="Percent steps of a blue-green traffic shift"
+    )
+    azureml_batch_endpoint: str = Field(
+        default="emotion-clf-batch", description="Batch endpoint name"
+    )
 
     # Containers: image, Container Instances, Container Apps
     serve_model: str = Field(

@@ -156,5 +156,11 @@ class ModelUnavailableError(EmotionClfError):
     http_status = 503
 
 
+class CloudError(EmotionClfError):
+    """A call to a cloud service (Azure) failed; the message names the call and the answer."""
+
+    http_status = 502
+
+
 class NotebookError(EmotionClfError):
     """A notebook run failed; the report was not published."""

@@ -1,6 +1,7 @@
 """The registry's face, against every backend this machine can run: the embedded SQLite
-store and a real ``mlflow server``. A second backend joins by adding its settings to
-``any_registry_settings``."""
+store, a real ``mlflow server``, and the Azure ML backend on its stand-ins (Azurite for the
+workspace's blob storage, an in-memory ``models`` operations object). A backend joins by
+adding its settings to ``any_registry_settings``."""
 
 from __future__ import annotations
 
@@ -149,3 +150,8 @@ def test_the_audit_store_keeps_entries_newest_first(registry: ModelRegistry) -> 
     assert audit.previous_baseline("1") is None
     audit.finish(second, ok=True)
     assert audit.previous_baseline("2") == "1"
+    audit.annotate(second, "rollout.endpoint:e", '{"ok": true}')
+    audit.annotate(second, "rollout.endpoint:e", '{"ok": false}')  # replaces the first note
+    noted = audit.entries()[1]
+    assert noted.status == "applied" and noted.notes == {"rollout.endpoint:e": '{"ok": false}'}
+    assert noted.to_dict()["notes"] == {"rollout.endpoint:e": '{"ok": false}'}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from emotion_clf.data.goemotions import GOEMOTIONS_SPLITS, load_goemotions
 from emotion_clf.data.loader import load_dataset
 from emotion_clf.data.schema import SCHEMA
 from emotion_clf.data.split import SPLIT_NAMES, split_by_batch
+from emotion_clf.files import write_json_atomic
 
 app = typer.Typer(help="Inspect the labelled data and its split.", no_args_is_help=True)
 
@@ -50,6 +52,37 @@ def info(
         table.add_row(*(str(v) for v in row.values()))
     console.print(table)
     console.print("rows per split: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
+
+
+@app.command()
+def prepare(
+    out: Annotated[Path, typer.Option(help="Folder to write the checked batches into.")],
+    data: Annotated[
+        Path | None, typer.Option(help="A CSV file or folder (default: data/raw).")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+) -> None:
+    """Check labelled data and freeze it for training: every batch the loader accepts is
+    copied into OUT, with dataset.json (rows, fingerprint, split). The training pipeline's
+    first step."""
+    dataset = load_dataset(data or get_settings().raw_data_dir)  # bad rows fail here, named
+    split = split_by_batch(dataset)
+    out.mkdir(parents=True, exist_ok=True)
+    for report in dataset.files:
+        shutil.copy2(report.path, out / Path(report.path).name)
+    summary = {
+        "fingerprint": dataset.fingerprint(),
+        "rows": len(dataset),
+        "batches": len(dataset.files),
+        "split_rows": {name: len(split.part(name)) for name in SPLIT_NAMES},
+        "skipped_empty": dataset.skipped_empty,
+        "skipped_unlabelled": dataset.skipped_unlabelled,
+    }
+    write_json_atomic(out / "dataset.json", summary)
+    if json_output:
+        print_json(summary)
+        return
+    console.print(f"{summary['rows']} rows in {summary['batches']} batches -> {out}")
 
 
 @app.command()

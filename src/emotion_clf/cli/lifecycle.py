@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from emotion_clf.cli.output import console, error, info, print_json, warn
-from emotion_clf.config import get_settings
+from emotion_clf.config import Settings, get_settings
 from emotion_clf.data.schema import HEADS
 from emotion_clf.promotion import (
     GateDecision,
@@ -46,12 +46,28 @@ def show_refresh(results: list[RefreshResult]) -> None:
             warn(f"{r.endpoint}: not refreshed after {r.attempts} attempt(s): {r.describe()}")
 
 
+def show_rollouts(result: LifecycleResult) -> None:
+    for r in result.rollouts:
+        if r.ok:
+            info(f"[green]ok[/] {r.name}: {r.message}")
+        else:
+            warn(f"{r.name}: {r.message}")
+
+
 def _finish(result: LifecycleResult, json_output: bool) -> None:
     if json_output:
         print_json(result.to_dict())
     else:
         console.print(result.message)
+        show_rollouts(result)
         show_refresh(result.refresh)
+    if result.rollout_failed:
+        if not json_output:
+            error(
+                "a rollout failed; the registry change stands. Check the endpoint with "
+                "`emotion-clf azure endpoint status`, then `emotion-clf rollback` or deploy again."
+            )
+        raise typer.Exit(3)
     if result.refresh_failed:
         if not json_output:
             error(
@@ -114,15 +130,51 @@ def promote_command(
     ] = False,
     reason: Annotated[str | None, typer.Option(help="Why; recorded in the audit log.")] = None,
     data: DataOption = None,
+    endpoint: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An Azure ML online endpoint to roll the new baseline out to, blue-green "
+            "(repeat for several; the [azure] extra and EMOTION_CLF_AZURE_* settings)."
+        ),
+    ] = None,
+    steps: Annotated[
+        str | None,
+        typer.Option(
+            help="Traffic steps for --endpoint (default: EMOTION_CLF_AZUREML_TRAFFIC_STEPS)."
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Run the gate, move baseline to the candidate, tell every server to reload."""
+    """Run the gate, move baseline to the candidate, roll it out to each --endpoint, tell
+    every server to reload."""
+    settings = get_settings()
+    rollouts = endpoint_rollouts(settings, endpoint or [], steps)
     result = promote(
-        settings=get_settings(), version=version, force=force, reason=reason, data=data
+        settings=settings, version=version, force=force, reason=reason, data=data, rollouts=rollouts
     )
     if result.decision is not None and not json_output:
         show_decision(result.decision)
     _finish(result, json_output)
+
+
+def endpoint_rollouts(settings: Settings, endpoints: list[str], steps: str | None) -> list[Any]:
+    """One Azure ML endpoint rollout per --endpoint (the workspace client built once)."""
+    if not endpoints:
+        return []
+    from emotion_clf.azure.ml_endpoint import EndpointRollout
+    from emotion_clf.azure.ml_workspace import ml_client
+
+    client = ml_client(settings)
+    return [
+        EndpointRollout(
+            client,
+            endpoint=name,
+            settings=settings,
+            code_root=settings.home / ".cache" / "azureml",
+            steps=steps or settings.azureml_traffic_steps,
+        )
+        for name in endpoints
+    ]
 
 
 def rollback_command(
@@ -130,10 +182,18 @@ def rollback_command(
         str | None, typer.Option(help="Version to go back to (default: the previous baseline).")
     ] = None,
     reason: Annotated[str | None, typer.Option(help="Why; recorded in the audit log.")] = None,
+    endpoint: Annotated[
+        list[str] | None,
+        typer.Option(help="An Azure ML online endpoint to roll the restored baseline out to."),
+    ] = None,
+    steps: Annotated[str | None, typer.Option(help="Traffic steps for --endpoint.")] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Move baseline back to the previous (or a named) version and tell servers to reload."""
-    _finish(rollback(settings=get_settings(), to=to, reason=reason), json_output)
+    """Move baseline back to the previous (or a named) version, roll it out to each
+    --endpoint, and tell servers to reload."""
+    settings = get_settings()
+    rollouts = endpoint_rollouts(settings, endpoint or [], steps)
+    _finish(rollback(settings=settings, to=to, reason=reason, rollouts=rollouts), json_output)
 
 
 def refresh(json_output: JsonOption = False) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -106,6 +107,23 @@ def history(
             e.status,
         )
     console.print(table)
+
+
+@app.command("register")
+def register_bundle(
+    bundle: Annotated[Path, typer.Argument(help="A bundle folder (from `emotion-clf train`).")],
+    designate: Annotated[
+        str, typer.Option(help="Designation to move to the new version: dynamic, or none.")
+    ] = "dynamic",
+    json_output: JsonOption = False,
+) -> None:
+    """Register a bundle folder as a new version (the training pipeline's last step)."""
+    registry = open_registry(get_settings())
+    record = registry.register_bundle(bundle, designate=None if designate == "none" else designate)
+    if json_output:
+        print_json(record.to_dict())
+        return
+    info(f"registered {bundle} as version {record.version} in {registry.location}")
 
 
 @app.command()

@@ -2,7 +2,9 @@
 
 - the prediction log the API server writes (:class:`PredictionRecord`) and its reader
   (:func:`read_prediction_log`), which drift checks use;
-- :func:`check_health`: scenario tests of a running API, each with its expected outcome;
+- :func:`check_health`: scenario tests of a running API, each with its expected outcome
+  (:func:`run_scenario` runs one; :func:`prediction_problem` and :func:`predicted_batch`
+  check answers, for other scenario sets such as Azure ML's scoring check);
 - :func:`run_load` / :class:`LoadGenerator`: the project's load generator, with an optional
   switch of models mid-run;
 - :func:`summarise_segments`: emotion shares by count and by duration over timed segments;
@@ -22,7 +24,12 @@ from emotion_clf.lazy import lazy_face
 
 if TYPE_CHECKING:
     from emotion_clf.monitoring.drift import DriftReport, check_drift, drift_history
-    from emotion_clf.monitoring.health import HealthReport, ScenarioResult, check_health
+    from emotion_clf.monitoring.health import (
+        HealthReport,
+        ScenarioResult,
+        check_health,
+        run_scenario,
+    )
     from emotion_clf.monitoring.load import (
         LoadGenerator,
         LoadReport,
@@ -39,7 +46,12 @@ if TYPE_CHECKING:
         log_path,
         read_prediction_log,
     )
-    from emotion_clf.monitoring.scenarios import Scenario, scenarios
+    from emotion_clf.monitoring.scenarios import (
+        Scenario,
+        predicted_batch,
+        prediction_problem,
+        scenarios,
+    )
     from emotion_clf.monitoring.summary import summarise_segments
 
 _LAZY: dict[str, str] = {
@@ -60,8 +72,11 @@ _LAZY: dict[str, str] = {
     "default_requests": "emotion_clf.monitoring.load",
     "drift_history": "emotion_clf.monitoring.drift",
     "log_path": "emotion_clf.monitoring.predictions",
+    "predicted_batch": "emotion_clf.monitoring.scenarios",
+    "prediction_problem": "emotion_clf.monitoring.scenarios",
     "read_prediction_log": "emotion_clf.monitoring.predictions",
     "run_load": "emotion_clf.monitoring.load",
+    "run_scenario": "emotion_clf.monitoring.health",
     "scenarios": "emotion_clf.monitoring.scenarios",
     "summarise_segments": "emotion_clf.monitoring.summary",
 }
@@ -84,8 +99,11 @@ __all__ = [
     "default_requests",
     "drift_history",
     "log_path",
+    "predicted_batch",
+    "prediction_problem",
     "read_prediction_log",
     "run_load",
+    "run_scenario",
     "scenarios",
     "summarise_segments",
 ]

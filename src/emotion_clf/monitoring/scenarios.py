@@ -48,7 +48,9 @@ def _json(response: httpx.Response) -> Any:
         return None
 
 
-def _prediction_problem(body: Any) -> str | None:
+def prediction_problem(body: Any) -> str | None:
+    """What is wrong with one prediction object (labels of the schema, probabilities, the
+    hierarchy), or None."""
     if not isinstance(body, dict):
         return "the prediction is not a JSON object"
     for head in HEADS:
@@ -68,7 +70,7 @@ def predicted(response: httpx.Response) -> str | None:
     for header in ("x-model-version", "x-request-id"):
         if not response.headers.get(header):
             return f"no {header} header"
-    return _prediction_problem(_json(response))
+    return prediction_problem(_json(response))
 
 
 def predicted_batch(count: int) -> Check:
@@ -77,7 +79,7 @@ def predicted_batch(count: int) -> Check:
         items = body.get("predictions") if isinstance(body, dict) else None
         if not isinstance(items, list) or len(items) != count:
             return f"expected {count} predictions, got {str(items)[:80]}"
-        return next((p for p in map(_prediction_problem, items) if p), None)
+        return next((p for p in map(prediction_problem, items) if p), None)
 
     return check
 
@@ -90,7 +92,7 @@ def predicted_segments(count: int) -> Check:
             return f"expected {count} segments, got {str(segments)[:80]}"
         if "summary" not in body:
             return "no summary"
-        return next((p for p in map(_prediction_problem, segments) if p), None)
+        return next((p for p in map(prediction_problem, segments) if p), None)
 
     return check
 

@@ -5,6 +5,8 @@
 - :func:`decide` / :class:`GatePolicy`: the gate, a pure function with its reasons;
 - :func:`promote`, :func:`promote_or_hold`, :func:`rollback`: the guarded baseline change
   with its audit entry, then the refresh fan-out (:func:`refresh_servers`);
+- :class:`Rollout`: what a promotion drives after the baseline moves (an endpoint's
+  traffic shift, built outside this package), its outcome :class:`RolloutOutcome`;
 - :func:`unlock`: break a promotion lock left by a killed process.
 """
 
@@ -23,6 +25,7 @@ from emotion_clf.promotion.lifecycle import (
     rollback,
     unlock,
 )
+from emotion_clf.promotion.rollout import Rollout, RolloutOutcome, run_rollouts
 
 __all__ = [
     "Check",
@@ -32,6 +35,8 @@ __all__ = [
     "LifecycleResult",
     "PromotionOutcome",
     "RefreshResult",
+    "Rollout",
+    "RolloutOutcome",
     "apply_designation",
     "compare_models",
     "compare_resolved",
@@ -41,5 +46,6 @@ __all__ = [
     "promote_or_hold",
     "refresh_servers",
     "rollback",
+    "run_rollouts",
     "unlock",
 ]

@@ -6,7 +6,10 @@ Every change follows the same steps, in this order, under the registry's promoti
 2. move ``baseline`` with a compare-and-set against the version the decision was made
    against (another promotion that won meanwhile makes this one fail, changing nothing);
 3. close the audit entry (applied, or failed with the error), release the lock;
-4. tell every API server to reload (``POST /refresh-model``).
+4. drive each rollout the caller passed (for example a managed online endpoint's blue-green
+   shift, :class:`~emotion_clf.promotion.rollout.Rollout`) and note its outcome in the audit
+   entry;
+5. tell every API server to reload (``POST /refresh-model``).
 
 Everything that can fail for a reason of the input (unknown version, a bundle that does not
 verify, a label schema that differs, a held gate) fails before step 1, so nothing changes.
@@ -20,6 +23,7 @@ import getpass
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +39,7 @@ from emotion_clf.models.bundle import read_manifest
 from emotion_clf.promotion.compare import compare_resolved
 from emotion_clf.promotion.fanout import RefreshResult, fan_out
 from emotion_clf.promotion.gate import GateDecision
+from emotion_clf.promotion.rollout import Rollout, RolloutOutcome, run_rollouts
 from emotion_clf.registry.backends import open_registry
 from emotion_clf.registry.base import ModelRegistry, VersionInfo
 from emotion_clf.registry.cache import ModelCache
@@ -58,10 +63,15 @@ class LifecycleResult:
     decision: GateDecision | None = None
     audit_id: str | None = None
     refresh: list[RefreshResult] = field(default_factory=list)
+    rollouts: list[RolloutOutcome] = field(default_factory=list)
 
     @property
     def refresh_failed(self) -> bool:
         return any(not r.ok for r in self.refresh)
+
+    @property
+    def rollout_failed(self) -> bool:
+        return any(not r.ok for r in self.rollouts)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +84,7 @@ class LifecycleResult:
             "audit_id": self.audit_id,
             "gate": self.decision.to_dict() if self.decision else None,
             "refresh": [r.to_dict() for r in self.refresh],
+            "rollouts": [r.to_dict() for r in self.rollouts],
         }
 
 
@@ -163,8 +174,10 @@ def _change_baseline(
     forced: bool,
     decision: GateDecision | None,
     refresh: bool,
+    rollouts: Sequence[Rollout] = (),
 ) -> LifecycleResult:
-    """Steps 1-5: the guarded alias move with its audit entry, then the refresh fan-out."""
+    """Steps 1-5: the guarded alias move with its audit entry, the rollouts (each noted in
+    the entry), then the refresh fan-out."""
     audit_id = apply_designation(
         registry,
         settings=settings,
@@ -185,6 +198,9 @@ def _change_baseline(
         decision=decision,
         audit_id=audit_id,
     )
+    result.rollouts = run_rollouts(rollouts, to_version)
+    for outcome in result.rollouts:
+        registry.audit.annotate(audit_id, f"rollout.{outcome.name}", outcome.note())
     if refresh:
         result.refresh = refresh_servers(settings)
     return result
@@ -198,8 +214,10 @@ def promote(
     reason: str | None = None,
     data: Path | str | None = None,
     refresh: bool = True,
+    rollouts: Sequence[Rollout] = (),
 ) -> LifecycleResult:
-    """Gate (unless forced) and move ``baseline`` to ``version`` (default: ``dynamic``)."""
+    """Gate (unless forced) and move ``baseline`` to ``version`` (default: ``dynamic``);
+    then drive ``rollouts`` (an endpoint, say) and tell the API servers to reload."""
     if force and not (reason and reason.strip()):
         raise PromotionError("a forced promotion needs --reason: say why the gate is skipped")
     registry = open_registry(settings)
@@ -236,13 +254,20 @@ def promote(
         forced=force,
         decision=decision,
         refresh=refresh,
+        rollouts=rollouts,
     )
 
 
 def rollback(
-    *, settings: Settings, to: str | None = None, reason: str | None = None, refresh: bool = True
+    *,
+    settings: Settings,
+    to: str | None = None,
+    reason: str | None = None,
+    refresh: bool = True,
+    rollouts: Sequence[Rollout] = (),
 ) -> LifecycleResult:
-    """Move ``baseline`` back: to ``to``, or to the previous baseline in the audit log."""
+    """Move ``baseline`` back: to ``to``, or to the previous baseline in the audit log; then
+    drive ``rollouts`` with it, as :func:`promote` does."""
     registry = open_registry(settings)
     current = registry.designated("baseline")
     if current is None:
@@ -266,6 +291,7 @@ def rollback(
         forced=False,
         decision=None,
         refresh=refresh,
+        rollouts=rollouts,
     )
 
 

@@ -110,9 +110,11 @@ class AuditEntry:
     forced: bool
     gate: str
     status: str  # applied | failed | in progress | interrupted
+    # what happened after the change, added by AuditStore.annotate (e.g. an endpoint rollout)
+    notes: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "notes": dict(self.notes)}
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,11 @@ class AuditStore(ABC):
     @abstractmethod
     def finish(self, entry_id: str, *, ok: bool, error: str | None = None) -> None:
         """Close an entry as applied (``ok``) or failed."""
+
+    @abstractmethod
+    def annotate(self, entry_id: str, key: str, value: str) -> None:
+        """Add a note to an entry (finished or not): what followed the change, such as the
+        outcome of an endpoint rollout. A second note with the same key replaces the first."""
 
     @abstractmethod
     def entries(self, *, limit: int = 200, lock_holder: str | None = None) -> list[AuditEntry]:

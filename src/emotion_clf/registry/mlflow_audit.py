@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 _TAG_LIMIT = 4000
+NOTE_PREFIX = "note."
 
 
 class MlflowAuditStore(AuditStore):
@@ -67,6 +68,10 @@ class MlflowAuditStore(AuditStore):
                 client.set_tag(entry_id, "error", error[:_TAG_LIMIT])
             client.set_terminated(entry_id, status="FINISHED" if ok else "FAILED")
 
+    def annotate(self, entry_id: str, key: str, value: str) -> None:
+        with mlflow_errors("annotating the audit entry"):
+            self.client.set_tag(entry_id, f"{NOTE_PREFIX}{key}", value[:_TAG_LIMIT])
+
     def entries(self, *, limit: int = 200, lock_holder: str | None = None) -> list[AuditEntry]:
         with mlflow_errors("reading the audit log"):
             runs = self.client.search_runs(
@@ -92,6 +97,11 @@ class MlflowAuditStore(AuditStore):
                     forced=tags.get("forced") == "true",
                     gate=tags.get("gate", ""),
                     status=status,
+                    notes={
+                        k[len(NOTE_PREFIX) :]: v
+                        for k, v in tags.items()
+                        if k.startswith(NOTE_PREFIX)
+                    },
                 )
             )
         return out

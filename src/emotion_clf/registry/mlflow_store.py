@@ -23,11 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from emotion_clf.config import Settings
 from emotion_clf.errors import DesignationConflictError, ModelNotFoundError, RegistryError
-from emotion_clf.models.bundle import bundle_digest, verify_bundle
 from emotion_clf.registry.base import (
     ANY,
     DESIGNATIONS,
-    METRIC_PREFIX,
     AuditStore,
     Expected,
     LockState,
@@ -47,6 +45,7 @@ from emotion_clf.registry.mlflow_calls import (
 from emotion_clf.registry.mlflow_lock import MlflowTicketLock, Tickets
 from emotion_clf.registry.mlflow_readonly import check_store, read_only_uri, sqlite_path
 from emotion_clf.registry.mlflow_tracking import BUNDLE_ARTIFACT, log_training_run
+from emotion_clf.registry.tags import bundle_tags, manifest_metrics, result_metrics
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -197,14 +196,8 @@ class MlflowRegistry(ModelRegistry):
         self._writing("registering a model")
         run_id = log_training_run(self.client, self.experiment_id(), result)
         try:
-            metrics = {
-                f"{split}.{head}.{name}": value
-                for split, heads in result.metrics.items()
-                for head, values in heads.items()
-                for name, value in values.items()
-            }
             info = self._register(
-                result.bundle, run_id=run_id, metrics=metrics, designate=designate
+                result.bundle, run_id=run_id, metrics=result_metrics(result), designate=designate
             )
         except BaseException:
             self.client.set_terminated(run_id, status="FAILED")
@@ -216,18 +209,10 @@ class MlflowRegistry(ModelRegistry):
 
     def register_bundle(self, bundle: Path, *, designate: str | None = "dynamic") -> VersionInfo:
         self._writing("registering a bundle")
-        manifest = verify_bundle(bundle)
+        metrics = manifest_metrics(bundle)  # verifies the bundle before anything is logged
         with mlflow_errors("logging the bundle"):
             run = self.client.create_run(self.experiment_id(), run_name=f"bundle-{bundle.name}")
             self.client.log_artifacts(run.info.run_id, str(bundle), BUNDLE_ARTIFACT)
-        metrics = {
-            f"{split}.{head}.{name}": float(value)
-            for split, heads in manifest.metrics.items()
-            if isinstance(heads, Mapping)
-            for head, values in heads.items()
-            if isinstance(values, Mapping)
-            for name, value in values.items()
-        }
         info = self._register(bundle, run_id=run.info.run_id, metrics=metrics, designate=designate)
         with mlflow_errors("closing the bundle run"):
             self.client.set_terminated(run.info.run_id)
@@ -242,15 +227,7 @@ class MlflowRegistry(ModelRegistry):
         designate: str | None,
     ) -> VersionInfo:
         """Register a bundle already logged under ``bundle/`` in ``run_id`` as a new version."""
-        manifest = verify_bundle(bundle)
-        tags = {
-            "digest": bundle_digest(bundle),
-            "family": manifest.family,
-            "runtime": manifest.runtime,
-            "data_fingerprint": manifest.data_fingerprint,
-            "schema": manifest.schema.fingerprint(),
-            **{f"{METRIC_PREFIX}{k}": f"{v:.6f}" for k, v in metrics.items()},
-        }
+        tags = bundle_tags(bundle, metrics)
         ensure_model(
             self.client,
             self.model_name,
