@@ -117,3 +117,21 @@ def test_a_registry_the_container_cannot_reach_is_one_clear_line(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "EMOTION_CLF_CONTAINER_TRACKING_URI" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("group", ["aci", "aca"])
+def test_a_live_container_command_without_a_credential_is_one_clear_line(
+    group: str, tmp_path: Path
+) -> None:
+    """A subscription is named but nobody signed in: the real console script prints one line
+    saying to run `az login` (it printed azure-identity's stack trace before), exit code 1."""
+    settings = {
+        "EMOTION_CLF_AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000",
+        "EMOTION_CLF_AZURE_RESOURCE_GROUP": "rg",
+    }
+    result = run_cli("azure", group, "status", home=tmp_path, env=settings)
+    assert result.returncode == 1, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(
+        f"error: azure {group} status: Azure refused the credentials; sign in with `az login`"
+    )

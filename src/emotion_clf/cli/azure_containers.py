@@ -7,7 +7,8 @@ and decisions used, results printed. ``--dry-run`` writes the body that would be
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from emotion_clf.azure.containers import (
     container_spec,
     parse_env,
 )
+from emotion_clf.azure.ml_workspace import azure_call
 from emotion_clf.azure.rollout import parse_steps, roll_back, roll_out
 from emotion_clf.azure.sdk import azure_target
 from emotion_clf.cli.azure_show import show_aca_status, show_aci_status, show_check, show_rollout
@@ -58,8 +60,24 @@ ColourOption = Annotated[str | None, typer.Option(help="blue or green.")]
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(aci_app, name="aci")
-    app.add_typer(aca_app, name="aca")
+    for group, name in ((aci_app, "aci"), (aca_app, "aca")):
+        for command in group.registered_commands:
+            assert command.callback is not None
+            label = command.name or command.callback.__name__
+            command.callback = cloud_errors(command.callback, f"azure {name} {label}")
+        app.add_typer(group, name=name)
+
+
+def cloud_errors(callback: Callable[..., Any], action: str) -> Callable[..., Any]:
+    """The command, with Azure's exceptions (a refused credential, an API error) turned into
+    one :class:`~emotion_clf.errors.CloudError` line instead of a stack trace."""
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with azure_call(action):
+            return callback(*args, **kwargs)
+
+    return run
 
 
 def refresh_token(settings: Settings) -> str | None:
