@@ -37,21 +37,11 @@ sys.path.insert(0, str(ROOT / "src"))
 from emotion_clf.data import load_dataset, split_by_batch  # noqa: E402
 from emotion_clf.data.split import reference_slice  # noqa: E402
 from emotion_clf.monitoring.batch import LocalScorer  # noqa: E402
-from emotion_clf.monitoring.drift import CurrentData, DriftPolicy, check_drift  # noqa: E402
+from emotion_clf.monitoring.drift import DriftPolicy, check_drift  # noqa: E402
+from emotion_clf.monitoring.drift_runs import scored_current  # noqa: E402
 from emotion_clf.training import profile_of, train_model  # noqa: E402
 
 DATA = ROOT / "data" / "raw"
-
-
-def current_of(scorer: LocalScorer, texts: list[str], description: str) -> CurrentData:
-    scored = scorer.score(texts)
-    return CurrentData(
-        description=description,
-        lengths=[len(t) for t in texts],
-        labels={h: list(v) for h, v in scored.labels.items()},
-        confidences={h: [float(c) for c in v] for h, v in scored.confidences.items()},
-        texts=texts,
-    )
 
 
 def flags(report: Any) -> dict[str, bool]:
@@ -66,7 +56,7 @@ def no_shift(
     flagged = 0
     for _ in range(resamples):
         chosen = rng.choice(len(pool), size=min(rows, len(pool)), replace=False)
-        report = check_drift(reference, current_of(scorer, [pool[i] for i in chosen], "fresh"))
+        report = check_drift(reference, scored_current(scorer, [pool[i] for i in chosen], "fresh"))
         per_signal.update(name for name, f in flags(report).items() if f)
         flagged += report.drifted
     return {
@@ -101,9 +91,9 @@ def main() -> None:
     reference = profile_of(predictor, reference_rows, description="half of the held-out slice")
     scorer = LocalScorer(predictor, label=args.family, version=None)
 
-    test = check_drift(reference, current_of(scorer, split.test.texts, "test batches"))
+    test = check_drift(reference, scored_current(scorer, split.test.texts, "test batches"))
     validation = check_drift(
-        reference, current_of(scorer, split.validation.texts, "validation batches")
+        reference, scored_current(scorer, split.validation.texts, "validation batches")
     )
     fresh = no_shift(scorer, reference, fresh_rows.texts, args.rows, args.resamples, args.seed + 1)
     trained = no_shift(

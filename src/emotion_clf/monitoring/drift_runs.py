@@ -20,7 +20,6 @@ from emotion_clf.data.profile import ReferenceProfile, build_profile, load_profi
 from emotion_clf.data.schema import HEADS
 from emotion_clf.data.split import split_by_batch
 from emotion_clf.errors import DataError
-from emotion_clf.models.base import Predictor
 from emotion_clf.monitoring.batch import LocalScorer
 from emotion_clf.monitoring.drift import (
     CurrentData,
@@ -64,8 +63,8 @@ def reference_for(resolved: ResolvedModel, given: Path | None) -> tuple[Referenc
     return found, f"{resolved.label}'s reference profile"
 
 
-def _scored(predictor: Predictor, texts: list[str], description: str) -> CurrentData:
-    scorer = LocalScorer(predictor, label=description, version=None)
+def scored_current(scorer: LocalScorer, texts: list[str], description: str) -> CurrentData:
+    """``texts`` scored by ``scorer``, as the current data of a drift check."""
     scored = scorer.score(texts)
     return CurrentData(
         description=description,
@@ -103,7 +102,8 @@ def gather_current(
         return data, warnings
     if test_split:
         rows = split_by_batch(load_dataset(settings.raw_data_dir)).test
-        return _scored(resolved.load(), rows.texts, TEST_SPLIT), []
+        scorer = LocalScorer(resolved.load(), label=TEST_SPLIT, version=None)
+        return scored_current(scorer, rows.texts, TEST_SPLIT), []
     workdir = Path(tempfile.mkdtemp(prefix="emotion-clf-drift-"))
     try:
         scorer = LocalScorer(resolved.load(), label=resolved.label, version=resolved.version)
