@@ -71,3 +71,65 @@ def test_a_refresh_lists_the_workers_that_did_not_swap(home: Path, tfidf_bundle:
         # the worker asked fails first and does not ask the others: all still serve v1
         assert not refresh.ok and refresh.status_code == 409
         assert set(versions_seen(server.url, 20)) == {"1"}
+
+
+def _group(run_dir: Path, pid: int, expected: int, timeout_s: float = 5.0):
+    from emotion_clf.contracts import WorkerAnswer
+    from emotion_clf.serving.workers import WorkerGroup
+
+    async def refresh() -> WorkerAnswer:
+        return WorkerAnswer(pid=pid, version="2", swapped=True, ok=True)
+
+    group = WorkerGroup(
+        run_dir,
+        expected=expected,
+        timeout_s=timeout_s,
+        refresh=refresh,
+        state=lambda: WorkerAnswer(pid=pid, version="2", ok=True),
+    )
+    group.pid = pid  # two workers of one server, in one test process
+    return group
+
+
+def test_a_refresh_waits_for_a_worker_still_loading_its_first_model(tmp_path: Path) -> None:
+    """The race CI hit: ``/ready`` answered by one worker while the other still loaded."""
+    import asyncio
+    import os
+
+    async def scenario() -> list:
+        asked = _group(tmp_path, os.getpid(), expected=2)
+        # the late worker needs a live pid of its own: this test's parent process
+        late = _group(tmp_path, os.getppid(), expected=2)
+
+        async def join_later() -> None:
+            await asyncio.sleep(0.5)
+            await late.start()
+
+        await asked.start()
+        joining = asyncio.create_task(join_later())
+        try:
+            return await asked.refresh_peers()
+        finally:
+            await joining
+            await late.close()
+            await asked.close()
+
+    [answer] = asyncio.run(scenario())
+    assert answer.ok and answer.pid == os.getppid() and answer.version == "2"
+
+
+def test_a_worker_that_never_joins_is_named_after_the_grace(tmp_path: Path) -> None:
+    import asyncio
+    import os
+
+    async def scenario() -> list:
+        group = _group(tmp_path, os.getpid(), expected=3, timeout_s=0.3)
+        await group.start()
+        try:
+            return await group.refresh_peers()
+        finally:
+            await group.close()
+
+    answers = asyncio.run(scenario())
+    assert [a.detail for a in answers] == ["worker not registered after 0.3 s"] * 2
+    assert not any(a.ok for a in answers)

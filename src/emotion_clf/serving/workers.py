@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 SOCKETS = "workers"
 MAX_LINE = 64 * 1024
+JOIN_POLL_S = 0.1
+JOIN_GRACE_S = 60.0  # a worker still loading its first model joins within this
 
 
 def socket_path(run_dir: Path, pid: int) -> Path:
@@ -108,14 +110,31 @@ class WorkerGroup:
             found.append(pid)
         return found
 
+    async def wait_for_peers(self, grace_s: float) -> list[int]:
+        """The other workers' pids, once all the server should have have joined, or when
+        ``grace_s`` has passed (a worker joins after it loads its first model, so a refresh
+        right after start-up finds some still loading)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_s
+        pids = self.peers()
+        while len(pids) < self.expected - 1 and loop.time() < deadline:
+            await asyncio.sleep(JOIN_POLL_S)
+            pids = self.peers()
+        return pids
+
     async def refresh_peers(self) -> list[WorkerAnswer]:
         """Ask every other worker to refresh; their answers, with one for each worker the
-        server should have and that has no socket (starting, or gone)."""
-        pids = self.peers()
+        server should have and that has not joined within the grace (starting, or gone)."""
+        pids = await self.wait_for_peers(min(self.timeout_s, JOIN_GRACE_S))
         answers = list(await asyncio.gather(*(self.ask(pid, "refresh") for pid in pids)))
         missing = self.expected - 1 - len(pids)
         answers += [
-            WorkerAnswer(pid=None, version=None, ok=False, detail="worker not registered")
+            WorkerAnswer(
+                pid=None,
+                version=None,
+                ok=False,
+                detail=f"worker not registered after {min(self.timeout_s, JOIN_GRACE_S):g} s",
+            )
         ] * max(0, missing)
         return answers
 
