@@ -103,6 +103,9 @@ def worker_run_dir(workers: int) -> Iterator[Path | None]:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(run_dir / METRICS_DIR)
     os.environ["EMOTION_CLF_SERVE_RUN_DIR"] = str(run_dir)
     os.environ["EMOTION_CLF_SERVE_WORKERS"] = str(workers)
+    # each worker's model gets its share of the cores: N workers each running torch on every
+    # core fight over them (benchmarks/serving_throughput.py); a user's own setting wins
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
     try:
         yield run_dir
     finally:

@@ -252,7 +252,7 @@ class ModelHolder:
                 raise failure from exc
             outcome = self._apply(loaded, previous, trigger, started)
             self._last_result = outcome
-        if outcome.swapped and previous is not None:
+        if outcome.swapped:
             del previous  # requests still on it keep their own references
             self._release = asyncio.create_task(asyncio.to_thread(release_freed_memory))
         return outcome

@@ -195,7 +195,9 @@ def release_freed_memory() -> None:
     model's cycles and asking glibc to trim its heap keeps it flat. A no-op where libc is not
     glibc.
     """
+    gc.unfreeze()
     gc.collect()
+    gc.freeze()
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         trim = libc.malloc_trim
