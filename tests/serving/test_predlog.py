@@ -66,6 +66,36 @@ def test_records_go_to_the_file_of_their_utc_day_with_text_when_asked(tmp_path: 
     assert json.loads((tmp_path / "2026-03-02.jsonl").read_text())["text"] == "early"
 
 
+def test_a_steady_trickle_is_written_in_a_few_appends_and_all_of_it_lands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One write per flush interval, not one per request (the writer's file calls held the
+    GIL the event loop needs); close writes what is left at once."""
+    import time
+
+    from emotion_clf.serving import predlog
+
+    appends: list[int] = []
+    real = predlog.append_lines
+
+    def counting(path: Path, lines: list[str]) -> None:
+        appends.append(len(lines))
+        real(path, lines)
+
+    monkeypatch.setattr(predlog, "append_lines", counting)
+    log = PredictionLog(tmp_path, max_queue=1000, with_text=False, flush_interval_s=0.1)
+    log.start()
+    for i in range(300):  # about 300 requests a second for a second
+        log.put([record(f"text {i}")])
+        time.sleep(0.003)
+    started = time.perf_counter()
+    log.close()
+    assert time.perf_counter() - started < 0.5  # close does not sit out the interval
+    assert sum(appends) == 300 == log.written
+    assert len(appends) <= 20, appends
+    assert len((tmp_path / "2026-03-01.jsonl").read_text().splitlines()) == 300
+
+
 def test_the_app_logs_each_prediction(home: Path) -> None:
     with TestClient(build_app(home)) as client:
         assert client.post("/predict", json={"text": "hello there"}).status_code == 200

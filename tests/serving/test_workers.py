@@ -133,3 +133,25 @@ def test_a_worker_that_never_joins_is_named_after_the_grace(tmp_path: Path) -> N
     answers = asyncio.run(scenario())
     assert [a.detail for a in answers] == ["worker not registered after 0.3 s"] * 2
     assert not any(a.ok for a in answers)
+
+
+def test_serve_gives_each_worker_its_share_of_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """N workers each running torch on every core fought over them: cores/N threads each,
+    unless the user set OMP_NUM_THREADS."""
+    import os
+
+    from emotion_clf.cli.serve import worker_run_dir
+
+    for name in ("OMP_NUM_THREADS", "EMOTION_CLF_SERVE_RUN_DIR", "PROMETHEUS_MULTIPROC_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("EMOTION_CLF_SERVE_WORKERS", "1")  # restored after the test
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    with worker_run_dir(1) as run_dir:
+        assert run_dir is None and "OMP_NUM_THREADS" not in os.environ
+    with worker_run_dir(2) as run_dir:
+        assert run_dir is not None and run_dir.is_dir()
+        assert os.environ["OMP_NUM_THREADS"] == "2"
+    assert not run_dir.exists()
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    with worker_run_dir(8):
+        assert os.environ["OMP_NUM_THREADS"] == "3"
