@@ -10,7 +10,8 @@ For each bundle, in one run:
   may be shared, and a drift shows as the spread);
 - for each variant (the package's source folder the server imports: compare two commits in the
   same run) and each worker count: ``wrk`` (a C load generator) on ``GET /health`` at 32
-  clients (what the HTTP stack alone allows), ``POST /predict`` at 32 clients and at 1.
+  clients (what the HTTP stack alone allows), ``POST /predict`` at 32 clients and at 1;
+  with ``--shadow``, the same for one worker whose candidate predicts every request.
 
 It prints the table and writes ``benchmarks/results/serving_throughput.json``. The issue's
 targets, as ratios of figures of this run: 32 clients at least 70% of the batch-32 ceiling with
@@ -53,20 +54,42 @@ def health_floor(url: str, seconds: float) -> float:
 
 
 def measure_server(
-    template: Path, root: Path, name: str, src: Path, workers: int, texts: list[str], seconds: float
+    template: Path,
+    root: Path,
+    name: str,
+    src: Path,
+    workers: int,
+    texts: list[str],
+    seconds: float,
+    shadow: bool = False,
 ) -> dict[str, Any]:
+    """One server under wrk; with ``shadow``, the candidate also predicts every request."""
     home = rel.copy_home(template, root, name)
     env = {"PYTHONPATH": str(src)}
+    if shadow:
+        env["EMOTION_CLF_SHADOW_RATE"] = "1.0"
     with rel.server(home, env=env, workers=workers) as (url, _, _):
-        if workers > 1:
-            time.sleep(3)  # /ready answers when one worker is up: let the others load
+        if workers > 1 or shadow:
+            time.sleep(5)  # /ready answers when one worker (or the served model) is up
         health = health_floor(url, min(seconds, 8))
         many = rel.wrk(url, 32, seconds, texts)
         one = rel.wrk(url, 1, seconds, texts)
-    return {"workers": workers, "health32_rps": health, "predict32": many, "predict1": one}
+    return {
+        "workers": workers,
+        "shadow": shadow,
+        "health32_rps": health,
+        "predict32": many,
+        "predict1": one,
+    }
 
 
-def run(bundles: dict[str, Path], variants: dict[str, Path], workers: list[int], seconds: float):
+def run(
+    bundles: dict[str, Path],
+    variants: dict[str, Path],
+    workers: list[int],
+    seconds: float,
+    shadow: bool = False,
+) -> dict[str, Any]:
     texts = sample_texts(500)
     results: dict[str, Any] = {
         "cpus": os.cpu_count(),
@@ -87,6 +110,11 @@ def run(bundles: dict[str, Path], variants: dict[str, Path], workers: list[int],
                     print(f"{family}: {variant}, {n} worker(s)...", flush=True)
                     name = f"{family}-{variant}-{n}"
                     measured = measure_server(template, root, name, src, n, texts, seconds)
+                    runs.append({"variant": variant, **measured})
+                if shadow:
+                    print(f"{family}: {variant}, 1 worker, shadow rate 1.0...", flush=True)
+                    name = f"{family}-{variant}-shadow"
+                    measured = measure_server(template, root, name, src, 1, texts, seconds, True)
                     runs.append({"variant": variant, **measured})
             ceilings.append(rel.ceiling(bundle, texts, seconds))
             results["families"][family] = {"ceilings": ceilings, "runs": runs}
@@ -111,7 +139,7 @@ def rows(results: dict[str, Any]) -> list[dict[str, Any]]:
             out.append(
                 {
                     "family": family,
-                    "variant": run["variant"],
+                    "variant": run["variant"] + (", shadow 1.0" if run.get("shadow") else ""),
                     "workers": run["workers"],
                     "ceiling32": _mean(b32),
                     "ceiling32_spread": max(b32) - min(b32),
@@ -162,6 +190,11 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seconds", type=float, default=12)
+    parser.add_argument(
+        "--shadow",
+        action="store_true",
+        help="also each variant with EMOTION_CLF_SHADOW_RATE=1 (the bundle is the candidate too)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--from-json", type=Path, help="only print the table of a results file")
     args = parser.parse_args()
@@ -186,7 +219,7 @@ def main() -> None:
     if not bundles:
         parser.error("give at least one --bundle FAMILY=PATH")
     variants = pairs(args.variant, "--variant") or {"this checkout": ROOT / "src"}
-    results = run(bundles, variants, args.workers, args.seconds)
+    results = run(bundles, variants, args.workers, args.seconds, args.shadow)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "serving_throughput.json").write_text(json.dumps(results, indent=2) + "\n")
     print(render(results), end="")

@@ -308,6 +308,41 @@ def test_sorted_batches_group_similar_lengths() -> None:
     assert widths == [[5, 5, 7], [8, 9, 12], [30, 35]]
 
 
+def test_a_batch_is_cut_where_a_pass_of_its_own_costs_less_than_the_padding() -> None:
+    # thirty short sentences and two long ones: padding all to 84 costs 32 * 84 = 2,688 tokens;
+    # two passes cost 30 * 6 + 128 + 2 * 84 + 128 = 604
+    lengths = [6] * 30 + [80, 84]
+    [block] = sorted_batches(lengths, batch_size=64)
+    cut = sorted_batches(lengths, batch_size=64, pass_tokens=128)
+    assert [len(b) for b in cut] == [30, 2] and sorted(np.concatenate(cut)) == sorted(block)
+    # a pass so expensive that one is always cheapest: the batch stays whole
+    assert [len(b) for b in sorted_batches(lengths, batch_size=64, pass_tokens=1e9)] == [32]
+
+
+def test_the_cuts_are_the_cheapest_there_are() -> None:
+    from itertools import combinations, pairwise
+
+    from emotion_clf.models.minilm.runtime import cheapest_cuts
+
+    def cost(lengths: list[int], runs: list[tuple[int, int]], c: float) -> float:
+        return sum((b - a) * lengths[b - 1] + c for a, b in runs)
+
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        lengths = sorted(rng.integers(1, 100, size=int(rng.integers(1, 9))).tolist())
+        c = float(rng.integers(0, 200))
+        n = len(lengths)
+        every = [
+            list(zip((0, *cuts), (*cuts, n), strict=True))
+            for k in range(n)
+            for cuts in combinations(range(1, n), k)
+        ]
+        runs = cheapest_cuts(np.asarray(lengths), c)
+        assert runs[0][0] == 0 and runs[-1][1] == n
+        assert all(a < b for a, b in runs) and all(x[1] == y[0] for x, y in pairwise(runs))
+        assert cost(lengths, runs, c) == min(cost(lengths, r, c) for r in every)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(
     not os.environ.get("EMOTION_CLF_MINILM_BUNDLE"),

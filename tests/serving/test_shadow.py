@@ -4,6 +4,8 @@ and ``shadow-report`` pairs them."""
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -28,6 +30,11 @@ def test_the_candidate_answers_sampled_requests_and_the_report_pairs_them(home: 
         batch = client.post("/predict/batch", json={"texts": TEXTS[:3]})
         assert batch.status_code == 200
         assert wait_for(lambda: state.shadow.predicted == 8, timeout=30)
+        # the candidate predicts at the lowest CPU priority: the live path goes first
+        [shadow_thread] = [t for t in threading.enumerate() if t.name.startswith("shadow")]
+        assert shadow_thread.native_id is not None
+        assert os.getpriority(os.PRIO_PROCESS, shadow_thread.native_id) == 19
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < 19
     read = read_prediction_log(home / "monitoring" / "predictions")
     routes = sorted(r.route for r in read.records)
     assert routes.count("shadow:/predict") == 5 and routes.count("/predict") == 5

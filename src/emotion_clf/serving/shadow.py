@@ -4,7 +4,9 @@ With ``EMOTION_CLF_SHADOW_RATE`` above 0 the server also loads the version desig
 ``dynamic`` (verified like the served one) and hands it a sampled share of the texts it
 predicts. A request never waits for the shadow model: sampling is one random draw and a
 ``put_nowait`` into a bounded queue (``EMOTION_CLF_SHADOW_QUEUE``; when it is full the sample is
-dropped and counted), and one background task predicts the queue in a worker thread. Its
+dropped and counted), and one background task predicts the queue in a thread of its own that
+runs at the lowest CPU priority (nice 19, with the threads its model starts): on busy cores the
+kernel runs the live path first, and the shadow takes what is left. Its
 answers go to the prediction log with the route ``shadow:<route>`` and the request id of the
 live answer, so :mod:`emotion_clf.monitoring.shadow` can pair them
 (``emotion-clf shadow-report``). The candidate is re-read from the registry every
@@ -17,9 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from emotion_clf.data.schema import SCHEMA
 from emotion_clf.errors import EmotionClfError
@@ -32,6 +37,18 @@ logger = logging.getLogger(__name__)
 
 SHADOW_PREFIX = "shadow:"
 Sample = tuple[list[str], str, str | None]  # texts, route, request id
+LOWEST_PRIORITY = 19
+
+
+def lower_this_thread() -> None:
+    """Run the calling thread (and the threads it starts, which inherit it) at nice 19.
+
+    Linux keeps a nice value per thread; elsewhere this is a no-op.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
+    except (AttributeError, OSError) as exc:  # not Linux, or not allowed: the shadow still runs
+        logger.info("shadow thread keeps its priority: %s", exc)
 
 
 class Shadow:
@@ -55,8 +72,12 @@ class Shadow:
         self._draw = draw
         self._queue: asyncio.Queue[Sample] = asyncio.Queue(maxsize=max(1, queue_size))
         self._tasks: list[asyncio.Task[None]] = []
+        self._executor: ThreadPoolExecutor | None = None
 
     async def start(self) -> None:
+        self._executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="shadow", initializer=lower_this_thread
+        )
         self._tasks = [
             asyncio.create_task(self._keep_loaded(), name="shadow-load"),
             asyncio.create_task(self._consume(), name="shadow-predict"),
@@ -69,6 +90,9 @@ class Shadow:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
 
     def offer(self, texts: Sequence[str], *, route: str, request_id: str | None) -> None:
         """Maybe queue ``texts`` for the candidate; never blocks, never raises."""
@@ -117,7 +141,9 @@ class Shadow:
                 continue
             started = time.perf_counter()
             try:
-                predictions = await asyncio.to_thread(model.predictor.predict_batch, texts)
+                predictions = await asyncio.get_running_loop().run_in_executor(
+                    self._executor, model.predictor.predict_batch, texts
+                )
             except Exception:  # a candidate that fails is a finding, not a server error
                 logger.exception("the shadow model failed on a sample")
                 continue

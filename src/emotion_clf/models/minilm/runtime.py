@@ -16,7 +16,9 @@ fp32. It is about 1.7x fp32 at batch 32 and loses up to 0.4 point of accuracy he
 Both fast paths are derived from the fp32 safetensors at load time, deterministically: a
 bundle stores only fp32 weights. Both also sort a call's texts by token count before cutting
 them into batches, so that a long call (an evaluation, a batch job) pads each batch to about
-its own length, and put the results back in the caller's order.
+its own length, cut a batch further where a pass of its own costs less than the padding it
+saves (a server's batch of 32 sentences holds a few long ones), and put the results back in
+the caller's order.
 """
 
 from __future__ import annotations
@@ -81,13 +83,50 @@ def quantize_encoder(module: MultiTaskMiniLM) -> MultiTaskMiniLM:
     return quantized
 
 
-def sorted_batches(lengths: Sequence[int], *, batch_size: int) -> list[np.ndarray]:
+# What one more forward pass costs, in padded tokens: a pass took 7.05 ms plus 0.0535 ms per
+# padded token here (bf16, 2 threads; `benchmarks/minilm_speed.py --pass-cost` fits it: 132)
+PASS_TOKENS = 128
+
+
+def sorted_batches(
+    lengths: Sequence[int], *, batch_size: int, pass_tokens: float | None = None
+) -> list[np.ndarray]:
     """Row indices in batches of at most ``batch_size``, rows of similar length together.
 
-    The order is by length (stable), so the batching is a pure function of the lengths.
+    The order is by length (stable), so the batching is a pure function of the lengths. With
+    ``pass_tokens``, each block of ``batch_size`` rows is cut further where that is cheaper:
+    a pass costs its rows times its longest row plus ``pass_tokens``, so one long sentence no
+    longer pads thirty short ones to its length (:func:`cheapest_cuts`).
     """
     order = np.argsort(np.asarray(lengths, dtype=np.int64), kind="stable")
-    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    blocks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    if pass_tokens is None:
+        return blocks
+    ordered = np.asarray(lengths, dtype=np.int64)[order]
+    out = []
+    for start, block in zip(range(0, len(order), batch_size), blocks, strict=True):
+        cuts = cheapest_cuts(ordered[start : start + len(block)], pass_tokens)
+        out.extend(block[a:b] for a, b in cuts)
+    return out
+
+
+def cheapest_cuts(lengths: np.ndarray, pass_tokens: float) -> list[tuple[int, int]]:
+    """Cut ascending ``lengths`` into runs ``[a, b)`` so that the sum over runs of
+    ``(b - a) * lengths[b - 1] + pass_tokens`` is least (exact, by dynamic programming)."""
+    n = len(lengths)
+    best = np.zeros(n + 1)
+    begin = np.zeros(n + 1, dtype=np.int64)
+    for end in range(1, n + 1):
+        starts = np.arange(end)
+        costs = best[:end] + (end - starts) * lengths[end - 1] + pass_tokens
+        k = int(np.argmin(costs))
+        best[end], begin[end] = costs[k], k
+    runs = []
+    end = n
+    while end > 0:
+        runs.append((int(begin[end]), end))
+        end = int(begin[end])
+    return runs[::-1]
 
 
 class Runtime:
@@ -106,6 +145,7 @@ class Runtime:
         self.tokenizer = tokenizer
         self.max_length = max_length
         self.batch_size = batch_size
+        self.pass_tokens: float | None = PASS_TOKENS  # None: only the batch_size cut
         self.pad_id = int(tokenizer.pad_token_id)
         self.sizes = module.head_sizes()
         self.module: MultiTaskMiniLM
@@ -146,7 +186,10 @@ class Runtime:
     def _sorted(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         ids = tokenize(self.tokenizer, texts, max_length=self.max_length)
         out = {h: np.empty((len(texts), n), np.float32) for h, n in self.sizes.items()}
-        for rows in sorted_batches([len(row) for row in ids], batch_size=self.batch_size):
+        lengths = [len(row) for row in ids]
+        for rows in sorted_batches(
+            lengths, batch_size=self.batch_size, pass_tokens=self.pass_tokens
+        ):
             input_ids, mask = pad([ids[i] for i in rows], pad_id=self.pad_id)
             logits = self._run(input_ids, mask)
             for head in HEADS:
