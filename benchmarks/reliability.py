@@ -293,8 +293,15 @@ def soak(template: Path, root: Path, seconds: float, texts: list[str]) -> dict[s
             time.sleep(min(60, max(0.0, seconds - (time.monotonic() - began))))
             if time.monotonic() - began >= seconds:
                 break
+            before = _proc(process.pid)  # a minute after the previous switch
             result = promote(settings=settings, version=target, force=True, reason="soak")
-            switches.append({"to": target, "refreshed": all(r.ok for r in result.refresh)})
+            switches.append(
+                {
+                    "to": target,
+                    "refreshed": all(r.ok for r in result.refresh),
+                    "rss_mib_before": before["rss_mib"],
+                }
+            )
             target = "1" if target == "2" else "2"
         end = _proc(process.pid)
         generator.stop()
@@ -383,6 +390,13 @@ def render(r: dict[str, Any]) -> str:
         f"{s['end']['open_fds']}.",
         "",
     ]
+    steps = [str(x["rss_mib_before"]) for x in s["switches"] if "rss_mib_before" in x]
+    if steps:
+        lines += [
+            f"Resident memory (MiB) a minute after each switch, before the next: "
+            f"{s['start']['rss_mib']} (start), {', '.join(steps)}, {s['end']['rss_mib']} (end).",
+            "",
+        ]
     return "\n".join(lines)
 
 

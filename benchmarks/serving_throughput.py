@@ -13,7 +13,7 @@ For each bundle, in one run:
   clients (what the HTTP stack alone allows), ``POST /predict`` at 32 clients and at 1;
   with ``--shadow``, the same for one worker whose candidate predicts every request.
 
-It prints the table and writes ``benchmarks/results/serving_throughput.json``. The issue's
+It prints the table and writes ``--out`` (``benchmarks/results/serving_throughput.json``). The issue's
 targets, as ratios of figures of this run: 32 clients at least 70% of the batch-32 ceiling with
 p99 under 100 ms; 1 client within 2 ms of the batch-1 latency. Requires ``wrk``.
 """
@@ -195,7 +195,9 @@ def main() -> None:
         action="store_true",
         help="also each variant with EMOTION_CLF_SHADOW_RATE=1 (the bundle is the candidate too)",
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "benchmarks" / "results" / "serving_throughput.json"
+    )
     parser.add_argument("--from-json", type=Path, help="only print the table of a results file")
     args = parser.parse_args()
     if args.from_json is not None:
@@ -220,8 +222,8 @@ def main() -> None:
         parser.error("give at least one --bundle FAMILY=PATH")
     variants = pairs(args.variant, "--variant") or {"this checkout": ROOT / "src"}
     results = run(bundles, variants, args.workers, args.seconds, args.shadow)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "serving_throughput.json").write_text(json.dumps(results, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(render(results), end="")
 
 
