@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import threading
+import signal
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -30,11 +30,11 @@ def test_the_candidate_answers_sampled_requests_and_the_report_pairs_them(home: 
         batch = client.post("/predict/batch", json={"texts": TEXTS[:3]})
         assert batch.status_code == 200
         assert wait_for(lambda: state.shadow.predicted == 8, timeout=30)
-        # the candidate predicts at the lowest CPU priority: the live path goes first
-        [shadow_thread] = [t for t in threading.enumerate() if t.name.startswith("shadow")]
-        assert shadow_thread.native_id is not None
-        assert os.getpriority(os.PRIO_PROCESS, shadow_thread.native_id) == 19
-        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < 19
+        # the candidate predicts in a process of its own, at the lowest CPU priority
+        pid = state.shadow.process_pid
+        assert pid is not None and pid != os.getpid()
+        assert os.getpriority(os.PRIO_PROCESS, pid) == 19
+        assert os.getpriority(os.PRIO_PROCESS, os.getpid()) < 19
     read = read_prediction_log(home / "monitoring" / "predictions")
     routes = sorted(r.route for r in read.records)
     assert routes.count("shadow:/predict") == 5 and routes.count("/predict") == 5
@@ -54,6 +54,26 @@ def test_the_candidate_answers_sampled_requests_and_the_report_pairs_them(home: 
     assert json.loads(result.stdout)["pairs"] == 8
     shown = run_cli("shadow-report", home=home)
     assert shown.returncode == 0 and "agreement per head" in shown.stdout
+
+
+def test_a_dead_shadow_process_pauses_shadowing_and_comes_back(home: Path) -> None:
+    app = build_app(home, shadow_rate=1.0, poll_seconds=0.5)
+    state = app.state.serving
+    with TestClient(app) as client:
+        assert wait_for(lambda: state.shadow.model is not None, timeout=60)
+        first = state.shadow.process_pid
+        os.kill(first, signal.SIGKILL)
+        # the live path does not notice; the shadow restarts its process and reloads
+        for text in TEXTS:
+            assert client.post("/predict", json={"text": text}).status_code == 200
+        assert wait_for(
+            lambda: state.shadow.model is not None and state.shadow.process_pid != first,
+            timeout=60,
+        )
+        done = state.shadow.predicted
+        assert client.post("/predict", json={"text": "again"}).status_code == 200
+        assert wait_for(lambda: state.shadow.predicted == done + 1, timeout=30)
+    assert state.shadow.process_pid is None  # closed with the server
 
 
 def test_without_a_rate_there_is_no_shadow(home: Path) -> None:

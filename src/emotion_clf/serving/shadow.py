@@ -4,9 +4,9 @@ With ``EMOTION_CLF_SHADOW_RATE`` above 0 the server also loads the version desig
 ``dynamic`` (verified like the served one) and hands it a sampled share of the texts it
 predicts. A request never waits for the shadow model: sampling is one random draw and a
 ``put_nowait`` into a bounded queue (``EMOTION_CLF_SHADOW_QUEUE``; when it is full the sample is
-dropped and counted), and one background task predicts the queue in a thread of its own that
-runs at the lowest CPU priority (nice 19, with the threads its model starts): on busy cores the
-kernel runs the live path first, and the shadow takes what is left. Its
+dropped and counted), and one background task hands the queue to the candidate, which lives
+in a process of its own at the lowest CPU priority (:mod:`emotion_clf.serving.shadow_process`):
+on busy cores the kernel runs the live path first, and the shadow takes what is left. Its
 answers go to the prediction log with the route ``shadow:<route>`` and the request id of the
 live answer, so :mod:`emotion_clf.monitoring.shadow` can pair them
 (``emotion-clf shadow-report``). The candidate is re-read from the registry every
@@ -19,36 +19,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
-import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from emotion_clf.data.schema import SCHEMA
 from emotion_clf.errors import EmotionClfError
 from emotion_clf.monitoring.predictions import PredictionRecord
 from emotion_clf.registry.source import ModelSource
-from emotion_clf.serving.loading import LoadedModel, load_verified
 from emotion_clf.serving.predlog import PredictionLog, utc_now
+from emotion_clf.serving.shadow_process import ShadowModel, ShadowProcess, ShadowProcessError
 
 logger = logging.getLogger(__name__)
 
 SHADOW_PREFIX = "shadow:"
 Sample = tuple[list[str], str, str | None]  # texts, route, request id
-LOWEST_PRIORITY = 19
-
-
-def lower_this_thread() -> None:
-    """Run the calling thread (and the threads it starts, which inherit it) at nice 19.
-
-    Linux keeps a nice value per thread; elsewhere this is a no-op.
-    """
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
-    except (AttributeError, OSError) as exc:  # not Linux, or not allowed: the shadow still runs
-        logger.info("shadow thread keeps its priority: %s", exc)
 
 
 class Shadow:
@@ -66,18 +51,21 @@ class Shadow:
         self.predlog = predlog
         self.rate = rate
         self.recheck_s = recheck_s
-        self.model: LoadedModel | None = None
+        self.model: ShadowModel | None = None  # what the shadow process holds
         self.dropped = 0
         self.predicted = 0
         self._draw = draw
         self._queue: asyncio.Queue[Sample] = asyncio.Queue(maxsize=max(1, queue_size))
         self._tasks: list[asyncio.Task[None]] = []
-        self._executor: ThreadPoolExecutor | None = None
+        self._process = ShadowProcess()
+        self._executor: ThreadPoolExecutor | None = None  # waits on the process, one call at a time
+
+    @property
+    def process_pid(self) -> int | None:
+        return self._process.pid
 
     async def start(self) -> None:
-        self._executor = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="shadow", initializer=lower_this_thread
-        )
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shadow")
         self._tasks = [
             asyncio.create_task(self._keep_loaded(), name="shadow-load"),
             asyncio.create_task(self._consume(), name="shadow-predict"),
@@ -90,6 +78,7 @@ class Shadow:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        await asyncio.to_thread(self._process.close)
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
@@ -107,7 +96,7 @@ class Shadow:
         while True:
             try:
                 await self._load_if_moved()
-            except EmotionClfError as exc:
+            except (EmotionClfError, ShadowProcessError) as exc:
                 logger.warning("shadow model not loaded (shadowing paused): %s", exc)
                 self.model = None
             except Exception:  # the live path must not care: log, and try again later
@@ -123,15 +112,14 @@ class Shadow:
         if self.model is not None and self.model.version == version:
             return
         resolved = await asyncio.to_thread(self.source.fetch)
-        started = time.perf_counter()
-        self.model = await asyncio.to_thread(
-            load_verified,
-            resolved,
-            expected_schema=SCHEMA,
-            warmup_sizes=(1,),
-            started=started,
+        self.model = None  # the process holds the old candidate until the new one loads
+        loop = asyncio.get_running_loop()
+        self.model = await loop.run_in_executor(self._executor, self._process.load, resolved)
+        logger.info(
+            "shadow traffic: candidate %s loaded in process %s",
+            self.model.label,
+            self._process.pid,
         )
-        logger.info("shadow traffic: candidate %s loaded", self.model.label)
 
     async def _consume(self) -> None:
         while True:
@@ -142,10 +130,15 @@ class Shadow:
             started = time.perf_counter()
             try:
                 predictions = await asyncio.get_running_loop().run_in_executor(
-                    self._executor, model.predictor.predict_batch, texts
+                    self._executor, self._process.predict, texts
                 )
-            except Exception:  # a candidate that fails is a finding, not a server error
-                logger.exception("the shadow model failed on a sample")
+            except ShadowProcessError as exc:  # a candidate that fails is a finding
+                logger.warning("the shadow model failed on a sample: %s", exc)
+                if not self._process.running:  # it died: reloaded at the next check
+                    self.model = None
+                continue
+            except Exception:  # the live path must not care: log, and go on
+                logger.exception("shadow prediction failed")
                 continue
             latency_ms = (time.perf_counter() - started) * 1000
             now = utc_now()
