@@ -13,9 +13,9 @@ For each bundle, in one run:
   clients (what the HTTP stack alone allows), ``POST /predict`` at 32 clients and at 1;
   with ``--shadow``, the same for one worker whose candidate predicts every request.
 
-It prints the table and writes ``--out`` (``benchmarks/results/serving_throughput.json``). The issue's
-targets, as ratios of figures of this run: 32 clients at least 70% of the batch-32 ceiling with
-p99 under 100 ms; 1 client within 2 ms of the batch-1 latency. Requires ``wrk``.
+It prints the table and writes ``--out`` (``benchmarks/results/serving_throughput.json``).
+The issue's targets, as ratios of figures of this run: 32 clients at least 70% of the batch-32
+ceiling with p99 under 100 ms; 1 client within 2 ms of the batch-1 latency. Requires ``wrk``.
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ def sorted_batches(
     if pass_tokens is None:
         return blocks
     ordered = np.asarray(lengths, dtype=np.int64)[order]
-    out = []
+    out: list[np.ndarray] = []
     for start, block in zip(range(0, len(order), batch_size), blocks, strict=True):
         cuts = cheapest_cuts(ordered[start : start + len(block)], pass_tokens)
         out.extend(block[a:b] for a, b in cuts)
