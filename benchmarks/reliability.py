@@ -393,8 +393,9 @@ def render(r: dict[str, Any]) -> str:
     steps = [str(x["rss_mib_before"]) for x in s["switches"] if "rss_mib_before" in x]
     if steps:
         lines += [
-            f"Resident memory (MiB) a minute after each switch, before the next: "
-            f"{s['start']['rss_mib']} (start), {', '.join(steps)}, {s['end']['rss_mib']} (end).",
+            f"Resident memory (MiB) at the start, then just before each switch (a minute "
+            f"apart), then at the end: {s['start']['rss_mib']}, {', '.join(steps)}, "
+            f"{s['end']['rss_mib']}.",
             "",
         ]
     return "\n".join(lines)
