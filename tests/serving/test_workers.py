@@ -142,9 +142,17 @@ def test_serve_gives_each_worker_its_share_of_the_cores(monkeypatch: pytest.Monk
 
     from emotion_clf.cli.serve import worker_run_dir
 
-    for name in ("OMP_NUM_THREADS", "EMOTION_CLF_SERVE_RUN_DIR", "PROMETHEUS_MULTIPROC_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("EMOTION_CLF_SERVE_WORKERS", "1")  # restored after the test
+    # worker_run_dir writes these: set then delete each, so monkeypatch restores them after
+    # (delenv alone of a variable that is not set records nothing, and the run folder leaked
+    # into the tests after this one)
+    for name in (
+        "OMP_NUM_THREADS",
+        "EMOTION_CLF_SERVE_RUN_DIR",
+        "PROMETHEUS_MULTIPROC_DIR",
+        "EMOTION_CLF_SERVE_WORKERS",
+    ):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
     with worker_run_dir(1) as run_dir:
         assert run_dir is None and "OMP_NUM_THREADS" not in os.environ

@@ -187,13 +187,16 @@ def load_verified(
 
 
 def release_freed_memory() -> None:
-    """Hand the memory of a replaced model back to the system.
+    """After a model load: hand a replaced model's memory back, and keep what is loaded out of
+    later garbage collections.
 
     Dropping a model frees its tensors, but glibc keeps the freed pages in its heap, and each
     new model lands in fresh ones: a server that swaps minilm bundles grew by about 200 MiB over
     eight swaps before it levelled off (``benchmarks/swap_memory.py``). Collecting the dropped
-    model's cycles and asking glibc to trim its heap keeps it flat. A no-op where libc is not
-    glibc.
+    model's cycles and asking glibc to trim its heap keeps it flat (the trim is a no-op where
+    libc is not glibc). ``gc.freeze()`` then moves every object alive now (MLflow, torch, the
+    model) out of the collector's reach: full collections that walked them stopped the event
+    loop for tens to hundreds of milliseconds, the server's p99 (``benchmarks/README.md``).
     """
     gc.unfreeze()
     gc.collect()

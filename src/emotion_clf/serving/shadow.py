@@ -112,7 +112,7 @@ class Shadow:
         if self.model is not None and self.model.version == version:
             return
         resolved = await asyncio.to_thread(self.source.fetch)
-        self.model = None  # the process holds the old candidate until the new one loads
+        self.model = None  # no samples are offered while the process swaps candidates
         loop = asyncio.get_running_loop()
         self.model = await loop.run_in_executor(self._executor, self._process.load, resolved)
         logger.info(

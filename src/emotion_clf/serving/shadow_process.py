@@ -3,8 +3,9 @@ of the server's live path.
 
 A thread of the server (even at nice 19) still took the GIL from the event loop for every
 Python step of the candidate's prediction: with shadow traffic at rate 1.0 one client waited
-10-12 ms longer for minilm and 5 ms longer for tfidf
-(``benchmarks/results/serving_throughput_shadow.json``). The candidate now lives in a process
+8 ms longer for minilm and 5.6 ms longer for tfidf
+(``benchmarks/results/serving_throughput_shadow.json``; 10-12 ms at nice 19 in
+``serving_throughput_cut.json``). The candidate now lives in a process
 of its own, started with ``spawn`` and run at nice 19 with one torch thread, so on busy cores
 the kernel runs the live path first and the shadow takes what is left.
 
@@ -45,7 +46,6 @@ class ShadowModel:
 
     version: str | None
     label: str
-    family: str
 
 
 def _serve(conn: Connection) -> None:
@@ -69,7 +69,7 @@ def _serve(conn: Connection) -> None:
             if op == "load":
                 loaded = load_verified(message[1], expected_schema=SCHEMA, warmup_sizes=(1,))
                 predictor = loaded.predictor
-                answer: Any = ShadowModel(loaded.version, loaded.label, loaded.family)
+                answer: Any = ShadowModel(loaded.version, loaded.label)
             elif op == "predict":
                 if predictor is None:
                     raise ShadowProcessError("no candidate is loaded")

@@ -125,7 +125,8 @@ class WorkerGroup:
     async def refresh_peers(self) -> list[WorkerAnswer]:
         """Ask every other worker to refresh; their answers, with one for each worker the
         server should have and that has not joined within the grace (starting, or gone)."""
-        pids = await self.wait_for_peers(min(self.timeout_s, JOIN_GRACE_S))
+        grace_s = min(self.timeout_s, JOIN_GRACE_S)
+        pids = await self.wait_for_peers(grace_s)
         answers = list(await asyncio.gather(*(self.ask(pid, "refresh") for pid in pids)))
         missing = self.expected - 1 - len(pids)
         answers += [
@@ -133,7 +134,7 @@ class WorkerGroup:
                 pid=None,
                 version=None,
                 ok=False,
-                detail=f"worker not registered after {min(self.timeout_s, JOIN_GRACE_S):g} s",
+                detail=f"worker not registered after {grace_s:g} s",
             )
         ] * max(0, missing)
         return answers

@@ -98,15 +98,15 @@ def sorted_batches(
     a pass costs its rows times its longest row plus ``pass_tokens``, so one long sentence no
     longer pads thirty short ones to its length (:func:`cheapest_cuts`).
     """
-    order = np.argsort(np.asarray(lengths, dtype=np.int64), kind="stable")
-    blocks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    if pass_tokens is None:
-        return blocks
-    ordered = np.asarray(lengths, dtype=np.int64)[order]
+    by_length = np.asarray(lengths, dtype=np.int64)
+    order = np.argsort(by_length, kind="stable")
     out: list[np.ndarray] = []
-    for start, block in zip(range(0, len(order), batch_size), blocks, strict=True):
-        cuts = cheapest_cuts(ordered[start : start + len(block)], pass_tokens)
-        out.extend(block[a:b] for a, b in cuts)
+    for start in range(0, len(order), batch_size):
+        block = order[start : start + batch_size]
+        if pass_tokens is None:
+            out.append(block)
+        else:
+            out.extend(block[a:b] for a, b in cheapest_cuts(by_length[block], pass_tokens))
     return out
 
 
