@@ -26,7 +26,9 @@ run can be stopped and continued. ``--report`` only prints the tables of an exis
     python benchmarks/quality_cv.py --report --out benchmarks/results/quality_cv_goemotions.json
 
 minilm takes about 6 minutes a fold on 2 quiet cores; the transfer stage about 5 more minutes
-once per seed. The tables and the judgement are in ``quality_cv_report.py``.
+once per seed. ``--device cuda`` trains on a GPU (scoring stays on the CPU, as served); the
+3-seed results in benchmarks/README.md ran so, one process per seed side by side, then
+``--merge``. The tables and the judgement are in ``quality_cv_report.py``.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ RECIPES: dict[str, dict[str, Any]] = {
 }
 HEADS = ("emotion", "sub_emotion", "intensity")
 # what must match for a run to continue an existing results file
-SETTINGS_KEYS = ("protocol", "folds", "fold_seed", "max_steps", "data_fingerprint")
+SETTINGS_KEYS = ("protocol", "folds", "fold_seed", "max_steps", "device", "data_fingerprint")
 
 
 def deal_folds(batches: list[str], *, folds: int, seed: int) -> list[list[str]]:
@@ -152,6 +154,8 @@ def plan_runs(args: argparse.Namespace) -> list[tuple[str, str, dict[str, Any], 
         smoke = {"max_steps": args.max_steps, "goemotions_max_steps": args.max_steps}
     if args.threads:
         smoke["threads"] = args.threads
+    if args.device:
+        smoke["device"] = args.device
     runs = []
     for seed in args.seeds:
         for family in args.families or []:
@@ -189,6 +193,11 @@ def parse_args() -> argparse.Namespace:
         type=int,
         help="torch threads per minilm training (default: one per core); on a shared machine "
         "two runs of 1 thread (see --merge) waste less than one of 2",
+    )
+    parser.add_argument(
+        "--device",
+        help="train minilm on this torch device (cuda on a GPU machine; default the CPU); "
+        "scoring stays on the CPU, as served. A GPU's results go in their own --out",
     )
     parser.add_argument("--data", type=Path, default=HERE.parent / "data" / "raw")
     parser.add_argument("--goemotions", type=Path, default=HERE.parent / "data" / "goemotions")
@@ -276,6 +285,7 @@ def main() -> None:
         "folds": args.folds,
         "fold_seed": args.fold_seed,
         "max_steps": args.max_steps,
+        "device": args.device,
         "data_fingerprint": dataset.fingerprint(),
     }
     results: dict[str, Any] = {}

@@ -55,6 +55,7 @@ TRAINING_OPTIONS: Mapping[str, tuple[str, ...]] = {
     "batch_size": ("minilm",),
     "max_steps": ("minilm",),
     "goemotions": ("minilm",),
+    "device": ("minilm",),
 }
 
 
@@ -100,6 +101,7 @@ def build_predictor(
     predictor = family_class(family)(seed=seed, **dict(params or {}))
     try:
         predictor.validate_params()
+        predictor.check_training_environment()
     except (TypeError, ValueError) as exc:
         raise DataError(f"bad parameters for family {family!r}: {exc}", field="params") from exc
     return predictor

@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 from emotion_clf.data.loader import load_dataset
 from emotion_clf.data.schema import HEADS, SCHEMA
-from emotion_clf.errors import BundleError
+from emotion_clf.errors import BundleError, DataError
 from emotion_clf.models.base import decode
 from emotion_clf.models.bundle import load_bundle, read_manifest, verify_bundle
 from emotion_clf.models.minilm import MiniLMModel
@@ -33,7 +34,7 @@ from emotion_clf.models.minilm.runtime import (
     sorted_batches,
 )
 from emotion_clf.models.minilm.training import class_weights, training_batches
-from emotion_clf.training import TrainResult, train_model
+from emotion_clf.training import TrainResult, build_predictor, train_model
 
 TINY = {"max_steps": 30, "batch_size": 16}
 SENTENCES = [
@@ -270,11 +271,37 @@ def test_a_manifest_with_unknown_parameters_is_refused(
         )
 
 
+def test_a_bundle_trained_on_a_gpu_loads_and_predicts_on_the_cpu(
+    tiny: tuple[TrainResult, Any],
+) -> None:
+    result, _ = tiny
+    manifest = read_manifest(result.bundle)
+    loaded = MiniLMModel.load_state(
+        result.bundle, schema=manifest.schema, params={**manifest.params, "device": "cuda"}
+    )
+    before = result.predictor.predict_proba(SENTENCES)
+    after = loaded.predict_proba(SENTENCES)
+    for head in HEADS:
+        np.testing.assert_array_equal(getattr(before, head), getattr(after, head))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_training_on_an_absent_gpu_is_refused_before_anything_loads() -> None:
+    model = MiniLMModel(device="cuda")
+    model.validate_params()  # the name is fine: a bundle trained so loads here
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        model.check_training_environment()
+    with pytest.raises(DataError, match="no CUDA GPU"):
+        build_predictor("minilm", seed=0, params={"device": "cuda"})
+
+
 def test_unknown_parameters_and_runtimes_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown minilm parameter"):
         MiniLMModel(epoch=3).validate_params()
     with pytest.raises(ValueError, match="runtime"):
         MiniLMModel(runtime="onnx").validate_params()
+    with pytest.raises(ValueError, match="'cpu' or 'cuda"):
+        MiniLMModel(device="tpu").validate_params()
     with pytest.raises(BundleError, match="not trained"):
         MiniLMModel().predict(["hello"])
 

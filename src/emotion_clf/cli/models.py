@@ -63,6 +63,13 @@ def train(
             "stage) or joint (mixed into the epochs); default: the family's."
         ),
     ] = None,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            help="[minilm] where training runs: cpu (default) or cuda[:N] on a machine with a "
+            "GPU; the bundle is the same kind either way and is served on the CPU."
+        ),
+    ] = None,
     register: Annotated[
         bool, typer.Option(help="Log an MLflow run and register the bundle as the new dynamic.")
     ] = False,
@@ -77,6 +84,7 @@ def train(
         batch_size=batch_size,
         max_steps=max_steps,
         goemotions=goemotions,
+        device=device,
     )
     out = out or default_bundle_dir(family, models_dir=settings.models_dir)
     with fraction_progress(f"train {family}") as progress:

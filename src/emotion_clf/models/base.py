@@ -246,6 +246,11 @@ class Predictor(ABC):
         """A family's own checks of its hyper-parameters (none by default)."""
         return None
 
+    def check_training_environment(self) -> None:
+        """Raise ValueError if this machine cannot train with these parameters (a GPU they
+        name is absent, say). Loading a bundle needs no such check."""
+        return None
+
     @property
     def decoding(self) -> str:
         return str(self._params["decoding"])

@@ -51,7 +51,12 @@ from emotion_clf.models.minilm.encoder import (
     read_encoder_files,
 )
 from emotion_clf.models.minilm.runtime import AUTO_RUNTIME, Runtime, resolve_runtime
-from emotion_clf.models.minilm.training import dataset_rows, fine_tune, selection_score
+from emotion_clf.models.minilm.training import (
+    dataset_rows,
+    fine_tune,
+    selection_score,
+    training_device,
+)
 from emotion_clf.models.minilm.transfer import (
     TransferState,
     goemotions_record,
@@ -83,6 +88,9 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "loss_weights": {"emotion": 1.0, "sub_emotion": 1.0, "intensity": 1.0},
     "max_length": 64,  # the longest sentence of the data has 35 tokens
     "threads": 0,  # torch threads; 0 leaves torch's default (the number of cores)
+    # where training runs: "cpu", or "cuda" / "cuda:N" where a GPU is there (benchmarks on a
+    # lent GPU machine); the trained model comes back to the CPU, which serves it
+    "device": "cpu",
     "seed": 0,
     "decoding": "joint",  # chosen on the validation split, see benchmarks/README.md
     # inference path: auto = torch-bf16 where the CPU has bfloat16 units, else torch-int8;
@@ -172,6 +180,10 @@ class MiniLMModel(Predictor):
         if not float(params["goemotions_weight"]) > 0:
             raise ValueError("goemotions_weight must be above 0")
         resolve_runtime(params["runtime"])  # raises for an unknown runtime
+        training_device(str(params["device"]), present=False)  # raises for an unknown name
+
+    def check_training_environment(self) -> None:
+        training_device(str(self._params["device"]))
 
     @property
     def runtime(self) -> str:  # type: ignore[override]
@@ -197,6 +209,7 @@ class MiniLMModel(Predictor):
         sources: TrainingSources | None = None,
     ) -> MiniLMModel:
         self.validate_params()
+        device = training_device(str(self._params["device"]))  # raises where there is none
         self._apply_threads()
         mode = str(self._params["goemotions"])
         goemotions = self._goemotions_rows(sources) if mode != "none" else None
@@ -230,6 +243,7 @@ class MiniLMModel(Predictor):
         )
         if transfer is not None:
             load_transferred(self.module_, transfer)
+        self.module_.to(device)
         rows = dataset_rows(
             self.tokenizer_, train, schema=self.schema, max_length=int(self._params["max_length"])
         )
@@ -253,7 +267,7 @@ class MiniLMModel(Predictor):
             validation_texts=validation.texts if validation is not None else None,
             progress=main_progress,
         )
-        self.module_.eval()
+        self.module_.to("cpu").eval()
         self.history_ = outcome.history
         self.best_epoch_ = outcome.best_epoch
         self.steps_ = outcome.steps

@@ -53,6 +53,20 @@ class TrainingOutcome:
     steps: int = 0
 
 
+def training_device(name: str, *, present: bool = True) -> torch.device:
+    """The torch device a training runs on: ``cpu``, or ``cuda``/``cuda:N`` where it exists
+    (``present=False`` checks the name only: a bundle trained on a GPU loads without one)."""
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"device must be 'cpu' or 'cuda[:N]', not {name!r}") from None
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda[:N]', not {name!r}")
+    if present and device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r}: no CUDA GPU is visible to torch here")
+    return device
+
+
 def class_weights(labels: np.ndarray, n_classes: int, *, power: float) -> np.ndarray:
     """``(n / count) ** power`` per class, scaled so the mean weight over the rows is 1.
 
@@ -118,6 +132,7 @@ def logits_fp32(
 ) -> dict[str, np.ndarray]:
     """fp32 logits, length-sorted batches (validation during training)."""
     was_training = module.training
+    device = next(module.parameters()).device
     module.eval()
     ids = tokenize(tokenizer, texts, max_length=max_length)
     out = {h: np.empty((len(texts), n), np.float32) for h, n in module.head_sizes().items()}
@@ -125,9 +140,9 @@ def logits_fp32(
         with torch.inference_mode():
             for rows in sorted_batches([len(r) for r in ids], batch_size=EVAL_BATCH_SIZE):
                 input_ids, mask = pad([ids[i] for i in rows], pad_id=int(tokenizer.pad_token_id))
-                logits = module(input_ids, mask)
+                logits = module(input_ids.to(device), mask.to(device))
                 for head in HEADS:
-                    out[head][rows] = logits[head].numpy()
+                    out[head][rows] = logits[head].float().cpu().numpy()
     finally:
         module.train(was_training)
     return out
@@ -195,10 +210,17 @@ class BatchLoss:
     """
 
     def __init__(
-        self, rows: TrainingRows, *, sizes: Mapping[str, int], params: Mapping[str, Any]
+        self,
+        rows: TrainingRows,
+        *,
+        sizes: Mapping[str, int],
+        params: Mapping[str, Any],
+        device: torch.device | None = None,
     ) -> None:
+        device = device or torch.device("cpu")
+        self.device = device
         self.heads = [h for h in HEADS if h in rows.targets]
-        self.targets = {h: torch.from_numpy(rows.targets[h]) for h in self.heads}
+        self.targets = {h: torch.from_numpy(rows.targets[h]).to(device) for h in self.heads}
         self.smoothing = float(params["label_smoothing"])
         self.head_weights = {h: float(params["loss_weights"][h]) for h in self.heads}
         self.class_weights = {
@@ -209,6 +231,7 @@ class BatchLoss:
                     power=float(params["class_weight_power"][h]),
                 ),
                 dtype=torch.float32,
+                device=device,
             )
             for h in self.heads
         }
@@ -217,11 +240,15 @@ class BatchLoss:
             for h in self.heads
         }
         self.masked = rows.masked
-        self.row_weights = torch.from_numpy(
-            rows.row_weights
-            if rows.row_weights is not None
-            else np.ones(len(rows.ids), dtype=np.float32)
-        ).float()
+        self.row_weights = (
+            torch.from_numpy(
+                rows.row_weights
+                if rows.row_weights is not None
+                else np.ones(len(rows.ids), dtype=np.float32)
+            )
+            .float()
+            .to(device)
+        )
 
     def __call__(self, logits: Mapping[str, torch.Tensor], index: torch.Tensor) -> torch.Tensor:
         if not self.masked:
@@ -231,7 +258,7 @@ class BatchLoss:
             )
             assert isinstance(loss, torch.Tensor)
             return loss
-        total = torch.zeros(())
+        total = torch.zeros((), device=self.device)
         weights = self.row_weights[index]
         for h in self.heads:
             target = self.targets[h][index]
@@ -267,7 +294,8 @@ def fine_tune(
     rng = np.random.default_rng(params["seed"])
     max_length = int(params["max_length"])
     lengths = np.asarray([len(row) for row in rows.ids])
-    batch_loss = BatchLoss(rows, sizes=module.head_sizes(), params=params)
+    device = next(module.parameters()).device
+    batch_loss = BatchLoss(rows, sizes=module.head_sizes(), params=params, device=device)
     batch_size = int(params["batch_size"])
     plan = rows.epoch_plan(int(params["epochs"]))
     steps_per_epoch = [-(-len(part) // batch_size) for part in plan]
@@ -300,7 +328,8 @@ def fine_tune(
                 break
             chosen = visit[batch]
             input_ids, mask = pad([rows.ids[i] for i in chosen], pad_id=int(tokenizer.pad_token_id))
-            loss = batch_loss(module(input_ids, mask), torch.from_numpy(chosen))
+            logits = module(input_ids.to(device), mask.to(device))
+            loss = batch_loss(logits, torch.from_numpy(chosen).to(device))
             loss.backward()
             nn.utils.clip_grad_norm_(module.parameters(), 1.0)
             optimizer.step()

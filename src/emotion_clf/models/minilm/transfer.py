@@ -44,7 +44,7 @@ from emotion_clf.models.base import ProgressCallback
 from emotion_clf.models.minilm import encoder as encoder_module
 from emotion_clf.models.minilm import training as training_module
 from emotion_clf.models.minilm.encoder import MultiTaskMiniLM, load_pretrained_encoder, tokenize
-from emotion_clf.models.minilm.training import TrainingRows, fine_tune
+from emotion_clf.models.minilm.training import TrainingRows, fine_tune, training_device
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ STAGE_PARAMS: tuple[str, ...] = (
     "seed",
     "goemotions_epochs",
     "goemotions_max_steps",
+    "device",  # a GPU's arithmetic differs from the CPU's: another result
 )
 
 
@@ -152,7 +153,7 @@ def train_transfer(
     sizes = {h: len(schema.labels(h)) for h in ("emotion", "sub_emotion", "intensity")}
     module = MultiTaskMiniLM(
         load_pretrained_encoder(encoder_folder), sizes, dropout=float(params["dropout"])
-    )
+    ).to(training_device(str(params.get("device", "cpu"))))
     stage = {
         **params,
         "epochs": int(params["goemotions_epochs"]),
@@ -172,7 +173,7 @@ def train_transfer(
         progress=progress,
     )
     tensors = {
-        name: tensor.detach().contiguous().clone()
+        name: tensor.detach().cpu().contiguous().clone()
         for name, tensor in module.state_dict().items()
         if not name.startswith("heads.intensity.")
     }
