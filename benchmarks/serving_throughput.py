@@ -6,8 +6,9 @@
 For each bundle, in one run:
 
 - the in-process ceiling: ``predict_batch`` at batch 32 (sentences/s) and the median batch-1
-  latency, measured before and after the server runs (the table shows their mean: the machine
-  may be shared, and a drift shows as the spread);
+  latency, back to back and paced (a 2 ms pause before each call, as a one-client server idles
+  between requests), measured before and after the server runs (the table shows their mean:
+  the machine may be shared, and a drift shows as the spread);
 - for each variant (the package's source folder the server imports: compare two commits in the
   same run) and each worker count: ``wrk`` (a C load generator) on ``GET /health`` at 32
   clients (what the HTTP stack alone allows), ``POST /predict`` at 32 clients and at 1;
@@ -134,6 +135,7 @@ def rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     for family, data in results["families"].items():
         b32 = [c["batch32_sentences_per_s"] for c in data["ceilings"]]
         b1 = [c["batch1_p50_ms"] for c in data["ceilings"]]
+        paced = [c["batch1_paced_p50_ms"] for c in data["ceilings"] if "batch1_paced_p50_ms" in c]
         for run in data["runs"]:
             many, one = run["predict32"], run["predict1"]
             out.append(
@@ -152,6 +154,8 @@ def rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                     "failures": many["failures"] + one["failures"],
                     "p50_1": one["p50_ms"],
                     "gap_1": one["p50_ms"] - _mean(b1),
+                    "paced_1": _mean(paced) if paced else None,
+                    "gap_paced_1": one["p50_ms"] - _mean(paced) if paced else None,
                 }
             )
     return out
@@ -163,15 +167,19 @@ def render(results: dict[str, Any]) -> str:
         f"{results['load_average_end']} at end; wrk runs of {results['seconds']:g} s",
         "",
         "| family | variant | workers | ceiling b32 /s | /health 32 cl. /s | /predict 32 cl. /s "
-        "| of ceiling | p50 ms | p99 ms | batch-1 ms | 1 cl. p50 ms | gap ms | failed |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| of ceiling | p50 ms | p99 ms | batch-1 ms | 1 cl. p50 ms | gap ms "
+        "| paced batch-1 ms | gap to paced ms | failed |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows(results):
+        paced = "–" if r["paced_1"] is None else f"{r['paced_1']:.2f}"
+        gap_paced = "–" if r["gap_paced_1"] is None else f"{r['gap_paced_1']:+.2f}"
         lines.append(
             f"| {r['family']} | {r['variant']} | {r['workers']} "
             f"| {r['ceiling32']:,.0f} (±{r['ceiling32_spread'] / 2:,.0f}) | {r['health32']:,.0f} "
             f"| {r['rps32']:,.0f} | {r['ratio32']:.0%} | {r['p50_32']:.1f} | {r['p99_32']:.1f} "
-            f"| {r['batch1_ms']:.2f} | {r['p50_1']:.2f} | {r['gap_1']:+.2f} | {r['failures']} |"
+            f"| {r['batch1_ms']:.2f} | {r['p50_1']:.2f} | {r['gap_1']:+.2f} | {paced} "
+            f"| {gap_paced} | {r['failures']} |"
         )
     return "\n".join(lines) + "\n"
 
