@@ -7,6 +7,7 @@ The tiny model is trained once per module; the whole file runs in about a minute
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import socket
@@ -25,11 +26,13 @@ from emotion_clf.models.base import decode
 from emotion_clf.models.bundle import load_bundle, read_manifest, verify_bundle
 from emotion_clf.models.minilm import MiniLMModel
 from emotion_clf.models.minilm import encoder as minilm_encoder
+from emotion_clf.models.minilm.encoder import pad, tokenize
 from emotion_clf.models.minilm.runtime import (
     BF16_RUNTIME,
     INT8_RUNTIME,
     PLAIN_RUNTIME,
     RUNTIMES,
+    Runtime,
     resolve_runtime,
     sorted_batches,
 )
@@ -219,6 +222,43 @@ def test_fast_paths_agree_with_plain_fp32(
     # the fast paths sort by length internally; the output order is the input order
     reversed_batch = fast.predict_batch(SENTENCES[::-1])
     assert reversed_batch.labels("sub_emotion")[::-1] == fast_batch.labels("sub_emotion")
+
+
+def test_the_bf16_path_runs_a_traced_graph_with_the_eager_modules_logits(
+    tiny: tuple[TrainResult, Any],
+) -> None:
+    model = tiny[0].predictor
+    assert isinstance(model, MiniLMModel)
+    runtime = Runtime(
+        model.module_, model.tokenizer_, name=BF16_RUNTIME, max_length=64, batch_size=128
+    )
+    assert isinstance(runtime.module, torch.jit.ScriptModule)
+    eager = copy.deepcopy(model.module_).to(torch.bfloat16).eval()
+    for texts in (SENTENCES[:1], SENTENCES, SENTENCES[::-1][:5], ["a"] * 3):
+        ids, mask = pad(tokenize(model.tokenizer_, texts, max_length=64), pad_id=runtime.pad_id)
+        with torch.inference_mode():
+            want, got = eager(ids, mask), runtime.module(ids, mask)
+        for head in HEADS:
+            assert torch.equal(want[head], got[head]), (head, ids.shape)
+
+
+def test_where_tracing_fails_the_eager_module_runs_and_the_log_says_so(
+    tiny: tuple[TrainResult, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    model = tiny[0].predictor
+    assert isinstance(model, MiniLMModel)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("no TorchScript in this torch")
+
+    monkeypatch.setattr(torch.jit, "trace", broken)
+    with caplog.at_level("WARNING"):
+        runtime = Runtime(
+            model.module_, model.tokenizer_, name=BF16_RUNTIME, max_length=64, batch_size=128
+        )
+    assert not isinstance(runtime.module, torch.jit.ScriptModule)
+    assert "no TorchScript in this torch" in caplog.text
+    assert runtime.logits(SENTENCES)["emotion"].shape == (len(SENTENCES), 7)
 
 
 def test_auto_runtime_follows_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,9 +5,10 @@ batch padded to its longest sentence. It is the reference the others are measure
 (``benchmarks/minilm_speed.py``).
 
 ``torch-bf16`` (the default where the CPU multiplies bfloat16 natively: AMX or AVX512-BF16)
-casts the fp32 weights to bfloat16 at load time; oneDNN then runs the matrix products on the
-CPU's bfloat16 units. Measured here it is about twice as fast as fp32 at batch 32 and changes
-test accuracy by under 0.1 point on every head.
+casts the fp32 weights to bfloat16 at load time and traces the module into a frozen
+TorchScript graph (no Python between operators; exactly the eager module's logits, checked at
+load); oneDNN then runs the matrix products on the CPU's bfloat16 units. It changes test
+accuracy by under 0.1 point on every head (benchmarks/README.md has the speeds).
 
 ``torch-int8`` (the default elsewhere) quantises every linear layer of the encoder to int8
 per output channel, activations quantised on the fly (dynamic quantisation); the heads stay
@@ -83,9 +84,46 @@ def quantize_encoder(module: MultiTaskMiniLM) -> MultiTaskMiniLM:
     return quantized
 
 
-# What one more forward pass costs, in padded tokens: a pass took 7.05 ms plus 0.0535 ms per
-# padded token here (bf16, 2 threads; `benchmarks/minilm_speed.py --pass-cost` fits it: 132)
-PASS_TOKENS = 128
+TRACE_SAMPLE = ("a first sentence, long enough that the second one is padded", "hi")
+
+
+def traced(module: nn.Module, tokenizer: Any, *, pad_id: int, max_length: int) -> nn.Module:
+    """``module`` as a frozen TorchScript graph, or ``module`` itself where that fails.
+
+    Eager PyTorch runs Python between every operator of the 6 layers: for the short sentences
+    a server sees, that is most of a pass (batch 1: 7.3 -> 4.3 ms here, see
+    benchmarks/README.md), and it holds the interpreter lock the server's event loop needs.
+    The graph is traced on a padded batch (so the attention mask is always applied), frozen,
+    and must give exactly the eager module's logits on a padded and an unpadded batch, three
+    times each (the first calls of a TorchScript graph run a profiling plan); otherwise, or
+    where tracing fails, the eager module is kept and the log says why. TorchScript is
+    deprecated in torch 2.13 in favour of torch.compile, which needs a C++ compiler at load
+    time; this is the path that needs none, and the eager fallback keeps working without it.
+    """
+    sample = pad(tokenize(tokenizer, TRACE_SAMPLE, max_length=max_length), pad_id=pad_id)
+    single = pad(tokenize(tokenizer, TRACE_SAMPLE[:1], max_length=max_length), pad_id=pad_id)
+    try:
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            warnings.simplefilter("ignore", FutureWarning)  # transformers, on attribute probes
+            graph = torch.jit.freeze(
+                torch.jit.trace(module.eval(), sample, strict=False, check_trace=False)
+            )
+            for inputs in (sample, single) * 3:
+                want, got = module(*inputs), graph(*inputs)
+                if any(not torch.equal(want[h], got[h]) for h in HEADS):
+                    raise ValueError("the traced graph's logits differ from the eager module's")
+    except Exception as exc:  # any failure keeps the eager module, which is always correct
+        logger.warning("minilm runs eager PyTorch: tracing it failed (%s)", exc)
+        return module
+    return graph
+
+
+# What one more forward pass costs, in padded tokens: with the traced graph a pass took 3.17 ms
+# plus 0.0478 ms per padded token here (bf16, 2 threads; `benchmarks/minilm_speed.py
+# --pass-cost` fits it: 66; eager PyTorch's passes cost 132)
+PASS_TOKENS = 66
 
 
 def sorted_batches(
@@ -148,9 +186,14 @@ class Runtime:
         self.pass_tokens: float | None = PASS_TOKENS  # None: only the batch_size cut
         self.pad_id = int(tokenizer.pad_token_id)
         self.sizes = module.head_sizes()
-        self.module: MultiTaskMiniLM
+        self.module: nn.Module
         if self.name == BF16_RUNTIME:
-            self.module = copy.deepcopy(module).to(torch.bfloat16).eval()
+            self.module = traced(
+                copy.deepcopy(module).to(torch.bfloat16),
+                tokenizer,
+                pad_id=self.pad_id,
+                max_length=max_length,
+            )
         elif self.name == INT8_RUNTIME:
             self.module = quantize_encoder(module)
         else:
