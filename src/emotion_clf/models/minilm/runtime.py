@@ -91,8 +91,9 @@ def traced(module: nn.Module, tokenizer: Any, *, pad_id: int, max_length: int) -
     """``module`` as a frozen TorchScript graph, or ``module`` itself where that fails.
 
     Eager PyTorch runs Python between every operator of the 6 layers: for the short sentences
-    a server sees, that is most of a pass (batch 1: 7.3 -> 4.3 ms here, see
-    benchmarks/README.md), and it holds the interpreter lock the server's event loop needs.
+    a server sees, that is most of a pass (the graph is 1.5x eager at batch 1 to 32 here,
+    ``benchmarks/minilm_traced.py``), and it holds the interpreter lock the server's event
+    loop needs. Tracing and the check add about half a second to a load.
     The graph is traced on a padded batch (so the attention mask is always applied), frozen,
     and must give exactly the eager module's logits on a padded and an unpadded batch, three
     times each (the first calls of a TorchScript graph run a profiling plan); otherwise, or
@@ -110,10 +111,12 @@ def traced(module: nn.Module, tokenizer: Any, *, pad_id: int, max_length: int) -
             graph = torch.jit.freeze(
                 torch.jit.trace(module.eval(), sample, strict=False, check_trace=False)
             )
-            for inputs in (sample, single) * 3:
-                want, got = module(*inputs), graph(*inputs)
-                if any(not torch.equal(want[h], got[h]) for h in HEADS):
-                    raise ValueError("the traced graph's logits differ from the eager module's")
+            for inputs in (sample, single):
+                want = module(*inputs)
+                for _ in range(3):
+                    got = graph(*inputs)
+                    if any(not torch.equal(want[h], got[h]) for h in HEADS):
+                        raise ValueError("the traced graph's logits differ from the eager module's")
     except Exception as exc:  # any failure keeps the eager module, which is always correct
         logger.warning("minilm runs eager PyTorch: tracing it failed (%s)", exc)
         return module
