@@ -7,12 +7,14 @@ For each bundle, in one run:
 
 - the in-process ceiling: ``predict_batch`` at batch 32 (sentences/s) and the median batch-1
   latency, back to back and paced (a 2 ms pause before each call, as a one-client server idles
-  between requests), measured before and after the server runs (the table shows their mean:
-  the machine may be shared, and a drift shows as the spread);
+  between requests), measured first and again after every server run: each run is compared
+  with the mean of the two measured next to it (a shared machine's speed drifts by tens of
+  percent over minutes; the spread shows it);
 - for each variant (the package's source folder the server imports: compare two commits in the
   same run) and each worker count: ``wrk`` (a C load generator) on ``GET /health`` at 32
   clients (what the HTTP stack alone allows), ``POST /predict`` at 32 clients and at 1;
-  with ``--shadow``, the same for one worker whose candidate predicts every request.
+  with ``--shadow``, the same for one worker whose candidate predicts every request;
+- with ``--repeat N``, N rounds of all of it, and a summary of each target over the rounds.
 
 It prints the table and writes ``--out`` (``benchmarks/results/serving_throughput.json``).
 The issue's targets, as ratios of figures of this run: 32 clients at least 70% of the batch-32
@@ -26,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -90,11 +93,13 @@ def run(
     workers: list[int],
     seconds: float,
     shadow: bool = False,
+    repeat: int = 1,
 ) -> dict[str, Any]:
     texts = sample_texts(500)
     results: dict[str, Any] = {
         "cpus": os.cpu_count(),
         "seconds": seconds,
+        "repeat": repeat,
         "load_average_start": rel.load_average(),
         "variants": {name: str(path) for name, path in variants.items()},
         "families": {},
@@ -103,21 +108,30 @@ def run(
     try:
         for family, bundle in bundles.items():
             print(f"{family}: in-process ceiling...", flush=True)
+            # the ceiling is measured again after every server run, and each run is compared
+            # with the two measured next to it: a shared machine's speed drifts over minutes
             ceilings = [rel.ceiling(bundle, texts, seconds)]
             template = rel.make_home(root / family, bundle)
+            plan = [(v, n, False) for v in variants for n in workers]
+            plan += [(v, 1, True) for v in variants if shadow]
             runs = []
-            for variant, src in variants.items():
-                for n in workers:
-                    print(f"{family}: {variant}, {n} worker(s)...", flush=True)
-                    name = f"{family}-{variant}-{n}"
-                    measured = measure_server(template, root, name, src, n, texts, seconds)
-                    runs.append({"variant": variant, **measured})
-                if shadow:
-                    print(f"{family}: {variant}, 1 worker, shadow rate 1.0...", flush=True)
-                    name = f"{family}-{variant}-shadow"
-                    measured = measure_server(template, root, name, src, 1, texts, seconds, True)
-                    runs.append({"variant": variant, **measured})
-            ceilings.append(rel.ceiling(bundle, texts, seconds))
+            for round_ in range(1, repeat + 1):
+                for variant, n, with_shadow in plan:
+                    what = "1 worker, shadow rate 1.0" if with_shadow else f"{n} worker(s)"
+                    print(f"{family}: round {round_}, {variant}, {what}...", flush=True)
+                    name = f"{family}-{variant}-{n}-{round_}" + ("-shadow" if with_shadow else "")
+                    measured = measure_server(
+                        template, root, name, variants[variant], n, texts, seconds, with_shadow
+                    )
+                    ceilings.append(rel.ceiling(bundle, texts, seconds))
+                    runs.append(
+                        {
+                            "variant": variant,
+                            "round": round_,
+                            **measured,
+                            "ceilings": ceilings[-2:],
+                        }
+                    )
             results["families"][family] = {"ceilings": ceilings, "runs": runs}
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -133,15 +147,18 @@ def rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per family, variant and worker count, with the ratios the targets name."""
     out = []
     for family, data in results["families"].items():
-        b32 = [c["batch32_sentences_per_s"] for c in data["ceilings"]]
-        b1 = [c["batch1_p50_ms"] for c in data["ceilings"]]
-        paced = [c["batch1_paced_p50_ms"] for c in data["ceilings"] if "batch1_paced_p50_ms" in c]
         for run in data["runs"]:
+            # the ceilings measured next to this run (older results: the family's two)
+            near = run.get("ceilings", data["ceilings"])
+            b32 = [c["batch32_sentences_per_s"] for c in near]
+            b1 = [c["batch1_p50_ms"] for c in near]
+            paced = [c["batch1_paced_p50_ms"] for c in near if "batch1_paced_p50_ms" in c]
             many, one = run["predict32"], run["predict1"]
             out.append(
                 {
                     "family": family,
                     "variant": run["variant"] + (", shadow 1.0" if run.get("shadow") else ""),
+                    "round": run.get("round", 1),
                     "workers": run["workers"],
                     "ceiling32": _mean(b32),
                     "ceiling32_spread": max(b32) - min(b32),
@@ -162,26 +179,65 @@ def rows(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def render(results: dict[str, Any]) -> str:
+    table = rows(results)
     lines = [
         f"cpus {results['cpus']}, load average {results['load_average_start']} at start, "
-        f"{results['load_average_end']} at end; wrk runs of {results['seconds']:g} s",
+        f"{results['load_average_end']} at end; wrk runs of {results['seconds']:g} s"
+        + (
+            "; each run against the in-process ceiling measured just before and just after it"
+            if any("ceilings" in run for f in results["families"].values() for run in f["runs"])
+            else "; every run against the mean of the ceilings measured first and last"
+        ),
         "",
-        "| family | variant | workers | ceiling b32 /s | /health 32 cl. /s | /predict 32 cl. /s "
-        "| of ceiling | p50 ms | p99 ms | batch-1 ms | 1 cl. p50 ms | gap ms "
-        "| paced batch-1 ms | gap to paced ms | failed |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| family | variant | round | workers | ceiling b32 /s | /health 32 cl. /s "
+        "| /predict 32 cl. /s | of ceiling | p50 ms | p99 ms | batch-1 ms | 1 cl. p50 ms "
+        "| gap ms | paced batch-1 ms | gap to paced ms | failed |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in rows(results):
+    for r in table:
         paced = "–" if r["paced_1"] is None else f"{r['paced_1']:.2f}"
         gap_paced = "–" if r["gap_paced_1"] is None else f"{r['gap_paced_1']:+.2f}"
         lines.append(
-            f"| {r['family']} | {r['variant']} | {r['workers']} "
+            f"| {r['family']} | {r['variant']} | {r['round']} | {r['workers']} "
             f"| {r['ceiling32']:,.0f} (±{r['ceiling32_spread'] / 2:,.0f}) | {r['health32']:,.0f} "
             f"| {r['rps32']:,.0f} | {r['ratio32']:.0%} | {r['p50_32']:.1f} | {r['p99_32']:.1f} "
             f"| {r['batch1_ms']:.2f} | {r['p50_1']:.2f} | {r['gap_1']:+.2f} | {paced} "
             f"| {gap_paced} | {r['failures']} |"
         )
+    if max(r["round"] for r in table) > 1:
+        lines += ["", *summary(table)]
     return "\n".join(lines) + "\n"
+
+
+def summary(table: list[dict[str, Any]]) -> list[str]:
+    """Median and range over the rounds of each family, variant and worker count."""
+    groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    for r in table:
+        groups.setdefault((r["family"], r["variant"], r["workers"]), []).append(r)
+    lines = [
+        "Over the rounds: median (lowest – highest); the targets: of ceiling >= 70%, "
+        "p99 < 100 ms, gap <= 2 ms",
+        "",
+        "| family | variant | workers | rounds | of ceiling | p99 ms | 1 cl. gap ms "
+        "| gap to paced ms |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+
+    def spread(values: list[float], fmt: str) -> str:
+        ordered = sorted(values)
+        middle = statistics.median(ordered)
+        return f"{middle:{fmt}} ({ordered[0]:{fmt}} – {ordered[-1]:{fmt}})"
+
+    for (family, variant, workers), group in groups.items():
+        paced = [r["gap_paced_1"] for r in group if r["gap_paced_1"] is not None]
+        lines.append(
+            f"| {family} | {variant} | {workers} | {len(group)} "
+            f"| {spread([r['ratio32'] for r in group], '.0%')} "
+            f"| {spread([r['p99_32'] for r in group], '.1f')} "
+            f"| {spread([r['gap_1'] for r in group], '+.2f')} "
+            f"| {spread(paced, '+.2f') if paced else '–'} |"
+        )
+    return lines
 
 
 def main() -> None:
@@ -198,6 +254,9 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seconds", type=float, default=12)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds of every variant and worker count"
+    )
     parser.add_argument(
         "--shadow",
         action="store_true",
@@ -229,7 +288,7 @@ def main() -> None:
     if not bundles:
         parser.error("give at least one --bundle FAMILY=PATH")
     variants = pairs(args.variant, "--variant") or {"this checkout": ROOT / "src"}
-    results = run(bundles, variants, args.workers, args.seconds, args.shadow)
+    results = run(bundles, variants, args.workers, args.seconds, args.shadow, args.repeat)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(render(results), end="")

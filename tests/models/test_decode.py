@@ -68,3 +68,21 @@ def test_sub_emotion_with_no_mass_under_the_chosen_emotion_still_decodes() -> No
     prediction = decode(raw, SCHEMA, "emotion_first")[0]
     assert prediction.emotion.label == "fear"
     assert SCHEMA.parent[prediction.sub_emotion.label] == "fear"
+
+
+def test_rows_by_index_and_by_iteration_are_the_same_predictions() -> None:
+    batch = decode(random_probs(40, seed=3), SCHEMA, "joint")
+    rows = list(batch)
+    assert len(rows) == 40
+    assert rows == [batch[i] for i in range(40)]
+    assert batch[-1] == rows[-1] and batch[-40] == rows[0]
+    for i in (0, 17, 39):
+        for head in ("emotion", "sub_emotion", "intensity"):
+            probs = getattr(batch.probabilities, head)[i]
+            got = getattr(rows[i], head)
+            index = int(batch.indices[head][i])
+            assert got.label == SCHEMA.labels(head)[index]
+            assert got.confidence == float(probs[index])
+            assert got.distribution == {
+                n: float(p) for n, p in zip(SCHEMA.labels(head), probs, strict=True)
+            }

@@ -8,7 +8,7 @@ import pytest
 from emotion_clf.data.loader import load_dataset
 from emotion_clf.errors import DataError
 from emotion_clf.models.bundle import load_bundle
-from emotion_clf.models.tfidf import TfidfModel
+from emotion_clf.models.tfidf import TfidfModel, tfidf_rows
 from emotion_clf.training import train_model
 from tests.conftest import write_csv
 
@@ -21,6 +21,19 @@ def test_same_seed_same_predictions(small_data: Path, tfidf_bundle: Path, tmp_pa
     b = again.predictor.predict_proba(SENTENCES)
     np.testing.assert_array_equal(a.emotion, b.emotion)
     np.testing.assert_array_equal(a.sub_emotion, b.sub_emotion)
+
+
+def test_tfidf_rows_equal_sklearns_transform(tfidf_bundle: Path) -> None:
+    model = load_bundle(tfidf_bundle)
+    assert isinstance(model, TfidfModel)
+    model.predict_proba(SENTENCES)  # builds the fitted vectorizers
+    assert model._fitted_vectorizers is not None
+    texts = [*SENTENCES, "", "   ", "zzqx unseen wrds", "Ünïcödé ☺ text", "a " * 300]
+    for vectorizer in model._fitted_vectorizers:
+        ours = tfidf_rows(vectorizer, texts)
+        theirs = vectorizer.transform(texts)
+        assert ours.dtype == theirs.dtype == np.float32
+        np.testing.assert_allclose(ours.toarray(), theirs.toarray(), rtol=1e-5, atol=1e-7)
 
 
 def test_labels_absent_from_training_are_never_predicted(small_data: Path) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,31 @@ def test_a_lone_request_does_not_wait_but_expected_ones_are_waited_for(
 
     run(with_batcher(pair, max_wait_s=2.0, arriving=lambda: in_flight["n"]))
     assert calls == [("a", ["one", "two"])]
+
+
+def test_a_lone_text_runs_on_the_loop_and_concurrent_ones_in_the_worker_thread(
+    tfidf_bundle: Path,
+) -> None:
+    predictor = load_bundle(tfidf_bundle)
+    original = predictor.predict_batch
+    threads: list[tuple[int, int]] = []  # (texts, thread id)
+
+    def predict_batch(texts: Any) -> Any:
+        threads.append((len(texts), threading.get_ident()))
+        return original(texts)
+
+    predictor.predict_batch = predict_batch  # type: ignore[method-assign]
+
+    async def body(batcher: MicroBatcher) -> Any:
+        await batcher.predict(["alone"], predictor)
+        await asyncio.gather(*(batcher.predict([f"t{i}"], predictor) for i in range(8)))
+        await batcher.predict(["two", "texts"], predictor)
+
+    run(with_batcher(body))
+    loop_thread = threading.get_ident()  # asyncio.run runs the loop on this thread
+    assert threads[0] == (1, loop_thread)
+    assert threads[1][0] == 8 and threads[1][1] != loop_thread
+    assert threads[2][0] == 2 and threads[2][1] != loop_thread
 
 
 def test_a_failing_batch_fails_its_requests_and_the_batcher_carries_on(

@@ -105,6 +105,21 @@ def test_a_body_that_is_not_json_is_kept_too(client: TestClient, home: Path) -> 
     assert json.loads(kept.read_text())["item"] == "text=hello&emotion=joy"
 
 
+def test_a_lone_surrogate_is_refused_by_name_and_the_body_kept(
+    client: TestClient, home: Path
+) -> None:
+    body = (
+        b'{"items": [{"text": "fine", "emotion": "happiness", "sub_emotion": "joy", '
+        b'"intensity": "mild"}, {"text": "\\ud800 hi", "emotion": "happiness", '
+        b'"sub_emotion": "joy", "intensity": "mild"}]}'
+    )
+    response = client.post("/feedback", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert "items[1].text (character 0): not valid Unicode" in response.json()["detail"]
+    [kept] = list((home / "feedback" / "quarantine").glob("*.jsonl"))
+    assert json.loads(kept.read_text())["item"] == body.decode("ascii")
+
+
 def test_fifty_concurrent_submissions_all_land_row_for_row(client: TestClient, home: Path) -> None:
     def submit(i: int) -> int:
         items = [row(i * 10 + j) for j in range(i % 4 + 1)]

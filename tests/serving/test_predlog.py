@@ -66,6 +66,19 @@ def test_records_go_to_the_file_of_their_utc_day_with_text_when_asked(tmp_path: 
     assert json.loads((tmp_path / "2026-03-02.jsonl").read_text())["text"] == "early"
 
 
+def test_a_record_that_cannot_be_written_is_counted_and_the_writer_goes_on(
+    tmp_path: Path,
+) -> None:
+    drops: list[int] = []
+    log = PredictionLog(tmp_path, max_queue=100, with_text=True, on_drop=drops.append)
+    log.start()
+    log.put([record("before"), record("\ud800 not UTF-8"), record("after")])
+    log.close()
+    lines = (tmp_path / "2026-03-01.jsonl").read_text().splitlines()
+    assert [json.loads(line)["text"] for line in lines] == ["before", "after"]
+    assert log.dropped == 1 and drops == [1] and log.written == 2
+
+
 def test_a_steady_trickle_is_written_in_a_few_appends_and_all_of_it_lands(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -95,20 +95,33 @@ class PredictionBatch:
         return probs[np.arange(len(self)), self.indices[head]]
 
     def __getitem__(self, row: int) -> Prediction:
-        heads = {}
-        for head in HEADS:
-            names = self.schema.labels(head)
-            probs = getattr(self.probabilities, head)[row]
-            index = int(self.indices[head][row])
-            heads[head] = HeadPrediction(
-                label=names[index],
-                confidence=float(probs[index]),
-                distribution={n: float(p) for n, p in zip(names, probs, strict=True)},
-            )
-        return Prediction(**heads)
+        return self._rows(slice(row, row + 1 if row != -1 else None))[0]
 
     def __iter__(self) -> Iterator[Prediction]:
-        return (self[i] for i in range(len(self)))
+        return iter(self._rows(slice(None)))
+
+    def _rows(self, rows: slice) -> list[Prediction]:
+        # whole arrays to Python floats at once (``tolist``): a server builds these for every
+        # request, and element by element conversion cost more than a tfidf model's forward
+        columns = []
+        for head in HEADS:
+            names = self.schema.labels(head)
+            probs = getattr(self.probabilities, head)[rows].tolist()
+            indices = self.indices[head][rows].tolist()
+            columns.append(
+                [
+                    HeadPrediction(
+                        label=names[i],
+                        confidence=p[i],
+                        distribution=dict(zip(names, p, strict=True)),
+                    )
+                    for p, i in zip(probs, indices, strict=True)
+                ]
+            )
+        return [
+            Prediction(emotion=e, sub_emotion=s, intensity=n)
+            for e, s, n in zip(*columns, strict=True)
+        ]
 
 
 def _normalise_rows(values: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from emotion_clf.data.loader import Dataset
@@ -71,6 +71,29 @@ def _vectorizers(params: Mapping[str, Any]) -> tuple[TfidfVectorizer, TfidfVecto
         dtype=np.float32,
     )
     return word, char
+
+
+def tfidf_rows(vectorizer: TfidfVectorizer, texts: list[str]) -> sparse.csr_matrix:
+    """``vectorizer.transform(texts)`` for the fitted vectorizers of :func:`_vectorizers`
+    (sublinear tf, l2 rows), without sklearn's input checks.
+
+    The checks (parameter validation, dataframe detection, finiteness) cost a fixed ~1 ms a
+    call, half a server's model time at the batch sizes it runs; the counting is sklearn's
+    own (``CountVectorizer.transform``). Equal to sklearn's result to float32 rounding
+    (tested).
+    """
+    counts = CountVectorizer.transform(vectorizer, texts).tocsr()
+    data = counts.data
+    np.log(data, out=data)
+    data += 1.0
+    data *= vectorizer.idf_[counts.indices]
+    rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+    norms = np.sqrt(
+        np.bincount(rows, weights=np.square(data, dtype=np.float64), minlength=counts.shape[0])
+    )
+    norms[norms == 0] = 1.0
+    data /= norms[rows].astype(data.dtype)
+    return counts
 
 
 class TfidfModel(Predictor):
@@ -175,7 +198,7 @@ class TfidfModel(Predictor):
             word.idf_, char.idf_ = self.word_idf_, self.char_idf_
             fitted = self._fitted_vectorizers = (word, char)
         word, char = fitted
-        return sparse.hstack([word.transform(texts), char.transform(texts)]).tocsr()
+        return sparse.hstack([tfidf_rows(word, texts), tfidf_rows(char, texts)]).tocsr()
 
     def predict_proba(self, texts: Sequence[str]) -> HeadProbabilities:
         batch = as_text_list(texts)

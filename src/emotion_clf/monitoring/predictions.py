@@ -23,6 +23,7 @@ from emotion_clf.models.base import Prediction
 
 logger = logging.getLogger(__name__)
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # one instance: a server writes thousands a second
 _CHUNK_BYTES = 64 * 1024  # one write() per chunk of whole lines: appends from several
 # workers to the same file never interleave inside a line
 
@@ -57,7 +58,7 @@ class PredictionRecord:
             data[head] = h.label
             data[f"{head}_confidence"] = round(h.confidence, 6)
         data["latency_ms"] = round(self.latency_ms, 3)
-        return json.dumps(data, ensure_ascii=False)
+        return _ENCODER.encode(data)
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emotion_clf.config import Settings, get_settings
 from emotion_clf.monitoring.speech import Transcriber
 from emotion_clf.registry.source import ModelSource, RegistrySource
 from emotion_clf.serving.batcher import MicroBatcher
 from emotion_clf.serving.errors import install_handlers
+from emotion_clf.serving.fastlane import PredictLane
 from emotion_clf.serving.holder import ModelHolder
 from emotion_clf.serving.metrics import METRICS_DIR, ServingMetrics
 from emotion_clf.serving.middleware import InFlight, ServingMiddleware
@@ -41,6 +43,28 @@ JSON segments). The model is the registry's `baseline` version; `POST /refresh-m
 poll loop) swaps in a newly promoted one without failing a request. Every response carries
 `X-Model-Version` and `X-Request-ID`.
 """
+
+
+class ServingApp(FastAPI):
+    """FastAPI with the serving middleware and the prediction fast lane in front of it.
+
+    FastAPI wraps every request in its own layers (error, telemetry and body-limit middleware,
+    exception handlers, routing) before a route runs; ``front`` sees each HTTP request first
+    and hands what it does not answer itself to those layers (:meth:`fastapi_stack`). The
+    middleware answers any exception that escapes with a clean 500, as FastAPI's outermost
+    layer would.
+    """
+
+    front: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.front is not None:
+            await self.front(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def fastapi_stack(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
 
 
 def build_state(settings: Settings, in_flight: InFlight, source: ModelSource) -> ServingState:
@@ -125,7 +149,7 @@ def create_app(settings: Settings | None = None, *, source: ModelSource | None =
             state.predlog.close()
             state.metrics.close()
 
-    app = FastAPI(
+    app = ServingApp(
         title="emotion-clf",
         version=__version__,
         description=DESCRIPTION,
@@ -135,15 +159,15 @@ def create_app(settings: Settings | None = None, *, source: ModelSource | None =
     app.state.serving = state
     install_handlers(app)
     install_openapi(app, settings)
-    app.add_middleware(
-        ServingMiddleware,
+    app.include_router(api_router(settings))
+    app.front = ServingMiddleware(
+        PredictLane(app.fastapi_stack, state=state, settings=settings),
         metrics=state.metrics,
         max_body_bytes=settings.max_body_bytes,
         body_limits={MEDIA_PATH: settings.media_max_bytes},
         served_version=lambda: state.holder.served_version,
         in_flight=in_flight,
     )
-    app.include_router(api_router(settings))
     return app
 
 

@@ -5,7 +5,8 @@ One collector task takes the first waiting request, adds every other request alr
 for the same model (up to ``max_size`` texts), and, when more requests are on their way
 (in flight but not yet queued), waits up to ``max_wait_s`` for them. The batch runs in one
 worker thread while the next one gathers, so under load batches grow by themselves, and a
-lone request never waits for company it will not get.
+lone request never waits for company it will not get (a lone single text runs on the event
+loop's thread: there is nothing for it to overlap with).
 
 A batch only ever holds requests of one model snapshot (requests gathered across a swap run as
 one batch per snapshot): a request that started before a swap finishes on the model it started
@@ -152,10 +153,20 @@ class MicroBatcher:
         self.metrics.batch_size.observe(len(texts))
         loop = asyncio.get_running_loop()
         self._running = live
+        queue_empty = self._queue is None or self._queue.empty()
+        lone = len(texts) == 1 and queue_empty and self._arriving() <= self._pending
         try:
-            predictions = await loop.run_in_executor(
-                self._executor, _run_batch, live[0].predictor, texts
-            )
+            if lone:
+                # one text, and no other request in flight: nothing could overlap with this
+                # call, so it runs here on the event loop's thread. Handing it to the worker
+                # thread and back (waking an idle core each way) cost a one-client request
+                # about half a millisecond (benchmarks/README.md); a request that arrives
+                # meanwhile waits in the socket, as it would have waited for the model.
+                predictions = _run_batch(live[0].predictor, texts)
+            else:
+                predictions = await loop.run_in_executor(
+                    self._executor, _run_batch, live[0].predictor, texts
+                )
         except Exception as exc:  # handed to every request of the batch, logged there
             for job in live:
                 if not job.future.done():

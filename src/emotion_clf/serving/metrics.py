@@ -101,6 +101,9 @@ class ServingMetrics:
             multiprocess_mode=per_worker,
         )
         self._info_labels: tuple[str, ...] | None = None
+        # labelled children, looked up once (route and status values are bounded)
+        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._prediction_children: dict[tuple[str, str], Counter] = {}
         self.refreshes = Counter(
             "emotion_clf_model_refreshes",
             "Refresh attempts by trigger and outcome (swapped, unchanged, failed)",
@@ -125,9 +128,16 @@ class ServingMetrics:
         )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        code = str(status)
-        self.requests.labels(method, route, code).inc()
-        self.latency.labels(method, route, code).observe(seconds)
+        key = (method, route, status)
+        children = self._request_children.get(key)
+        if children is None:  # ``labels()`` takes a lock and builds a key on every call
+            code = str(status)
+            children = self._request_children[key] = (
+                self.requests.labels(method, route, code),
+                self.latency.labels(method, route, code),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def count_predictions(self, predictions: Sequence[Prediction]) -> None:
         counts: dict[tuple[str, str], int] = {}
@@ -135,8 +145,11 @@ class ServingMetrics:
             for head in HEADS:
                 key = (head, getattr(prediction, head).label)
                 counts[key] = counts.get(key, 0) + 1
-        for (head, label), n in counts.items():
-            self.predictions.labels(head, label).inc(n)
+        for key, n in counts.items():
+            child = self._prediction_children.get(key)
+            if child is None:
+                child = self._prediction_children[key] = self.predictions.labels(*key)
+            child.inc(n)
 
     def set_model(self, *, version: str | None, family: str, digest: str, offline: bool) -> None:
         labels = (version or "none", family, digest[:16], str(offline).lower())

@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -45,6 +44,7 @@ class RequestContext:
 
     request_id: str
     model_version: str | None = None  # set by a route that used a model snapshot
+    route: str | None = None  # the route's template, set where no router matched (fastlane)
 
 
 def context_of(scope: Scope) -> RequestContext | None:
@@ -103,10 +103,13 @@ class ServingMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 status = int(message["status"])
-                headers = MutableHeaders(scope=message)
-                headers["X-Request-ID"] = request_id
-                version = context.model_version or self.served_version()
-                headers["X-Model-Version"] = version or "none"
+                version = context.model_version or self.served_version() or "none"
+                # appended as raw pairs: no route sets these two headers itself
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (b"x-request-id", request_id.encode("latin-1")),
+                    (b"x-model-version", version.encode("latin-1")),
+                ]
             await send(message)
 
         self.in_flight.value += 1
@@ -132,7 +135,7 @@ class ServingMiddleware:
         finally:
             self.in_flight.value -= 1
             elapsed = time.perf_counter() - started
-            route = _route_of(scope)
+            route = context.route or _route_of(scope)
             self.metrics.observe_request(scope["method"], route, status, elapsed)
             if access_logger.isEnabledFor(logging.INFO):
                 access_logger.info(

@@ -13,7 +13,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from emotion_clf.monitoring.predictions import PredictionRecord, append_lines, log_path
@@ -80,9 +80,6 @@ class PredictionLog:
             logger.warning("prediction log writer did not stop within %.1f s", timeout_s)
         self._thread = None
 
-    def path_for(self, day: datetime) -> Path:
-        return log_path(self.folder, day)
-
     def _run(self) -> None:
         while True:
             item = self._queue.get()
@@ -103,22 +100,31 @@ class PredictionLog:
             if any(r is _STOP for r in batch):
                 return
 
+    def _dropped(self, count: int) -> None:
+        self.dropped += count
+        if self._on_drop is not None:
+            self._on_drop(count)
+
     def _write(self, records: list[PredictionRecord]) -> None:
-        by_day: dict[Path, list[str]] = {}
+        by_day: dict[date, list[str]] = {}
         for record in records:
-            by_day.setdefault(self.path_for(record.time), []).append(
-                record.to_json(with_text=self.with_text) + "\n"
-            )
-        for path, lines in by_day.items():
+            try:
+                line = record.to_json(with_text=self.with_text)
+                line.encode("utf-8")
+            except (ValueError, TypeError) as exc:  # one odd record never stops the writer
+                logger.error("prediction log record %s not written: %s", record.request_id, exc)
+                self._dropped(1)
+                continue
+            by_day.setdefault(record.time.date(), []).append(line + "\n")
+        for day, lines in by_day.items():
+            path = log_path(self.folder, day)
             try:
                 append_lines(path, lines)
             except OSError as exc:
                 logger.error(
                     "could not write %d prediction log line(s) to %s: %s", len(lines), path, exc
                 )
-                self.dropped += len(lines)
-                if self._on_drop is not None:
-                    self._on_drop(len(lines))
+                self._dropped(len(lines))
                 continue
             self.written += len(lines)
             if self._on_write is not None:

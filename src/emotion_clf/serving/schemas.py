@@ -24,13 +24,43 @@ NON_BLANK = r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\
 _NON_BLANK = re.compile(NON_BLANK)
 
 
+def lone_surrogate(value: Any, where: str = "") -> str | None:
+    """Where in a decoded JSON value a string holds a lone surrogate (``"\\ud800"`` is valid
+    JSON, but no valid Unicode: it cannot be written as UTF-8, to a log or a file), else None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"{where or 'the value'} (character {exc.start})"
+        return None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = lone_surrogate(key, where) if isinstance(key, str) else None
+        name = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else key
+        found = found or lone_surrogate(item, name)
+        if found:
+            return found
+    return None
+
+
+def _valid_unicode(value: str) -> str:
+    if lone_surrogate(value) is not None:
+        raise ValueError("not valid Unicode: it holds a lone surrogate escape such as \\ud800")
+    return value
+
+
 def _not_blank(value: str) -> str:
     if _NON_BLANK.search(value) is None:
         raise ValueError("text is empty or only whitespace")
     return value.strip()
 
 
-Text = Annotated[StrictStr, AfterValidator(_not_blank)]
+Text = Annotated[StrictStr, AfterValidator(_valid_unicode), AfterValidator(_not_blank)]
 
 
 def check_text_lengths(texts: Sequence[str], *, max_chars: int, field: str) -> None:
@@ -90,7 +120,7 @@ class BatchResponse(BaseModel):
 class TranscriptSegmentIn(BaseModel):
     start: float | StrictStr = Field(description="seconds, or HH:MM:SS,mmm / MM:SS.mmm")
     end: float | StrictStr
-    text: StrictStr
+    text: Annotated[StrictStr, AfterValidator(_valid_unicode)]
 
 
 class TranscriptJSON(_Strict):

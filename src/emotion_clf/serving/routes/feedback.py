@@ -25,7 +25,7 @@ from emotion_clf.data.feedback import (
 )
 from emotion_clf.errors import DataError
 from emotion_clf.serving.deps import SettingsDep
-from emotion_clf.serving.schemas import FeedbackRequest, FeedbackResponse
+from emotion_clf.serving.schemas import FeedbackRequest, FeedbackResponse, lone_surrogate
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["feedback"])
@@ -64,6 +64,9 @@ def _submission(body: bytes) -> tuple[list[Any] | None, str | None, str]:
         return None, None, f"the body is not JSON ({exc})"
     if not isinstance(data, dict):
         return None, None, "the body is not a JSON object"
+    broken = lone_surrogate(data)
+    if broken is not None:  # the raw body (ASCII escapes) is what the quarantine keeps
+        return None, None, f"{broken}: not valid Unicode (a lone surrogate escape such as \\ud800)"
     items = data.get("items", data.get("feedbackData"))
     source = data.get("source", data.get("videoTitle"))
     source = str(source)[:500] if source is not None else None
