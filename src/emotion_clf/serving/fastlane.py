@@ -19,7 +19,7 @@ OpenAPI document still comes from the routes. Tests compare the two paths reques
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,14 +32,8 @@ from emotion_clf.errors import EmotionClfError
 from emotion_clf.models.base import Prediction
 from emotion_clf.serving.errors import handle_domain_error
 from emotion_clf.serving.middleware import BodyTooLarge, context_of
-from emotion_clf.serving.schemas import (
-    BatchRequest,
-    BatchResponse,
-    PredictRequest,
-    PredictResponse,
-    check_count,
-    check_text_lengths,
-)
+from emotion_clf.serving.routes.predict import answer_batch, answer_one, check_batch, check_one
+from emotion_clf.serving.schemas import BatchRequest, BatchResponse, PredictRequest, PredictResponse
 from emotion_clf.serving.state import ServingState
 
 logger = logging.getLogger(__name__)
@@ -60,47 +54,24 @@ class _Lane:
     """One route: how to read its body, check it, and shape its answer."""
 
     texts: Callable[[Any], list[str]]
-    check: Callable[[list[str], Settings], None]
-    answer: Callable[[str | None, list[Prediction], bool], dict[str, Any]]
+    check: Callable[[Sequence[str], Settings], None]
+    answer: Callable[[str | None, Sequence[Prediction], bool], dict[str, Any]]
     request: type[BaseModel]
     response: TypeAdapter[Any]
-
-
-def _check_one(texts: list[str], settings: Settings) -> None:
-    check_text_lengths(texts, max_chars=settings.max_text_chars, field="text")
-
-
-def _check_batch(texts: list[str], settings: Settings) -> None:
-    check_count(
-        len(texts), limit=settings.batch_limit, what="texts", setting="EMOTION_CLF_BATCH_LIMIT"
-    )
-    check_text_lengths(texts, max_chars=settings.max_text_chars, field="texts[{i}]")
-
-
-def _answer_one(version: str | None, predictions: list[Prediction], dist: bool) -> dict[str, Any]:
-    return {"model_version": version, **predictions[0].to_dict(distributions=dist)}
-
-
-def _answer_batch(version: str | None, predictions: list[Prediction], dist: bool) -> dict[str, Any]:
-    return {
-        "model_version": version,
-        "count": len(predictions),
-        "predictions": [p.to_dict(distributions=dist) for p in predictions],
-    }
 
 
 LANES: dict[str, _Lane] = {
     "/predict": _Lane(
         texts=lambda body: [body.text],
-        check=_check_one,
-        answer=_answer_one,
+        check=check_one,
+        answer=answer_one,
         request=PredictRequest,
         response=TypeAdapter(PredictResponse),
     ),
     "/predict/batch": _Lane(
         texts=lambda body: list(body.texts),
-        check=_check_batch,
-        answer=_answer_batch,
+        check=check_batch,
+        answer=answer_batch,
         request=BatchRequest,
         response=TypeAdapter(BatchResponse),
     ),
