@@ -8,6 +8,7 @@ The tiny model is trained once per module; the whole file runs in about a minute
 from __future__ import annotations
 
 import copy
+import gc
 import os
 import shutil
 import socket
@@ -240,6 +241,36 @@ def test_the_bf16_path_runs_a_traced_graph_with_the_eager_modules_logits(
             want, got = eager(ids, mask), runtime.module(ids, mask)
         for head in HEADS:
             assert torch.equal(want[head], got[head]), (head, ids.shape)
+
+
+def test_building_the_traced_runtime_again_and_again_does_not_grow_memory(
+    tiny: tuple[TrainResult, Any],
+) -> None:
+    """A server builds one per model swap. A frozen graph stayed in TorchScript's global
+    compilation unit after its runtime was dropped: a bf16 copy of the weights per build."""
+    model = tiny[0].predictor
+    assert isinstance(model, MiniLMModel)
+    weights_mib = sum(p.numel() for p in model.module_.parameters()) * 2 / 2**20  # bf16
+
+    def build() -> None:
+        runtime = Runtime(
+            model.module_, model.tokenizer_, name=BF16_RUNTIME, max_length=64, batch_size=128
+        )
+        assert isinstance(runtime.module, torch.jit.ScriptModule)
+        runtime.logits(SENTENCES)
+
+    def rss_mib() -> float:
+        gc.collect()
+        status = Path(f"/proc/{os.getpid()}/status").read_text()
+        return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+    for _ in range(2):  # allocator pools and TorchScript's caches settle first
+        build()
+    before = rss_mib()
+    for _ in range(4):
+        build()
+    grown = rss_mib() - before
+    assert grown < weights_mib, f"{grown:.0f} MiB after 4 builds; one copy is {weights_mib:.0f}"
 
 
 def test_where_tracing_fails_the_eager_module_runs_and_the_log_says_so(

@@ -5,7 +5,7 @@ batch padded to its longest sentence. It is the reference the others are measure
 (``benchmarks/minilm_speed.py``).
 
 ``torch-bf16`` (the default where the CPU multiplies bfloat16 natively: AMX or AVX512-BF16)
-casts the fp32 weights to bfloat16 at load time and traces the module into a frozen
+casts the fp32 weights to bfloat16 at load time and traces the module into a
 TorchScript graph (no Python between operators; exactly the eager module's logits, checked at
 load); oneDNN then runs the matrix products on the CPU's bfloat16 units. It changes test
 accuracy by under 0.1 point on every head (benchmarks/README.md has the speeds).
@@ -88,14 +88,14 @@ TRACE_SAMPLE = ("a first sentence, long enough that the second one is padded", "
 
 
 def traced(module: nn.Module, tokenizer: Any, *, pad_id: int, max_length: int) -> nn.Module:
-    """``module`` as a frozen TorchScript graph, or ``module`` itself where that fails.
+    """``module`` as a traced TorchScript graph, or ``module`` itself where that fails.
 
     Eager PyTorch runs Python between every operator of the 6 layers: for the short sentences
     a server sees, that is most of a pass (the graph is 1.5x eager at batch 1 to 32 here,
     ``benchmarks/minilm_traced.py``), and it holds the interpreter lock the server's event
     loop needs. Tracing and the check add about half a second to a load.
-    The graph is traced on a padded batch (so the attention mask is always applied), frozen,
-    and must give exactly the eager module's logits on a padded and an unpadded batch, three
+    The graph is traced on a padded batch (so the attention mask is always applied) and must
+    give exactly the eager module's logits on a padded and an unpadded batch, three
     times each (the first calls of a TorchScript graph run a profiling plan); otherwise, or
     where tracing fails, the eager module is kept and the log says why. TorchScript is
     deprecated in torch 2.13 in favour of torch.compile, which needs a C++ compiler at load
@@ -108,9 +108,11 @@ def traced(module: nn.Module, tokenizer: Any, *, pad_id: int, max_length: int) -
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
             warnings.simplefilter("ignore", FutureWarning)  # transformers, on attribute probes
-            graph = torch.jit.freeze(
-                torch.jit.trace(module.eval(), sample, strict=False, check_trace=False)
-            )
+            # not frozen: freezing folds the weights into the graph as constants, and
+            # TorchScript's global compilation unit keeps every frozen graph for the life of
+            # the process (54 MiB per load, so a server grew with every model swap; the
+            # traced module's weights stay its own attributes and go with it)
+            graph = torch.jit.trace(module.eval(), sample, strict=False, check_trace=False)
             for inputs in (sample, single):
                 want = module(*inputs)
                 for _ in range(3):
