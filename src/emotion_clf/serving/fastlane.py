@@ -18,7 +18,6 @@ OpenAPI document still comes from the routes. Tests compare the two paths reques
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +34,6 @@ from emotion_clf.serving.middleware import BodyTooLarge, context_of
 from emotion_clf.serving.routes.predict import answer_batch, answer_one, check_batch, check_one
 from emotion_clf.serving.schemas import BatchRequest, BatchResponse, PredictRequest, PredictResponse
 from emotion_clf.serving.state import ServingState
-
-logger = logging.getLogger(__name__)
 
 # the query strings the lane reads itself; FastAPI's bool parsing takes more spellings, and
 # any other query string goes to the route
@@ -132,8 +129,7 @@ class PredictLane:
             await self.app(scope, receive, send)
             return
         distributions = _DISTRIBUTIONS.get(scope["query_string"])
-        state = self.state
-        model = state.holder.current
+        model = self.state.holder.current
         if distributions is None or model is None:
             await self.app(scope, receive, send)
             return
@@ -152,7 +148,7 @@ class PredictLane:
             context.model_version = model.version
             context.route = scope["path"]  # the route's template: these paths have no parameters
         try:
-            predictions = await state.predict(
+            predictions = await self.state.predict(
                 texts, model, route=scope["path"], request_id=request_id
             )
         except EmotionClfError as exc:  # as the route's exception handler answers it
