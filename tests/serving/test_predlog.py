@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from emotion_clf.models.base import HeadPrediction, Prediction
+from emotion_clf.monitoring.predictions import LoggedPrediction
 from emotion_clf.serving.predlog import PredictionLog, PredictionRecord
 from tests.serving.helpers import build_app
 
@@ -28,6 +29,45 @@ def record(text: str, when: datetime | None = None) -> PredictionRecord:
         text=text,
         prediction=PREDICTION,
         latency_ms=1.5,
+    )
+
+
+@pytest.mark.parametrize("with_text", [True, False])
+@pytest.mark.parametrize(
+    ("text", "version", "request_id", "confidence", "latency_ms"),
+    [
+        ("I am so happy for you", "7", "r1", 0.8, 1.5),
+        ('a "quote", a \\ and a\nnew line\t\x00\x1f', None, None, 1e-07, 1234567.891),
+        ("caf\u00e9 \U0001f600 \u2028 \u00a0", "12", "req-\u00e9", float("nan"), float("inf")),
+        ("", "3", "r", 0.0, -0.0),
+    ],
+)
+def test_a_log_line_is_what_json_makes_of_the_record(
+    with_text: bool,
+    text: str,
+    version: str | None,
+    request_id: str | None,
+    confidence: float,
+    latency_ms: float,
+) -> None:
+    """``to_json`` builds the line by hand; it must equal ``json``'s encoding of the fields."""
+    head = HeadPrediction("joy", confidence, {})
+    rec = PredictionRecord(
+        time=datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC),
+        model_version=version,
+        route="/predict",
+        request_id=request_id,
+        text=text,
+        prediction=Prediction(emotion=head, sub_emotion=head, intensity=head),
+        latency_ms=latency_ms,
+    )
+    line = rec.to_json(with_text=with_text)
+    assert line == json.dumps(rec.as_dict(with_text=with_text), ensure_ascii=False)
+    back = LoggedPrediction.from_json(line)
+    assert (back.text, back.request_id, back.model_version) == (
+        text if with_text else None,
+        request_id,
+        version,
     )
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ from emotion_clf.models.base import Prediction
 
 logger = logging.getLogger(__name__)
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False)  # one instance: a server writes thousands a second
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 _CHUNK_BYTES = 64 * 1024  # one write() per chunk of whole lines: appends from several
 # workers to the same file never interleave inside a line
 
@@ -41,6 +43,34 @@ class PredictionRecord:
     latency_ms: float
 
     def to_json(self, *, with_text: bool) -> str:
+        """The record as one JSON line (the same text :meth:`as_dict` gives to ``json``).
+
+        Built piece by piece: a server writes thousands a second, and the ``json`` module took
+        about 8 of the 20 µs a line cost through a dict (the writer holds the GIL the event
+        loop needs). Each string goes through ``json``'s own escaping, each number through its
+        own formatting; a test holds this equal to encoding :meth:`as_dict`.
+        """
+        p = self.prediction
+        text = (
+            f'"text": {_string(self.text)}'
+            if with_text
+            else f'"text_sha256": "{hashlib.sha256(self.text.encode("utf-8")).hexdigest()}"'
+        )
+        heads = "".join(
+            f'"{head}": {_string(h.label)}, '
+            f'"{head}_confidence": {_number(round(h.confidence, 6))}, '
+            for head in HEADS
+            for h in (getattr(p, head),)
+        )
+        return (
+            f'{{"time": "{self.time.isoformat(timespec="milliseconds")}", '
+            f'"model_version": {_string(self.model_version)}, "route": {_string(self.route)}, '
+            f'"request_id": {_string(self.request_id)}, {text}, "text_chars": {len(self.text)}, '
+            f'{heads}"latency_ms": {_number(round(self.latency_ms, 3))}}}'
+        )
+
+    def as_dict(self, *, with_text: bool) -> dict[str, object]:
+        """The record's fields as the log line holds them."""
         p = self.prediction
         data: dict[str, object] = {
             "time": self.time.isoformat(timespec="milliseconds"),
@@ -58,7 +88,17 @@ class PredictionRecord:
             data[head] = h.label
             data[f"{head}_confidence"] = round(h.confidence, 6)
         data["latency_ms"] = round(self.latency_ms, 3)
-        return _ENCODER.encode(data)
+        return data
+
+
+def _string(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def _number(value: float) -> str:
+    """``json``'s spelling of a float (``NaN`` and ``Infinity`` included)."""
+    value = float(value)
+    return float.__repr__(value) if math.isfinite(value) else _ENCODER.encode(value)
 
 
 @dataclass(frozen=True)
