@@ -66,10 +66,11 @@ def measure_server(
     texts: list[str],
     seconds: float,
     shadow: bool = False,
+    extra_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """One server under wrk; with ``shadow``, the candidate also predicts every request."""
     home = rel.copy_home(template, root, name)
-    env = {"PYTHONPATH": str(src)}
+    env = {"PYTHONPATH": str(src), **(extra_env or {})}
     if shadow:
         env["EMOTION_CLF_SHADOW_RATE"] = "1.0"
     with rel.server(home, env=env, workers=workers) as (url, _, _):
@@ -94,14 +95,17 @@ def run(
     seconds: float,
     shadow: bool = False,
     repeat: int = 1,
+    variant_env: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     texts = sample_texts(500)
+    variant_env = variant_env or {}
     results: dict[str, Any] = {
         "cpus": os.cpu_count(),
         "seconds": seconds,
         "repeat": repeat,
         "load_average_start": rel.load_average(),
         "variants": {name: str(path) for name, path in variants.items()},
+        "variant_env": variant_env,
         "families": {},
     }
     root = Path(tempfile.mkdtemp(prefix="emotion-clf-throughput-"))
@@ -121,7 +125,15 @@ def run(
                     print(f"{family}: round {round_}, {variant}, {what}...", flush=True)
                     name = f"{family}-{variant}-{n}-{round_}" + ("-shadow" if with_shadow else "")
                     measured = measure_server(
-                        template, root, name, variants[variant], n, texts, seconds, with_shadow
+                        template,
+                        root,
+                        name,
+                        variants[variant],
+                        n,
+                        texts,
+                        seconds,
+                        with_shadow,
+                        variant_env.get(variant),
                     )
                     ceilings.append(rel.ceiling(bundle, texts, seconds))
                     runs.append(
@@ -252,6 +264,14 @@ def main() -> None:
         metavar="NAME=SRC",
         help="the package source the server imports (repeatable; default: this checkout)",
     )
+    parser.add_argument(
+        "--variant-env",
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VALUE",
+        help="an environment variable for one variant's servers (repeatable), e.g. "
+        "after-process:EMOTION_CLF_MODEL_PROCESS=true",
+    )
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seconds", type=float, default=12)
     parser.add_argument(
@@ -288,7 +308,16 @@ def main() -> None:
     if not bundles:
         parser.error("give at least one --bundle FAMILY=PATH")
     variants = pairs(args.variant, "--variant") or {"this checkout": ROOT / "src"}
-    results = run(bundles, variants, args.workers, args.seconds, args.shadow, args.repeat)
+    variant_env: dict[str, dict[str, str]] = {}
+    for value in args.variant_env:
+        name, _, setting = value.partition(":")
+        key, sep, env_value = setting.partition("=")
+        if name not in variants or not sep or not key:
+            parser.error(f"--variant-env takes NAME:KEY=VALUE for a known variant, got {value!r}")
+        variant_env.setdefault(name, {})[key] = env_value
+    results = run(
+        bundles, variants, args.workers, args.seconds, args.shadow, args.repeat, variant_env
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(render(results), end="")

@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     microbatch_max_size: int = 64
     microbatch_max_wait_ms: float = 5.0
+    model_process: bool = Field(
+        default=False,
+        description="Run each served model in a child process of its worker: it shares no GIL "
+        "with the event loop, and a crash costs a batch, not the worker. Off by default: on 2 "
+        "cores it did not raise throughput (benchmarks/README.md)",
+    )
     log_prediction_text: bool = False
     prediction_log_queue: int = 10_000
     serve_host: str = "127.0.0.1"

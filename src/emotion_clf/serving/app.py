@@ -145,6 +145,7 @@ def create_app(settings: Settings | None = None, *, source: ModelSource | None =
                 await state.workers.close()
             await state.holder.close()
             await state.batcher.close()
+            state.holder.stop_model()
             state.media_executor.shutdown(wait=False, cancel_futures=True)
             state.predlog.close()
             state.metrics.close()

@@ -48,6 +48,7 @@ from emotion_clf.serving.loading import (
     release_freed_memory,
 )
 from emotion_clf.serving.metrics import ServingMetrics
+from emotion_clf.serving.model_process import ProcessPredictor, load_in_process
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +105,12 @@ class ModelHolder:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    def stop_model(self) -> None:
+        """At shutdown, after the last request: stop the model's process, where it has one."""
+        model = self._current
+        if model is not None and isinstance(model.predictor, ProcessPredictor):
+            model.predictor.close()
 
     async def _first_load(self) -> None:
         try:
@@ -300,7 +307,8 @@ class ModelHolder:
     def _verified(
         self, resolved: ResolvedModel, previous: LoadedModel | None, started: float
     ) -> LoadedModel:
-        return load_verified(
+        load = load_in_process if self.settings.model_process else load_verified
+        return load(
             resolved,
             expected_schema=SCHEMA if previous is None else previous.predictor.schema,
             warmup_sizes=self._warmup_sizes,
