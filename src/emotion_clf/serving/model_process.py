@@ -23,7 +23,6 @@ fails that call (``ModelUnavailableError``, a 503) and is started again on the n
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
 import pickle
@@ -39,6 +38,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from emotion_clf.errors import BundleError, ModelUnavailableError
 from emotion_clf.models.base import HeadProbabilities, Predictor, ProgressCallback
+from emotion_clf.serving.child import answer_messages, start_child, stop_child
 from emotion_clf.serving.loading import LoadedModel
 
 if TYPE_CHECKING:
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-STOP_TIMEOUT_S = 5.0
 _METADATA = tuple(f.name for f in fields(LoadedModel) if f.name != "predictor")
 
 
@@ -57,33 +56,23 @@ def _serve(conn: Connection) -> None:
     from emotion_clf.serving.loading import load_verified
 
     predictor: Predictor | None = None
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):  # the worker is gone
-            return
-        op = message[0]
-        try:
-            if op == "stop":
-                return
-            if op == "proba":
-                if predictor is None:
-                    raise ModelUnavailableError("the model process has no model loaded")
-                answer: Any = predictor.predict_proba(message[1])
-            elif op == "load":
-                _, resolved, schema, warmup_sizes = message
-                loaded = load_verified(resolved, expected_schema=schema, warmup_sizes=warmup_sizes)
-                predictor = loaded.predictor
-                answer = (
-                    {name: getattr(loaded, name) for name in _METADATA},
-                    predictor.schema,
-                    predictor.params(),
-                )
-            else:
-                raise ValueError(f"unknown operation {op!r}")
-            conn.send(("ok", answer))
-        except Exception as exc:  # sent back and raised in the worker; the child goes on
-            conn.send(("error", _portable(exc)))
+
+    def handle(message: tuple[Any, ...]) -> Any:
+        nonlocal predictor
+        if message[0] == "proba":
+            if predictor is None:
+                raise ModelUnavailableError("the model process has no model loaded")
+            return predictor.predict_proba(message[1])
+        if message[0] == "load":
+            _, resolved, schema, warmup_sizes = message
+            loaded = load_verified(resolved, expected_schema=schema, warmup_sizes=warmup_sizes)
+            predictor = loaded.predictor
+            metadata = {name: getattr(loaded, name) for name in _METADATA}
+            return metadata, predictor.schema, predictor.params()
+        raise ValueError(f"unknown operation {message[0]!r}")
+
+    # an error is raised in the worker as it was raised here
+    answer_messages(conn, handle, error=_portable)
 
 
 def _portable(exc: Exception) -> Exception:
@@ -143,12 +132,8 @@ class _Child:
             self._stop()
 
     def _start(self) -> Any:
-        context = multiprocessing.get_context("spawn")
-        ours, theirs = context.Pipe()
-        process = context.Process(target=_serve, args=(theirs,), name="emotion-clf-model")
-        process.daemon = True  # never outlives the worker
-        process.start()
-        theirs.close()
+        # a daemon: it never outlives the worker
+        process, ours = start_child(_serve, name="emotion-clf-model", daemon=True)
         self._process, self._conn = process, ours
         try:
             ours.send(self._load)
@@ -167,15 +152,7 @@ class _Child:
     def _stop(self) -> None:
         process, conn = self._process, self._conn
         self._process = self._conn = None
-        if conn is not None:
-            with contextlib.suppress(OSError, ValueError):
-                conn.send(("stop",))
-            conn.close()
-        if process is not None:
-            process.join(STOP_TIMEOUT_S)
-            if process.is_alive():
-                process.kill()
-                process.join(STOP_TIMEOUT_S)
+        stop_child(process, conn)
 
 
 class ProcessPredictor(Predictor):

@@ -17,7 +17,6 @@ The process exits when the pipe closes, so it never outlives the server.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
 import os
@@ -26,6 +25,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
+from emotion_clf.serving.child import answer_messages, start_child, stop_child
+
 if TYPE_CHECKING:  # the server's process needs none of these to talk to the candidate
     from emotion_clf.models.base import Prediction
     from emotion_clf.registry.fetch import ResolvedModel
@@ -33,7 +34,6 @@ if TYPE_CHECKING:  # the server's process needs none of these to talk to the can
 logger = logging.getLogger(__name__)
 
 NICE = 19
-STOP_TIMEOUT_S = 5.0
 
 
 class ShadowProcessError(Exception):
@@ -57,28 +57,21 @@ def _serve(conn: Connection) -> None:
     from emotion_clf.serving.loading import load_verified
 
     predictor = None
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):  # the server is gone
-            return
-        op = message[0]
-        try:
-            if op == "stop":
-                return
-            if op == "load":
-                loaded = load_verified(message[1], expected_schema=SCHEMA, warmup_sizes=(1,))
-                predictor = loaded.predictor
-                answer: Any = ShadowModel(loaded.version, loaded.label)
-            elif op == "predict":
-                if predictor is None:
-                    raise ShadowProcessError("no candidate is loaded")
-                answer = list(predictor.predict_batch(message[1]))
-            else:
-                raise ShadowProcessError(f"unknown operation {op!r}")
-            conn.send(("ok", answer))
-        except Exception as exc:  # reported to the server, which logs it; the process goes on
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+    def handle(message: tuple[Any, ...]) -> Any:
+        nonlocal predictor
+        if message[0] == "load":
+            loaded = load_verified(message[1], expected_schema=SCHEMA, warmup_sizes=(1,))
+            predictor = loaded.predictor
+            return ShadowModel(loaded.version, loaded.label)
+        if message[0] == "predict":
+            if predictor is None:
+                raise ShadowProcessError("no candidate is loaded")
+            return list(predictor.predict_batch(message[1]))
+        raise ShadowProcessError(f"unknown operation {message[0]!r}")
+
+    # reported to the server, which logs it; the process goes on
+    answer_messages(conn, handle, error=lambda exc: f"{type(exc).__name__}: {exc}")
 
 
 class ShadowProcess:
@@ -133,11 +126,7 @@ class ShadowProcess:
         if self._process is not None and self._process.is_alive() and self._conn is not None:
             return self._conn
         self._stop()
-        context = multiprocessing.get_context("spawn")
-        ours, theirs = context.Pipe()
-        process = context.Process(target=_serve, args=(theirs,), name="emotion-clf-shadow")
-        process.start()
-        theirs.close()
+        process, ours = start_child(_serve, name="emotion-clf-shadow")
         self._process, self._conn = process, ours
         logger.info("shadow process %d started (nice %d)", process.pid, NICE)
         return ours
@@ -145,12 +134,4 @@ class ShadowProcess:
     def _stop(self) -> None:
         process, conn = self._process, self._conn
         self._process = self._conn = None
-        if conn is not None:
-            with contextlib.suppress(OSError, ValueError):
-                conn.send(("stop",))
-            conn.close()
-        if process is not None:
-            process.join(STOP_TIMEOUT_S)
-            if process.is_alive():
-                process.kill()
-                process.join(STOP_TIMEOUT_S)
+        stop_child(process, conn)
