@@ -87,7 +87,6 @@ def test_a_model_process_that_dies_is_started_again(home: Path) -> None:
         assert first is not None
         os.kill(first, signal.SIGKILL)  # between two calls: the next call starts a new one
         assert wait_for(lambda: _gone(first))
-        # two texts: a batch goes through the prediction thread, not the loop's inline path
         again = client.post("/predict/batch", json={"texts": ["a", "b"]})
         assert again.status_code == 200, again.text
         second = predictor.pid

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from emotion_clf.errors import ModelUnavailableError
 from emotion_clf.models.base import Prediction, Predictor
 from emotion_clf.serving.metrics import ServingMetrics
+from emotion_clf.serving.model_process import ProcessPredictor
 
 logger = logging.getLogger(__name__)
 
@@ -157,6 +158,9 @@ class MicroBatcher:
         self._running = live
         queue_empty = self._queue is None or self._queue.empty()
         lone = len(texts) == 1 and queue_empty and self._arriving() <= self._pending
+        # never on the loop for a model in a child process: a call that finds the child dead
+        # starts it again, which takes seconds
+        lone = lone and not isinstance(live[0].predictor, ProcessPredictor)
         try:
             if lone:
                 # one text, and no other request in flight: nothing could overlap with this
