@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -95,8 +96,19 @@ def test_a_model_process_that_dies_is_started_again(home: Path) -> None:
         # during a call: that call fails with a 503, the next one starts a new process
         assert second is not None
         os.kill(second, signal.SIGSTOP)  # the call waits on a process that then dies
-        threading.Timer(0.5, os.kill, (second, signal.SIGKILL)).start()
+        batcher = client.app.state.serving.batcher  # type: ignore[attr-defined]
+
+        def kill_once_the_batch_runs() -> None:
+            # killed before the call reaches the child, it would be found dead and restarted
+            # (the first case); so only once the batch is in the prediction thread
+            wait_for(lambda: bool(batcher._running))
+            time.sleep(0.3)
+            os.kill(second, signal.SIGKILL)
+
+        killer = threading.Thread(target=kill_once_the_batch_runs)
+        killer.start()
         failed = client.post("/predict/batch", json={"texts": ["a", "b"]})
+        killer.join()
         assert failed.status_code == 503, failed.text
         assert "model process stopped" in failed.json()["detail"]
         assert client.post("/predict/batch", json={"texts": ["a", "b"]}).status_code == 200

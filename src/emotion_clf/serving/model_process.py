@@ -10,7 +10,8 @@ With this setting each model a worker loads lives in a child process (``spawn``)
 loads, verifies and warms the bundle up itself (:func:`~.loading.load_verified`: checksums and
 the registry's digest, the label schema, a smoke prediction), so the worker holds no copy of
 the weights. For a batch the worker sends the texts and gets the heads' probabilities back (a
-few KB of arrays, pickled over a pipe); decoding them into labels stays in the worker, so the
+few KB of arrays over the pipe to its own child; the bundle is read as always, from
+safetensors and JSON); decoding them into labels stays in the worker, so the
 predictions are exactly the in-process ones. :class:`ProcessPredictor` is the worker's handle:
 a :class:`~emotion_clf.models.base.Predictor` like any other, so the holder, the batcher and the
 routes do not know the difference.
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import pickle
 import threading
 import time
 import weakref
@@ -36,7 +36,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
-from emotion_clf.errors import BundleError, ModelUnavailableError
+from emotion_clf.errors import BundleError, EmotionClfError, ModelUnavailableError
 from emotion_clf.models.base import HeadProbabilities, Predictor, ProgressCallback
 from emotion_clf.serving.child import answer_messages, start_child, stop_child
 from emotion_clf.serving.loading import LoadedModel
@@ -71,17 +71,20 @@ def _serve(conn: Connection) -> None:
             return metadata, predictor.schema, predictor.params()
         raise ValueError(f"unknown operation {message[0]!r}")
 
-    # an error is raised in the worker as it was raised here
-    answer_messages(conn, handle, error=_portable)
+    # a failure is raised again in the worker: a 503 or a refused bundle
+    answer_messages(conn, handle, error=_error)
 
 
-def _portable(exc: Exception) -> Exception:
-    """``exc`` if it survives pickling, else the same text as a :class:`BundleError`."""
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:
-        return BundleError(f"{type(exc).__name__}: {exc}")
-    return exc
+def _error(exc: Exception) -> tuple[str, str]:
+    """What the worker needs of a failure in the child: its kind and its text (plain strings:
+    no object of the child's is rebuilt in the worker)."""
+    text = str(exc) if isinstance(exc, EmotionClfError) else f"{type(exc).__name__}: {exc}"
+    return ("unavailable" if isinstance(exc, ModelUnavailableError) else "bundle", text)
+
+
+def _raise(error: tuple[str, str]) -> NoReturn:
+    kind, text = error
+    raise ModelUnavailableError(text) if kind == "unavailable" else BundleError(text)
 
 
 class _Child:
@@ -123,7 +126,7 @@ class _Child:
                     "the model process stopped; it is being restarted"
                 ) from exc
         if status != "ok":
-            raise answer
+            _raise(answer)
         return answer
 
     def stop(self) -> None:
@@ -145,7 +148,7 @@ class _Child:
             ) from exc
         if status != "ok":
             self._stop()
-            raise answer
+            _raise(answer)
         logger.info("model process %d started", process.pid)
         return answer
 
