@@ -72,7 +72,8 @@ def test_a_dead_shadow_process_pauses_shadowing_and_comes_back(home: Path) -> No
         )
         done = state.shadow.predicted
         assert client.post("/predict", json={"text": "again"}).status_code == 200
-        assert wait_for(lambda: state.shadow.predicted == done + 1, timeout=30)
+        # at least one more: samples queued before the kill may also run once it is back
+        assert wait_for(lambda: state.shadow.predicted >= done + 1, timeout=30)
     assert state.shadow.process_pid is None  # closed with the server
 
 
