@@ -5,8 +5,10 @@ nine swaps with no failed request. This script isolates the swap: it loads a bun
 then loads it again N times, each time dropping the previous model, first as the server did
 (drop only), then with what the server now does after a swap
 (:func:`emotion_clf.serving.loading.release_freed_memory`: collect, then glibc's
-``malloc_trim``). Each variant runs in its own fresh process; RSS comes from ``/proc``. Writes
-``benchmarks/results/swap_memory.json`` and prints a table::
+``malloc_trim``), and with that release but tracing minilm's TorchScript graph again on every
+load, as the runtime did before it kept one graph per architecture and process (every trace
+left a compiled type of about 10 MiB behind). Each variant runs in its own fresh process; RSS
+comes from ``/proc``. Writes ``benchmarks/results/swap_memory.json`` and prints a table::
 
     python benchmarks/swap_memory.py --bundle DIR [--swaps 8]
 """
@@ -37,10 +39,21 @@ def rss_mib() -> float:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
-def child(bundle: Path, swaps: int, release: bool) -> None:
+class _Forgetful(dict[str, Any]):
+    """A graph cache that keeps nothing: every load traces again (the runtime before)."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        pass
+
+
+def child(bundle: Path, swaps: int, release: bool, retrace: bool) -> None:
     """One variant, in this process: prints the RSS after the first load and each swap."""
     from emotion_clf.models import load_bundle
+    from emotion_clf.models.minilm import runtime
     from emotion_clf.serving.loading import release_freed_memory
+
+    if retrace:
+        runtime._GRAPHS = _Forgetful()
 
     model = load_bundle(bundle)
     model.predict_batch(TEXTS)
@@ -56,9 +69,16 @@ def child(bundle: Path, swaps: int, release: bool) -> None:
     print(json.dumps(figures))
 
 
-def run_variant(bundle: Path, swaps: int, release: bool) -> list[float]:
+VARIANTS = {  # name: --child flags
+    "drop only": "drop",
+    "release_freed_memory, trace every load (before)": "release,retrace",
+    "release_freed_memory, one traced graph per process (now)": "release",
+}
+
+
+def run_variant(bundle: Path, swaps: int, flags: str) -> list[float]:
     command = [sys.executable, __file__, "--bundle", str(bundle), "--swaps", str(swaps)]
-    command += ["--child", "release" if release else "drop"]
+    command += ["--child", flags]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return [round(x, 1) for x in json.loads(done.stdout.strip().splitlines()[-1])]
 
@@ -67,16 +87,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bundle", type=Path, required=True)
     parser.add_argument("--swaps", type=int, default=8)
-    parser.add_argument("--child", choices=["drop", "release"])
+    parser.add_argument("--child", choices=sorted(set(VARIANTS.values())))
     parser.add_argument("--out", type=Path, default=HERE / "results" / "swap_memory.json")
     args = parser.parse_args()
     if args.child:
-        child(args.bundle, args.swaps, args.child == "release")
+        flags = args.child.split(",")
+        child(args.bundle, args.swaps, "release" in flags, "retrace" in flags)
         return
     load_before = os.getloadavg()
     variants: dict[str, Any] = {}
-    for name, release in (("drop only (before)", False), ("release_freed_memory (now)", True)):
-        figures = run_variant(args.bundle, args.swaps, release)
+    for name, flags in VARIANTS.items():
+        figures = run_variant(args.bundle, args.swaps, flags)
         variants[name] = {
             "rss_mib": figures,
             "first_load_mib": figures[0],

@@ -87,6 +87,48 @@ def quantize_encoder(module: MultiTaskMiniLM) -> MultiTaskMiniLM:
 TRACE_SAMPLE = ("a first sentence, long enough that the second one is padded", "hi")
 
 
+# One traced graph per architecture for the life of the process, its parameters emptied: a
+# new load of the same architecture gets a copy of it holding the new weights. Every trace
+# compiles a new TorchScript type whose graphs stay in the global compilation unit until the
+# process ends (about 10 MiB for MiniLM-L6: a server grew by that much on every model swap);
+# a copy shares its type and graphs, and the warmed-up plan of the graph executor with them.
+_GRAPHS: dict[str, torch.jit.ScriptModule] = {}
+
+
+def architecture(module: nn.Module) -> str:
+    """What a traced graph of ``module`` depends on besides its weights' values: the module
+    class, the encoder's config, and every parameter's and buffer's name, shape and dtype."""
+    config = getattr(getattr(module, "encoder", None), "config", None)
+    tensors = [*module.named_parameters(), *module.named_buffers()]
+    return repr(
+        (
+            type(module).__qualname__,
+            config.to_json_string() if config is not None else None,
+            [(name, tuple(t.shape), str(t.dtype)) for name, t in tensors],
+        )
+    )
+
+
+def with_weights(graph: torch.jit.ScriptModule, module: nn.Module) -> torch.jit.ScriptModule:
+    """A copy of ``graph`` (same type, same compiled graphs) holding ``module``'s tensors,
+    shared, not copied."""
+    with torch.inference_mode(False):  # an inference-mode copy's tensors refuse the graph's ops
+        copied = copy.deepcopy(graph)
+    source = {**dict(module.named_parameters()), **dict(module.named_buffers())}
+    for name, tensor in [*copied.named_parameters(), *copied.named_buffers()]:
+        tensor.data = source[name].data
+    return copied
+
+
+def weightless(graph: torch.jit.ScriptModule) -> torch.jit.ScriptModule:
+    """A copy of ``graph`` whose parameters are empty: the template :func:`with_weights` copies."""
+    with torch.inference_mode(False):
+        template = copy.deepcopy(graph)
+    for tensor in template.parameters():
+        tensor.data = torch.empty(0, dtype=tensor.dtype)
+    return template
+
+
 def traced(module: nn.Module, tokenizer: Any, *, pad_id: int, max_length: int) -> nn.Module:
     """``module`` as a traced TorchScript graph, or ``module`` itself where that fails.
 
@@ -94,12 +136,14 @@ def traced(module: nn.Module, tokenizer: Any, *, pad_id: int, max_length: int) -
     a server sees, that is most of a pass (the graph is 1.5x eager at batch 1 to 32 here,
     ``benchmarks/minilm_traced.py``), and it holds the interpreter lock the server's event
     loop needs. Tracing and the check add about half a second to a load.
-    The graph is traced on a padded batch (so the attention mask is always applied) and must
-    give exactly the eager module's logits on a padded and an unpadded batch, three
-    times each (the first calls of a TorchScript graph run a profiling plan); otherwise, or
-    where tracing fails, the eager module is kept and the log says why. TorchScript is
-    deprecated in torch 2.13 in favour of torch.compile, which needs a C++ compiler at load
-    time; this is the path that needs none, and the eager fallback keeps working without it.
+    The graph is traced on a padded batch (so the attention mask is always applied), once per
+    architecture and process (later loads copy it with their own weights, :data:`_GRAPHS`),
+    and every load's graph must give exactly the eager module's logits on a padded and an
+    unpadded batch, three times each (the first calls of a TorchScript graph run a profiling
+    plan); otherwise, or where tracing fails, the eager module is kept and the log says why.
+    TorchScript is deprecated in torch 2.13 in favour of torch.compile, which needs a C++
+    compiler at load time; this is the path that needs none, and the eager fallback keeps
+    working without it.
     """
     sample = pad(tokenize(tokenizer, TRACE_SAMPLE, max_length=max_length), pad_id=pad_id)
     single = pad(tokenize(tokenizer, TRACE_SAMPLE[:1], max_length=max_length), pad_id=pad_id)
@@ -108,17 +152,23 @@ def traced(module: nn.Module, tokenizer: Any, *, pad_id: int, max_length: int) -
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
             warnings.simplefilter("ignore", FutureWarning)  # transformers, on attribute probes
-            # not frozen: freezing folds the weights into the graph as constants, and
-            # TorchScript's global compilation unit keeps every frozen graph for the life of
-            # the process (54 MiB per load, so a server grew with every model swap; the
-            # traced module's weights stay its own attributes and go with it)
-            graph = torch.jit.trace(module.eval(), sample, strict=False, check_trace=False)
+            key = architecture(module)
+            template = _GRAPHS.get(key)
+            if template is not None:
+                graph = with_weights(template, module.eval())
+            else:
+                # not frozen: freezing folds the weights into the graph as constants, so no
+                # later load could share it (and each frozen graph stayed in the compilation
+                # unit: 54 MiB per load)
+                graph = torch.jit.trace(module.eval(), sample, strict=False, check_trace=False)
             for inputs in (sample, single):
                 want = module(*inputs)
                 for _ in range(3):
                     got = graph(*inputs)
                     if any(not torch.equal(want[h], got[h]) for h in HEADS):
                         raise ValueError("the traced graph's logits differ from the eager module's")
+            if template is None:
+                _GRAPHS[key] = weightless(graph)
     except Exception as exc:  # any failure keeps the eager module, which is always correct
         logger.warning("minilm runs eager PyTorch: tracing it failed (%s)", exc)
         return module
