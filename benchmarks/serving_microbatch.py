@@ -40,7 +40,14 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
-sys.path.insert(0, str(SRC))  # the checkout's package, also for the server subprocess
+# the checkout's package (also for the server subprocess), unless PYTHONPATH names another:
+# the variants of serving_stack_cost.py and tfidf_speed.py are package folders given that way
+if not any(
+    (Path(folder) / "emotion_clf").is_dir()
+    for folder in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if folder
+):
+    sys.path.insert(0, str(SRC))
 
 from emotion_clf.config import Settings  # noqa: E402
 from emotion_clf.models.bundle import read_manifest  # noqa: E402

@@ -34,10 +34,16 @@ ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "stack-cost-benchmark-token-0123456789abcdef"
 
 
-def _child(home: Path, requests: int, clients: int, with_model: bool) -> dict[str, float]:
-    """One measurement, in this process (the variant's package is first on ``sys.path``)."""
+def _child(home: Path, requests: int, clients: int, with_model: bool) -> dict[str, Any]:
+    """One measurement, in this process, and the package it used.
+
+    The variant's package comes first on ``PYTHONPATH`` (before stop 20, importing
+    ``serving_microbatch`` put this checkout's ``src`` ahead of it, so every variant measured
+    this checkout's code; the parent now checks which package each child imported).
+    """
     from serving_microbatch import sample_texts
 
+    import emotion_clf
     import emotion_clf.serving.batcher as batcher
     from emotion_clf.config import Settings
     from emotion_clf.serving import create_app
@@ -85,7 +91,7 @@ def _child(home: Path, requests: int, clients: int, with_model: bool) -> dict[st
         for i in range(n):
             await one(bodies[(k * 7 + i) % len(bodies)])
 
-    async def main() -> dict[str, float]:
+    async def main() -> dict[str, Any]:
         async with app.router.lifespan_context(app):
             if not with_model:
                 cached: dict[int, Any] = {}
@@ -105,6 +111,7 @@ def _child(home: Path, requests: int, clients: int, with_model: bool) -> dict[st
         if set(statuses) != {200}:
             raise SystemExit(f"unexpected statuses: {sorted(set(statuses))}")
         return {
+            "package": str(Path(emotion_clf.__file__).parent),
             "requests": len(statuses),
             "cpu_us_per_request": round(cpu / len(statuses) * 1e6, 1),
             "requests_per_s": round(len(statuses) / wall, 1),
@@ -131,7 +138,10 @@ def _run_variant(src: Path, home: Path, args: argparse.Namespace) -> dict[str, f
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{src}: {done.stderr[-2000:]}")
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    package = Path(result.pop("package"))
+    if package != src.resolve() / "emotion_clf":
+        raise SystemExit(f"variant {src} imported the package from {package}")
     return result
 
 

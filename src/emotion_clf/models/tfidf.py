@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import warnings
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,7 +21,7 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from emotion_clf.data.loader import Dataset
@@ -73,27 +76,63 @@ def _vectorizers(params: Mapping[str, Any]) -> tuple[TfidfVectorizer, TfidfVecto
     return word, char
 
 
-def tfidf_rows(vectorizer: TfidfVectorizer, texts: list[str]) -> sparse.csr_matrix:
-    """``vectorizer.transform(texts)`` for the fitted vectorizers of :func:`_vectorizers`
-    (sublinear tf, l2 rows), without sklearn's input checks.
+@dataclass(frozen=True)
+class Scorer:
+    """What prediction reads, built once from the learned state: each vectorizer's analyzer
+    (sklearn's own: preprocessing, tokens, n-grams) and the columns of its n-grams, the IDF of
+    every column, and every head's weights side by side.
 
-    The checks (parameter validation, dataframe detection, finiteness) cost a fixed ~1 ms a
-    call, half a server's model time at the batch sizes it runs; the counting is sklearn's
-    own (``CountVectorizer.transform``). Equal to sklearn's result to float32 rounding
-    (tested).
+    :meth:`logits` is ``hstack([word.transform(t), char.transform(t)]) @ W.T + b`` for the
+    fitted vectorizers of :func:`_vectorizers` (sublinear tf, l2 rows) without a sparse
+    matrix: each text's n-grams are counted with :class:`collections.Counter`, looked up in C
+    (``map``), weighted with numpy, and their weight rows summed per text. sklearn's
+    ``transform`` checks its parameters and input on every call (about 1 ms), and building,
+    stacking and multiplying scipy's sparse matrices cost about 0.3 ms more a call: most of a
+    server's model time at the batch sizes it runs (``benchmarks/tfidf_speed.py``). Equal to
+    sklearn's path to float32 rounding (tested).
     """
-    counts = CountVectorizer.transform(vectorizer, texts).tocsr()
-    data = counts.data
-    np.log(data, out=data)
-    data += 1.0
-    data *= vectorizer.idf_[counts.indices]
-    rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-    norms = np.sqrt(
-        np.bincount(rows, weights=np.square(data, dtype=np.float64), minlength=counts.shape[0])
-    )
-    norms[norms == 0] = 1.0
-    data /= norms[rows].astype(data.dtype)
-    return counts
+
+    # (analyzer, its n-grams' columns: word columns first, then char columns)
+    analyzers: tuple[tuple[Callable[[str], list[str]], Mapping[str, int]], ...]
+    idf: np.ndarray  # (columns,), float32
+    weights: np.ndarray  # (columns, labels of every head), float32, C order
+    biases: np.ndarray  # (labels of every head,)
+    cuts: tuple[int, ...]  # where each head's labels end, but the last
+
+    def features(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(columns, values, rows)``: the non-zero TF-IDF features of ``texts``, in row order."""
+        columns: list[int] = []  # -1 for an n-gram outside the vocabulary
+        counts: list[int] = []
+        sizes: list[int] = []  # distinct n-grams per (row, analyzer): one l2 norm each
+        for text in texts:
+            for analyze, vocabulary in self.analyzers:
+                counted = Counter(analyze(text))
+                columns.extend(map(vocabulary.get, counted, repeat(-1)))
+                counts.extend(counted.values())
+                sizes.append(len(counted))
+        ids = np.asarray(columns, dtype=np.int64)
+        segment = np.repeat(np.arange(len(sizes)), sizes)
+        known = ids >= 0
+        ids, segment = ids[known], segment[known]
+        values = np.log(np.asarray(counts, dtype=np.float32)[known])
+        values += 1.0
+        values *= self.idf[ids]
+        norms = np.sqrt(
+            np.bincount(segment, weights=np.square(values, dtype=np.float64), minlength=1)
+        )
+        norms[norms == 0] = 1.0
+        values /= norms[segment].astype(np.float32)
+        return ids, values, segment // len(self.analyzers)
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        """``(len(texts), labels of every head)``: each head's logits, side by side."""
+        ids, values, rows = self.features(texts)
+        out = np.zeros((len(texts), self.weights.shape[1]), dtype=np.float32)
+        if len(ids):
+            starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+            out[rows[starts]] = np.add.reduceat(self.weights[ids] * values[:, None], starts, axis=0)
+        out += self.biases
+        return out
 
 
 class TfidfModel(Predictor):
@@ -105,9 +144,7 @@ class TfidfModel(Predictor):
 
     def __init__(self, schema: LabelSchema = SCHEMA, **params: Any) -> None:
         super().__init__(schema, **params)
-        # inference caches, built on first use from the learned state
-        self._fitted_vectorizers: tuple[TfidfVectorizer, TfidfVectorizer] | None = None
-        self._weight_columns: dict[str, np.ndarray] | None = None
+        self._scorer: Scorer | None = None  # built on first use from the learned state
 
     # -- training -------------------------------------------------------------------------
     def fit(
@@ -120,7 +157,7 @@ class TfidfModel(Predictor):
     ) -> TfidfModel:
         # tfidf trains on the transcripts alone: ``sources`` is accepted and not read
         params = self.validate_params()
-        self._fitted_vectorizers, self._weight_columns = None, None  # a previous fit's caches
+        self._scorer = None  # a previous fit's
         frame = train.frame
         if len(frame) < SMALL_DATA_ROWS:
             # tiny slices keep every n-gram they have; min_df only shapes the vocabulary
@@ -188,31 +225,37 @@ class TfidfModel(Predictor):
         return weights, biases
 
     # -- inference ------------------------------------------------------------------------
-    def _features(self, texts: list[str]) -> sparse.csr_matrix:
-        fitted = self._fitted_vectorizers
-        if fitted is None:
-            # built once: sklearn re-validates a vocabulary given to a fresh vectorizer on
-            # every call, which cost more than the prediction itself
+    def scorer(self) -> Scorer:
+        scorer = self._scorer
+        if scorer is None:
             word, char = _vectorizers(self._params)
-            word.vocabulary_, char.vocabulary_ = self.word_vocabulary_, self.char_vocabulary_
-            word.idf_, char.idf_ = self.word_idf_, self.char_idf_
-            fitted = self._fitted_vectorizers = (word, char)
-        word, char = fitted
-        return sparse.hstack([tfidf_rows(word, texts), tfidf_rows(char, texts)]).tocsr()
+            sizes = [self.weights_[head].shape[0] for head in HEADS]
+            scorer = self._scorer = Scorer(
+                analyzers=(
+                    (word.build_analyzer(), self.word_vocabulary_),
+                    (
+                        char.build_analyzer(),
+                        {
+                            k: v + len(self.word_vocabulary_)
+                            for k, v in self.char_vocabulary_.items()
+                        },
+                    ),
+                ),
+                idf=np.concatenate([self.word_idf_, self.char_idf_]).astype(np.float32),
+                weights=np.ascontiguousarray(
+                    np.concatenate([self.weights_[head] for head in HEADS]).T, dtype=np.float32
+                ),
+                biases=np.concatenate([self.biases_[head] for head in HEADS]),
+                cuts=tuple(int(c) for c in np.cumsum(sizes)[:-1]),
+            )
+        return scorer
 
     def predict_proba(self, texts: Sequence[str]) -> HeadProbabilities:
-        batch = as_text_list(texts)
-        features = self._features(batch)
-        columns = self._weight_columns
-        if columns is None:  # a contiguous (features x labels) copy, so @ does not copy per call
-            columns = self._weight_columns = {
-                head: np.ascontiguousarray(self.weights_[head].T) for head in HEADS
-            }
-        probs = {
-            head: softmax(np.asarray(features @ columns[head]) + self.biases_[head])
-            for head in HEADS
-        }
-        return HeadProbabilities(**probs)
+        scorer = self.scorer()
+        logits = np.split(scorer.logits(as_text_list(texts)), scorer.cuts, axis=1)
+        return HeadProbabilities(
+            **{head: softmax(part) for head, part in zip(HEADS, logits, strict=True)}
+        )
 
     # -- persistence ----------------------------------------------------------------------
     def save_state(self, folder: Path) -> None:
