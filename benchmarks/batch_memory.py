@@ -20,7 +20,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -30,6 +29,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from machine import describe
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -172,12 +173,7 @@ def main() -> None:
     document = {
         "command": " ".join(["python", "benchmarks/batch_memory.py", *sys.argv[1:]]),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        },
+        "machine": describe(load_before),
         "runs": runs,
         "peak_ratio_largest_over_smallest": round(ratio, 3),
         "rows_ratio_largest_over_smallest": largest["rows"] / smallest["rows"],

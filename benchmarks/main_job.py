@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from machine import describe
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -87,12 +88,7 @@ def main() -> None:
         "command": f"python benchmarks/main_job.py --best-family {args.best_family}",
         "commit": head,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in load_after],
-        },
+        "machine": describe(load_before, load_after),
         "best_family": args.best_family,
         "seconds": round(seconds, 1),
         "steps": [

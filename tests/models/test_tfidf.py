@@ -7,10 +7,10 @@ import pytest
 from scipy import sparse
 
 from emotion_clf.data.loader import load_dataset
-from emotion_clf.errors import DataError
-from emotion_clf.models.bundle import load_bundle
 from emotion_clf.data.schema import HEADS
+from emotion_clf.errors import DataError
 from emotion_clf.models.base import softmax
+from emotion_clf.models.bundle import load_bundle
 from emotion_clf.models.tfidf import TfidfModel, _vectorizers
 from emotion_clf.training import train_model
 from tests.conftest import write_csv

@@ -11,7 +11,7 @@ import pytest
 from emotion_clf.errors import ModelUnavailableError
 from emotion_clf.models.base import Predictor
 from emotion_clf.models.bundle import load_bundle
-from emotion_clf.serving.batcher import MicroBatcher
+from emotion_clf.serving.batcher import LOOP_CHARS, MicroBatcher, on_loop
 from emotion_clf.serving.metrics import ServingMetrics
 
 Calls = list[tuple[str, list[str]]]
@@ -115,18 +115,25 @@ def test_a_lone_request_does_not_wait_but_expected_ones_are_waited_for(
     assert calls == [("a", ["one", "two"])]
 
 
-def test_a_lone_text_runs_on_the_loop_and_concurrent_ones_in_the_worker_thread(
-    tfidf_bundle: Path,
-) -> None:
-    predictor = load_bundle(tfidf_bundle)
+def threads_of(predictor: Predictor) -> list[tuple[int, int]]:
+    """(texts, thread id) of every call to ``predictor`` from now on."""
     original = predictor.predict_batch
-    threads: list[tuple[int, int]] = []  # (texts, thread id)
+    threads: list[tuple[int, int]] = []
 
     def predict_batch(texts: Any) -> Any:
         threads.append((len(texts), threading.get_ident()))
         return original(texts)
 
     predictor.predict_batch = predict_batch  # type: ignore[method-assign]
+    return threads
+
+
+def test_a_lone_text_runs_on_the_loop_and_concurrent_ones_in_the_worker_thread(
+    tfidf_bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    predictor = load_bundle(tfidf_bundle)
+    monkeypatch.setattr(type(predictor), "holds_gil", False)  # as minilm: torch lets go of it
+    threads = threads_of(predictor)
 
     async def body(batcher: MicroBatcher) -> Any:
         await batcher.predict(["alone"], predictor)
@@ -138,6 +145,39 @@ def test_a_lone_text_runs_on_the_loop_and_concurrent_ones_in_the_worker_thread(
     assert threads[0] == (1, loop_thread)
     assert threads[1][0] == 8 and threads[1][1] != loop_thread
     assert threads[2][0] == 2 and threads[2][1] != loop_thread
+
+
+def test_a_model_that_holds_the_lock_runs_short_batches_on_the_loop(tfidf_bundle: Path) -> None:
+    predictor = load_bundle(tfidf_bundle)
+    assert predictor.holds_gil  # tfidf counts its n-grams in Python
+    threads = threads_of(predictor)
+    long_text = "a rather long sentence about feelings " * 50  # 1,900 characters
+    assert 2 * len(long_text) <= LOOP_CHARS < 3 * len(long_text)
+
+    async def body(batcher: MicroBatcher) -> Any:
+        await asyncio.gather(*(batcher.predict([f"t{i}"], predictor) for i in range(8)))
+        await batcher.predict([long_text, long_text], predictor)
+        await batcher.predict([long_text] * 3, predictor)
+
+    run(with_batcher(body))
+    loop_thread = threading.get_ident()
+    assert threads[0] == (8, loop_thread)
+    assert threads[1] == (2, loop_thread)
+    assert threads[2][0] == 3 and threads[2][1] != loop_thread  # over LOOP_CHARS
+
+
+def test_where_a_batch_runs_is_decided_by_the_model_and_the_batch(
+    tfidf_bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tfidf = load_bundle(tfidf_bundle)
+    assert on_loop(["one"], tfidf, alone=True)
+    assert on_loop(["one", "two"], tfidf, alone=False)
+    assert on_loop(["x" * LOOP_CHARS], tfidf, alone=False)
+    assert not on_loop(["x" * LOOP_CHARS, "y"], tfidf, alone=False)
+    monkeypatch.setattr(type(tfidf), "holds_gil", False)
+    assert on_loop(["one"], tfidf, alone=True)
+    assert not on_loop(["one"], tfidf, alone=False)  # others are on their way: overlap them
+    assert not on_loop(["one", "two"], tfidf, alone=True)
 
 
 def test_a_failing_batch_fails_its_requests_and_the_batcher_carries_on(
@@ -165,8 +205,11 @@ def test_predicting_before_start_is_a_clear_error(tfidf_bundle: Path) -> None:
         run(batcher.predict(["x"], load_bundle(tfidf_bundle)))
 
 
-def test_closing_answers_requests_still_waiting(tfidf_bundle: Path) -> None:
+def test_closing_answers_requests_still_waiting(
+    tfidf_bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = load_bundle(tfidf_bundle)
+    monkeypatch.setattr(type(model), "holds_gil", False)  # its batches go to the thread
     original = model.predict_batch
 
     def slow(texts: Any) -> Any:

@@ -234,6 +234,10 @@ class Predictor(ABC):
     default_params: ClassVar[Mapping[str, Any]] = {"decoding": "emotion_first"}
     #: which code path produced the predictions (recorded in the bundle manifest)
     runtime: str = "python"
+    #: whether ``predict_batch`` spends most of its time in Python, holding the interpreter
+    #: lock (a server then runs short batches on its event loop's thread: a thread of their
+    #: own would only take turns with the loop, :func:`emotion_clf.serving.batcher.on_loop`)
+    holds_gil: ClassVar[bool] = False
     schema: LabelSchema
 
     def __init__(self, schema: LabelSchema = SCHEMA, **params: Any) -> None:

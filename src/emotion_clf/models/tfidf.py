@@ -141,6 +141,7 @@ class TfidfModel(Predictor):
     family: ClassVar[str] = "tfidf"
     default_params: ClassVar[Mapping[str, Any]] = DEFAULT_PARAMS
     runtime = "numpy"
+    holds_gil = True  # counting n-grams is Python; the products after it are small
 
     def __init__(self, schema: LabelSchema = SCHEMA, **params: Any) -> None:
         super().__init__(schema, **params)

@@ -5,8 +5,10 @@ One collector task takes the first waiting request, adds every other request alr
 for the same model (up to ``max_size`` texts), and, when more requests are on their way
 (in flight but not yet queued), waits up to ``max_wait_s`` for them. The batch runs in one
 worker thread while the next one gathers, so under load batches grow by themselves, and a
-lone request never waits for company it will not get (a lone single text runs on the event
-loop's thread: there is nothing for it to overlap with).
+lone request never waits for company it will not get. Some batches run on the event loop's
+thread instead (:func:`on_loop`): a lone single text, which has nothing to overlap with, and
+a short batch of a model that holds the interpreter lock while it predicts (tfidf), which a
+thread would only run in turns with the loop.
 
 A batch only ever holds requests of one model snapshot (requests gathered across a swap run as
 one batch per snapshot): a request that started before a swap finishes on the model it started
@@ -44,6 +46,36 @@ def _by_predictor(jobs: list[_Job]) -> list[list[_Job]]:
     for job in jobs:
         groups.setdefault(id(job.predictor), []).append(job)
     return list(groups.values())
+
+
+# the most text a model that holds the interpreter lock predicts on the event loop's thread in
+# one call: about 6 ms of tfidf (1.5 µs a character), 60 transcript sentences
+LOOP_CHARS = 4_000
+
+
+def on_loop(texts: Sequence[str], predictor: Predictor, *, alone: bool) -> bool:
+    """Whether a batch runs on the event loop's thread rather than the prediction thread.
+
+    - A model in a child process never does: a call that finds the child dead starts it
+      again, which takes seconds.
+    - One text with no other request queued or on its way (``alone``) does: nothing could
+      overlap with the call, and the hand-off to the thread and back (waking an idle core each
+      way) cost a one-client request about half a millisecond.
+    - A model that holds the interpreter lock (``Predictor.holds_gil``) does, up to
+      :data:`LOOP_CHARS` of text: in the thread it would take turns with the loop for the
+      lock, and those hand-offs cost more than they overlap (tfidf, two workers, 32 clients:
+      4,300-4,600 -> 5,900-6,100 requests/s, p99 19.6 -> 12.5 ms, benchmarks/README.md).
+      A longer batch goes to the thread, where the loop still gets the lock every switch
+      interval (5 ms) instead of waiting for the whole call.
+
+    A request that arrives while a batch runs on the loop waits in its socket, as it would
+    have waited for the model.
+    """
+    if isinstance(predictor, ProcessPredictor):
+        return False
+    if alone and len(texts) == 1:
+        return True
+    return predictor.holds_gil and sum(map(len, texts)) <= LOOP_CHARS
 
 
 def _run_batch(predictor: Predictor, texts: list[str]) -> list[Prediction]:
@@ -157,17 +189,9 @@ class MicroBatcher:
         loop = asyncio.get_running_loop()
         self._running = live
         queue_empty = self._queue is None or self._queue.empty()
-        lone = len(texts) == 1 and queue_empty and self._arriving() <= self._pending
-        # never on the loop for a model in a child process: a call that finds the child dead
-        # starts it again, which takes seconds
-        lone = lone and not isinstance(live[0].predictor, ProcessPredictor)
+        alone = queue_empty and self._arriving() <= self._pending
         try:
-            if lone:
-                # one text, and no other request in flight: nothing could overlap with this
-                # call, so it runs here on the event loop's thread. Handing it to the worker
-                # thread and back (waking an idle core each way) cost a one-client request
-                # about half a millisecond (benchmarks/README.md); a request that arrives
-                # meanwhile waits in the socket, as it would have waited for the model.
+            if on_loop(texts, live[0].predictor, alone=alone):
                 predictions = _run_batch(live[0].predictor, texts)
             else:
                 predictions = await loop.run_in_executor(
