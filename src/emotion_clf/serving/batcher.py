@@ -49,7 +49,8 @@ def _by_predictor(jobs: list[_Job]) -> list[list[_Job]]:
 
 
 # the most text a model that holds the interpreter lock predicts on the event loop's thread in
-# one call: about 6 ms of tfidf (1.5 µs a character), 60 transcript sentences
+# one call: about 8 ms of tfidf (2 µs a character at a server's batch sizes); a full batch of
+# 32 transcript sentences (34 characters on average) is about 1,100
 LOOP_CHARS = 4_000
 
 
