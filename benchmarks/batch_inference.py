@@ -22,11 +22,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from machine import describe
+from machine import header
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -126,9 +125,7 @@ def main() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     document = {
-        "command": " ".join(["python", "benchmarks/batch_inference.py", *sys.argv[1:]]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": describe(load_before),
+        **header(__file__, load_before),
         "chunk_size": CHUNK,
         "families": results,
         "speech": speech_result,

@@ -26,11 +26,10 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from machine import describe
+from machine import header
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -171,9 +170,7 @@ def main() -> None:
     smallest, largest = runs[0], runs[-1]
     ratio = largest["peak_rss_mib"] / smallest["peak_rss_mib"]
     document = {
-        "command": " ".join(["python", "benchmarks/batch_memory.py", *sys.argv[1:]]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": describe(load_before),
+        **header(__file__, load_before),
         "runs": runs,
         "peak_ratio_largest_over_smallest": round(ratio, 3),
         "rows_ratio_largest_over_smallest": largest["rows"] / smallest["rows"],

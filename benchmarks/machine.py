@@ -1,10 +1,13 @@
-"""What a benchmark's JSON records about the machine it ran on (this is a shared machine:
-the load average before and after says how busy it was)."""
+"""What a benchmark's JSON records about its run: the command, the date, and the machine it
+ran on (this is a shared machine: the load average before and after says how busy it was)."""
 
 from __future__ import annotations
 
 import os
 import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 
@@ -18,4 +21,17 @@ def describe(
         "python": platform.python_version(),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in after],
+    }
+
+
+def header(
+    script: str,
+    load_before: tuple[float, float, float],
+    load_after: tuple[float, float, float] | None = None,
+) -> dict[str, Any]:
+    """The first fields of a results document: how to run it again, when, and where."""
+    return {
+        "command": " ".join(["python", f"benchmarks/{Path(script).name}", *sys.argv[1:]]),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": describe(load_before, load_after),
     }

@@ -20,11 +20,10 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from machine import describe
+from machine import header
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -106,11 +105,9 @@ def main() -> None:
             "growth_mib": round(figures[-1] - figures[0], 1),
         }
     document = {
-        "command": " ".join(["python", "benchmarks/swap_memory.py", *sys.argv[1:]]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **header(__file__, load_before),
         "bundle": str(args.bundle),
         "swaps": args.swaps,
-        "machine": describe(load_before),
         "variants": variants,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -22,11 +22,10 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from machine import describe
+from machine import header
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (1, 2, 4, 8, 16, 32, 64)
@@ -101,9 +100,7 @@ def main() -> None:
             for size in map(str, SIZES)
         }
     document = {
-        "command": " ".join(["python", "benchmarks/tfidf_speed.py", *sys.argv[1:]]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": describe(load_before),
+        **header(__file__, load_before),
         "variants": variants,
         "rounds": rounds,
         "summary_us_per_sentence": summary,
