@@ -8,8 +8,14 @@ from pathlib import Path
 import pytest
 
 from emotion_clf.config import Settings
-from emotion_clf.errors import BundleError, ModelNotFoundError, RegistryUnavailableError
+from emotion_clf.errors import (
+    BundleError,
+    ModelNotFoundError,
+    RegistryError,
+    RegistryUnavailableError,
+)
 from emotion_clf.registry import ModelCache, fetch_model, open_registry
+from emotion_clf.registry.mlflow_lock import Tickets
 from emotion_clf.training import TrainResult
 from tests.cli.helpers import run_cli
 from tests.http_listeners import free_port
@@ -144,3 +150,25 @@ def test_model_option_accepts_designations_versions_and_paths(
         assert json.loads(result.stdout)["emotion"]["label"]
     missing = run_cli("predict", "Great news!", "--model", "baseline", home=home)
     assert missing.returncode != 0 and "no version is designated 'baseline'" in missing.stderr
+
+
+def test_a_registry_error_while_taking_the_lock_leaves_no_ticket(
+    lifecycle_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ticket is made, then listing the tickets fails (an MLflow server answering 500):
+    the contender fails with the registry's error and takes its ticket back, so the next
+    promotion is not blocked until the ticket expires."""
+    registry = open_registry(lifecycle_settings)
+    listed = Tickets.live
+
+    def fails_once(self: Tickets) -> list:  # type: ignore[type-arg]
+        monkeypatch.setattr(Tickets, "live", listed)
+        raise RegistryError("reading the promotion lock: the registry refused it")
+
+    monkeypatch.setattr(Tickets, "live", fails_once)
+    with pytest.raises(RegistryError, match="reading the promotion lock"):
+        registry.promotion_lock(ttl_s=600, holder="unlucky").acquire()
+    assert Tickets.live is listed  # the failure happened after the ticket was made
+    assert registry.lock_state() is None
+    with registry.promotion_lock(ttl_s=600, holder="next"):
+        assert (registry.lock_state() or pytest.fail("no holder")).holder == "next"

@@ -20,6 +20,7 @@ the ``<experiment>-promotion-lock`` experiment.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -150,6 +151,22 @@ class MlflowTicketLock(PromotionLock):
                 "acquired_at": repr(time.time()),
             }
         )
+        try:
+            holder = self._holder(mine)
+        except BaseException:
+            # a registry error after the ticket was made must not leave it to block everyone
+            # until it expires; if this delete fails too, the ticket expires after the TTL
+            with contextlib.suppress(Exception):
+                self.tickets.delete(mine)
+            raise
+        if holder is not None and holder.version == mine:
+            self.ticket = mine
+            return
+        self.tickets.delete(mine)
+        raise lock_conflict(holder.state if holder is not None else None)
+
+    def _holder(self, mine: int) -> Ticket | None:
+        """The lowest live ticket, after deleting expired tickets older than ``mine``."""
         now = time.time()
         live = []
         for ticket in self.tickets.live():
@@ -163,12 +180,7 @@ class MlflowTicketLock(PromotionLock):
                 self.tickets.delete(ticket.version)
             else:
                 live.append(ticket)
-        holder = live[0] if live else None
-        if holder is not None and holder.version == mine:
-            self.ticket = mine
-            return
-        self.tickets.delete(mine)
-        raise lock_conflict(holder.state if holder is not None else None)
+        return live[0] if live else None
 
     def release(self) -> None:
         if self.ticket is None:
