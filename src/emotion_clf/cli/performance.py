@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -11,7 +11,9 @@ from rich.table import Table
 from emotion_clf.cli.output import console, info, print_json, warn
 from emotion_clf.config import get_settings
 from emotion_clf.data.schema import HEADS
-from emotion_clf.monitoring.performance import PerformanceReport, run_performance_report
+
+if TYPE_CHECKING:
+    from emotion_clf.monitoring.performance import PerformanceReport
 
 
 def show(report: PerformanceReport, html: Path) -> None:
@@ -52,6 +54,8 @@ def perf_report(
 ) -> None:
     """Score models on the corrected labels sent to POST /feedback, and what the live server
     answered then; saves a timestamped report (HTML and JSON) under reports/performance/."""
+    from emotion_clf.monitoring.performance import run_performance_report  # pandas, sklearn
+
     run = run_performance_report(
         settings=get_settings(),
         models=[r.strip() for r in models.split(",") if r.strip()],

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.metrics import (
-    accuracy_score,
-    confusion_matrix,
-    f1_score,
-    precision_recall_fscore_support,
-)
 
-from emotion_clf.data.loader import Dataset
 from emotion_clf.data.schema import HEADS, LabelSchema
 from emotion_clf.errors import DataError
+
+if TYPE_CHECKING:
+    from emotion_clf.data.loader import Dataset
+
+# scikit-learn's metrics are imported where they are used: importing them costs about a second
+# and a half, which every command line call would pay
 
 
 @dataclass(frozen=True)
@@ -44,10 +43,14 @@ class HeadEvaluation:
 
     @property
     def accuracy(self) -> float:
+        from sklearn.metrics import accuracy_score
+
         return float(accuracy_score(self.y_true, self.y_pred))
 
     @property
     def macro_f1(self) -> float:
+        from sklearn.metrics import f1_score
+
         return float(
             f1_score(
                 self.y_true, self.y_pred, labels=self._present, average="macro", zero_division=0
@@ -56,6 +59,8 @@ class HeadEvaluation:
 
     @property
     def weighted_f1(self) -> float:
+        from sklearn.metrics import f1_score
+
         return float(
             f1_score(
                 self.y_true, self.y_pred, labels=self._present, average="weighted", zero_division=0
@@ -63,6 +68,8 @@ class HeadEvaluation:
         )
 
     def per_class(self) -> dict[str, dict[str, float]]:
+        from sklearn.metrics import precision_recall_fscore_support
+
         indices = list(range(len(self.labels)))
         precision, recall, f1, support = precision_recall_fscore_support(
             self.y_true, self.y_pred, labels=indices, zero_division=0
@@ -80,6 +87,8 @@ class HeadEvaluation:
         }
 
     def confusion(self) -> dict[str, Any]:
+        from sklearn.metrics import confusion_matrix
+
         present = self._present
         matrix = confusion_matrix(self.y_true, self.y_pred, labels=present)
         return {"labels": [self.labels[i] for i in present], "matrix": matrix.tolist()}

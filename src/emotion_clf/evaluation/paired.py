@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import binomtest
 
 from emotion_clf.data.schema import HEADS
 from emotion_clf.errors import DataError
@@ -97,6 +96,8 @@ class Comparison:
 def mcnemar_exact(candidate_correct: np.ndarray, baseline_correct: np.ndarray) -> McNemar:
     b = int(np.sum(candidate_correct & ~baseline_correct))
     c = int(np.sum(~candidate_correct & baseline_correct))
+    from scipy.stats import binomtest  # about half a second to import
+
     p = 1.0 if b + c == 0 else float(binomtest(min(b, c), b + c, 0.5).pvalue)
     return McNemar(candidate_only=b, baseline_only=c, p_value=p)
 

@@ -9,6 +9,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from emotion_clf.lazy import lazy_face
 from emotion_clf.models.base import (
     DECODINGS,
     HeadPrediction,
@@ -31,7 +34,12 @@ from emotion_clf.models.bundle import (
     save_bundle,
     verify_bundle,
 )
-from emotion_clf.models.scoring import evaluate
+
+if TYPE_CHECKING:
+    from emotion_clf.models.scoring import evaluate
+
+# scoring needs scikit-learn's metrics and pandas, which a command that only prints does not
+_LAZY: dict[str, str] = {"evaluate": "emotion_clf.models.scoring"}
 
 __all__ = [
     "DECODINGS",
@@ -54,3 +62,5 @@ __all__ = [
     "save_bundle",
     "verify_bundle",
 ]
+
+__getattr__, __dir__ = lazy_face(__name__, _LAZY)

@@ -27,10 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-from sklearn.exceptions import ConvergenceWarning
+from typing import TYPE_CHECKING, Any
 
 from emotion_clf.data.profile import ReferenceProfile
 from emotion_clf.data.schema import HEADS
@@ -39,6 +36,9 @@ from emotion_clf.files import write_json_atomic
 from emotion_clf.monitoring.batch import Scorer
 from emotion_clf.monitoring.inputs import InputRow, SourceReader, expand_sources
 from emotion_clf.monitoring.predictions import LoggedPrediction
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -227,8 +227,10 @@ def check_drift(
             f"{policy.min_rows}); widen the window or the file",
             field="current",
         )
+    import pandas as pd
     from evidently import DataDefinition, Dataset, Report
     from evidently.metrics import ValueDrift
+    from sklearn.exceptions import ConvergenceWarning
 
     _register_homogeneity_test()
     ref = pd.DataFrame({"length": reference.lengths})
