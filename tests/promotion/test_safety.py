@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -135,7 +134,15 @@ def promote_and_die(settings: Settings, step: str) -> int:
     return subprocess.run([sys.executable, "-c", script], env=env, timeout=120).returncode
 
 
-@pytest.mark.parametrize("step", list(KILL_AT))
+# each kill point costs about 20 s (a process and two command line calls); the default run keeps
+# the one that leaves the most to recover (audit open, baseline not moved, the lock held)
+@pytest.mark.parametrize(
+    "step",
+    [
+        pytest.param(step, marks=[] if step == "audit opened" else [pytest.mark.slow])
+        for step in KILL_AT
+    ],
+)
 def test_a_promotion_killed_between_steps_leaves_one_baseline(
     lifecycle_settings: Settings, two_versions: ModelRegistry, step: str
 ) -> None:
@@ -153,10 +160,7 @@ def test_a_promotion_killed_between_steps_leaves_one_baseline(
         assert again.returncode == 0 and "already the baseline" in again.stdout
     unlocked = run_cli("registry", "unlock", home=lifecycle_settings.home)
     assert unlocked.returncode == 0 and "promotion lock removed" in unlocked.stderr
-    history = json.loads(
-        run_cli("registry", "history", "--json", home=lifecycle_settings.home).stdout
-    )
-    assert history[0]["status"] == statuses[0]
+    assert two_versions.audit.entries()[0].status == statuses[0]  # unlocking rewrites no history
 
     if baseline == "1":
         done = promote(settings=lifecycle_settings, force=True, reason="after crash", refresh=False)
