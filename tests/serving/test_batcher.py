@@ -11,7 +11,13 @@ import pytest
 from emotion_clf.errors import ModelUnavailableError
 from emotion_clf.models.base import Predictor
 from emotion_clf.models.bundle import load_bundle
-from emotion_clf.serving.batcher import LOOP_CHARS, MicroBatcher, on_loop
+from emotion_clf.serving.batcher import (
+    LOOP_CHARS,
+    RETURN_SHARE,
+    MicroBatcher,
+    on_loop,
+    returning_wait,
+)
 from emotion_clf.serving.metrics import ServingMetrics
 
 Calls = list[tuple[str, list[str]]]
@@ -113,6 +119,52 @@ def test_a_lone_request_does_not_wait_but_expected_ones_are_waited_for(
 
     run(with_batcher(pair, max_wait_s=2.0, arriving=lambda: in_flight["n"]))
     assert calls == [("a", ["one", "two"])]
+
+
+def test_the_wait_for_returning_requests_is_bounded_by_the_last_batch() -> None:
+    def wait(**kw: Any) -> float:
+        case = {"expected": 8, "gathered": 4, "finished_ago_s": 0.0, "last_run_s": 0.04}
+        return returning_wait(**{**case, **kw}, max_wait_s=0.005)
+
+    assert wait() == 0.005  # a slow model: up to max_wait
+    assert wait(finished_ago_s=0.002) == pytest.approx(0.003)  # counted from its end
+    assert wait(last_run_s=0.001) == pytest.approx(RETURN_SHARE * 0.001)  # a fast model
+    assert wait(gathered=8) == 0.0  # everyone expected is here
+    assert wait(finished_ago_s=1.0) == 0.0  # an idle server never waits
+
+
+def test_clients_that_take_turns_end_up_in_one_batch(
+    tfidf_bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight clients, each sending its next request as soon as it has its answer, the second
+    four starting while the first four's batch runs. Without the wait for returning requests
+    the two groups take turns for good (each batch holds four); with it they merge."""
+    predictor = load_bundle(tfidf_bundle)
+    monkeypatch.setattr(type(predictor), "holds_gil", False)  # in the thread, as minilm
+    sizes: list[int] = []
+    original = predictor.predict_batch
+
+    def slow(texts: Any) -> Any:  # a batch costs 100 ms (minilm's: 30-60), so it may wait 25
+        sizes.append(len(texts))
+        time.sleep(0.1)
+        return original(texts)
+
+    predictor.predict_batch = slow  # type: ignore[method-assign]
+
+    async def client(i: int, start_s: float) -> None:
+        await asyncio.sleep(start_s)
+        for _ in range(6):
+            await batcher_ref[0].predict([f"client {i}"], predictor)
+
+    batcher_ref: list[MicroBatcher] = []
+
+    async def body(batcher: MicroBatcher) -> None:
+        batcher_ref.append(batcher)
+        await asyncio.gather(*(client(i, 0.0 if i < 4 else 0.05) for i in range(8)))
+
+    run(with_batcher(body, max_wait_s=0.05))
+    # the first four alone; from then on all eight (the second four's last request alone)
+    assert sizes == [4, 8, 8, 8, 8, 8, 4], sizes
 
 
 def threads_of(predictor: Predictor) -> list[tuple[int, int]]:

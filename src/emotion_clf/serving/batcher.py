@@ -3,7 +3,9 @@
 Requests put their texts on an asyncio queue, each with the model snapshot it started with.
 One collector task takes the first waiting request, adds every other request already queued
 for the same model (up to ``max_size`` texts), and, when more requests are on their way
-(in flight but not yet queued), waits up to ``max_wait_s`` for them. The batch runs in one
+(in flight but not yet queued), waits up to ``max_wait_s`` for them; right after a batch it
+also waits, briefly, for the requests that batch answered, which under load come straight back
+(:func:`returning_wait`). The batch runs in one
 worker thread while the next one gathers, so under load batches grow by themselves, and a
 lone request never waits for company it will not get. Some batches run on the event loop's
 thread instead (:func:`on_loop`): a lone single text, which has nothing to overlap with, and
@@ -79,6 +81,34 @@ def on_loop(texts: Sequence[str], predictor: Predictor, *, alone: bool) -> bool:
     return predictor.holds_gil and sum(map(len, texts)) <= LOOP_CHARS
 
 
+# a gathering batch waits for the requests the batch before it answered for at most this share
+# of that batch's run time (and never past ``max_wait_s``)
+RETURN_SHARE = 0.25
+
+
+def returning_wait(
+    *, expected: int, gathered: int, finished_ago_s: float, last_run_s: float, max_wait_s: float
+) -> float:
+    """How much longer a gathering batch waits for the requests the last batch answered.
+
+    Under load the clients a batch answers send their next request straight away, but each
+    answer leaves at its own moment: a batch that starts on the first of them splits the
+    clients into two groups that take turns, each waiting for the other's batch and then its
+    own (minilm, one worker, 32 clients: batches of 18 on average, p50 71 ms, about two
+    batches). Waiting a moment for the rest keeps them in one batch, which also costs less
+    than two halves. The wait is bounded by a share (:data:`RETURN_SHARE`) of the last
+    batch's run time, so a fast model waits microseconds, and counts from when that batch
+    finished, so a server that was idle waits not at all.
+
+    ``expected`` is what the last batch answered plus what was already queued when it
+    finished (in the two-group pattern, the other group): those, and not only the queued
+    ones, make the next batch. ``expected`` and ``gathered`` count requests, not texts.
+    """
+    if gathered >= expected:
+        return 0.0
+    return max(0.0, min(max_wait_s, RETURN_SHARE * last_run_s) - finished_ago_s)
+
+
 def _run_batch(predictor: Predictor, texts: list[str]) -> list[Prediction]:
     batch = predictor.predict_batch(texts)
     return list(batch)
@@ -102,6 +132,11 @@ class MicroBatcher:
         self._executor: ThreadPoolExecutor | None = None
         self._pending = 0  # requests queued or running
         self._running: list[_Job] = []  # the batch in the worker thread now
+        # the last batch: the requests it answered plus those queued when it finished, how long
+        # it ran, when it finished
+        self._expected = 0
+        self._last_run_s = 0.0
+        self._finished_at = 0.0
 
     async def start(self) -> None:
         self._queue = asyncio.Queue()
@@ -166,9 +201,21 @@ class MicroBatcher:
                 with contextlib.suppress(asyncio.QueueEmpty):
                     job = queue.get_nowait()
                 if job is None:
-                    remaining = deadline - time.perf_counter()
-                    if remaining <= 0 or self._arriving() <= self._pending:
-                        break  # nobody else is on the way: run what we have
+                    now = time.perf_counter()
+                    remaining = deadline - now
+                    if self._arriving() <= self._pending:  # nobody else is on the way yet
+                        remaining = min(
+                            remaining,
+                            returning_wait(
+                                expected=self._expected,
+                                gathered=len(jobs),
+                                finished_ago_s=now - self._finished_at,
+                                last_run_s=self._last_run_s,
+                                max_wait_s=self.max_wait_s,
+                            ),
+                        )
+                    if remaining <= 0:
+                        break  # run what we have
                     try:
                         job = await asyncio.wait_for(queue.get(), remaining)
                     except TimeoutError:
@@ -191,6 +238,7 @@ class MicroBatcher:
         self._running = live
         queue_empty = self._queue is None or self._queue.empty()
         alone = queue_empty and self._arriving() <= self._pending
+        started = time.perf_counter()
         try:
             if on_loop(texts, live[0].predictor, alone=alone):
                 predictions = _run_batch(live[0].predictor, texts)
@@ -205,6 +253,9 @@ class MicroBatcher:
             return
         finally:
             self._running = []
+            self._finished_at = time.perf_counter()
+            self._last_run_s = self._finished_at - started
+            self._expected = len(live) + (self._queue.qsize() if self._queue else 0)
         offset = 0
         for job in live:
             n = len(job.texts)
