@@ -11,10 +11,11 @@ from rich.table import Table
 
 from emotion_clf.cli.output import console, print_json
 from emotion_clf.config import get_settings
+from emotion_clf.data.goemotions import GOEMOTIONS_SPLITS, load_goemotions
+from emotion_clf.data.loader import load_dataset
 from emotion_clf.data.schema import SCHEMA
+from emotion_clf.data.split import SPLIT_NAMES, split_by_batch
 from emotion_clf.files import write_json_atomic
-
-# the loaders need pandas (about half a second): imported by the commands that read data
 
 app = typer.Typer(help="Inspect the labelled data and its split.", no_args_is_help=True)
 
@@ -27,9 +28,6 @@ def info(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
     """Rows per batch, skipped rows, and the split each batch lands in."""
-    from emotion_clf.data.loader import load_dataset
-    from emotion_clf.data.split import SPLIT_NAMES, split_by_batch
-
     dataset = load_dataset(data or get_settings().raw_data_dir)
     split = split_by_batch(dataset)
     counts = dataset.frame.groupby("batch").size().to_dict()
@@ -67,9 +65,6 @@ def prepare(
     """Check labelled data and freeze it for training: every batch the loader accepts is
     copied into OUT, with dataset.json (rows, fingerprint, split). The training pipeline's
     first step."""
-    from emotion_clf.data.loader import load_dataset
-    from emotion_clf.data.split import SPLIT_NAMES, split_by_batch
-
     dataset = load_dataset(data or get_settings().raw_data_dir)  # bad rows fail here, named
     split = split_by_batch(dataset)
     out.mkdir(parents=True, exist_ok=True)
@@ -98,8 +93,6 @@ def goemotions(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
     """GoEmotions, the second source: rows kept and dropped per split, rows per emotion."""
-    from emotion_clf.data.goemotions import GOEMOTIONS_SPLITS, load_goemotions
-
     path = folder or get_settings().goemotions_data_dir
     splits = {name: load_goemotions(path, split=name) for name in GOEMOTIONS_SPLITS}
     summary = {

@@ -16,9 +16,17 @@ from emotion_clf.cli.output import (
     show_evaluation,
 )
 from emotion_clf.config import get_settings
+from emotion_clf.data.loader import load_dataset
+from emotion_clf.data.split import SPLIT_NAMES, split_by_batch
 from emotion_clf.errors import DataError
-from emotion_clf.models import FAMILIES
+from emotion_clf.models import FAMILIES, evaluate
 from emotion_clf.registry import open_registry, resolve_model
+from emotion_clf.training import (
+    default_bundle_dir,
+    family_params,
+    train_model,
+    training_sources,
+)
 
 ModelOption = Annotated[
     str,
@@ -68,14 +76,6 @@ def train(
     json_output: JsonOption = False,
 ) -> None:
     """Train a model family on labelled data and write a verified bundle."""
-    # the training code needs pandas and scikit-learn: imported by the command that trains
-    from emotion_clf.training import (
-        default_bundle_dir,
-        family_params,
-        train_model,
-        training_sources,
-    )
-
     settings = get_settings()
     params = family_params(
         family,
@@ -130,11 +130,6 @@ def evaluate_command(
     json_output: JsonOption = False,
 ) -> None:
     """Score a model on labelled data: accuracy, macro/weighted F1, per-class, confusion."""
-    # pandas and scikit-learn's metrics: imported by the command that needs them
-    from emotion_clf.data.loader import load_dataset
-    from emotion_clf.data.split import SPLIT_NAMES, split_by_batch
-    from emotion_clf.models import evaluate
-
     settings = get_settings()
     dataset = load_dataset(data)
     if split != "all":

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from emotion_clf.data.loader import CSV_HEADER, validate_labels
 from emotion_clf.data.timecode import format_timecode
 from emotion_clf.data.transcript import parse_timestamp
 from emotion_clf.errors import DataError
@@ -75,8 +76,6 @@ def validate_row(
     end_time: float | str | None,
 ) -> FeedbackRow:
     """Normalise one submitted row; a DataError names ``items[index].<field>``."""
-    from emotion_clf.data.loader import validate_labels  # the loader needs pandas
-
     where = f"items[{index}]"
     try:
         emo, sub, inten = validate_labels(emotion, sub_emotion, intensity, file=where, line=0)
@@ -102,8 +101,6 @@ def _time_cell(seconds: float | None) -> str:
 
 
 def render_csv(rows: Sequence[FeedbackRow]) -> bytes:
-    from emotion_clf.data.loader import CSV_HEADER
-
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)

@@ -26,11 +26,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from emotion_clf.data.schema import SUB_EMOTION_PARENT, normalise_sub_emotion
 from emotion_clf.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: the published splits and their files
 GOEMOTIONS_SPLITS: dict[str, str] = {"train": "train.tsv", "dev": "dev.tsv", "test": "test.tsv"}
@@ -172,6 +174,8 @@ def load_goemotions(folder: Path | str, *, split: str = "train") -> GoEmotions:
             continue
         sub = labels[ids[0]]
         records.append((split, number, comment_id, text.strip(), SUB_EMOTION_PARENT[sub], sub))
+    import pandas as pd  # where the frame is built: see data.loader
+
     return GoEmotions(
         frame=pd.DataFrame.from_records(records, columns=list(COLUMNS)),
         path=str(path),

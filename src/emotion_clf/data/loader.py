@@ -17,8 +17,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from emotion_clf.data.schema import (
     EMOTIONS,
@@ -32,6 +31,13 @@ from emotion_clf.data.schema import (
 )
 from emotion_clf.data.timecode import timecode_seconds
 from emotion_clf.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas is imported where a frame is built: importing it costs about half a second, which
+# code that only validates labels or names the CSV header (the server's /feedback, every
+# command line call) should not pay
 
 COLUMNS = ("batch", "line", "start_s", "end_s", "text", *HEADS)
 #: the header of the data's CSV files (and of the feedback files the API writes)
@@ -81,6 +87,8 @@ class Dataset:
         return digest.hexdigest()
 
     def subset(self, mask: pd.Series | Sequence[bool]) -> Dataset:
+        import pandas as pd
+
         frame = self.frame[list(mask) if not isinstance(mask, pd.Series) else mask]
         return Dataset(frame=frame.reset_index(drop=True), files=self.files)
 
@@ -244,6 +252,8 @@ def read_csv_file(
                 skipped_unlabelled += 1
     except csv.Error as exc:
         raise DataError(f"malformed CSV: {exc}", file=path, line=reader.line_num) from exc
+    import pandas as pd
+
     frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
     frame = frame.astype({"start_s": "float64", "end_s": "float64"})
     report = FileReport(
@@ -283,5 +293,7 @@ def load_dataset(source: Path | str | Sequence[Path | str]) -> Dataset:
     duplicates = sorted({s for s in stems if stems.count(s) > 1})
     if duplicates:
         raise DataError(f"two files share the batch name(s) {', '.join(duplicates)}")
+    import pandas as pd
+
     frame = pd.concat(frames, ignore_index=True)
     return Dataset(frame=frame, files=tuple(reports))

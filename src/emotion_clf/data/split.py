@@ -13,8 +13,6 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import pandas as pd
-
 from emotion_clf.data.loader import Dataset
 from emotion_clf.errors import DataError
 
@@ -113,5 +111,5 @@ def reference_slice(
         for batch, line in zip(frame["batch"], frame["line"], strict=True)
     ]
     draws = [int.from_bytes(key, "big") / 2**64 for key in keys]
-    held = pd.Series([d < fraction for d in draws], index=frame.index)
-    return dataset.subset(~held), dataset.subset(held)
+    held = [d < fraction for d in draws]
+    return dataset.subset([not h for h in held]), dataset.subset(held)

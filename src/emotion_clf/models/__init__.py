@@ -9,9 +9,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from emotion_clf.lazy import lazy_face
 from emotion_clf.models.base import (
     DECODINGS,
     HeadPrediction,
@@ -34,12 +31,7 @@ from emotion_clf.models.bundle import (
     save_bundle,
     verify_bundle,
 )
-
-if TYPE_CHECKING:
-    from emotion_clf.models.scoring import evaluate
-
-# scoring needs scikit-learn's metrics and pandas, which a command that only prints does not
-_LAZY: dict[str, str] = {"evaluate": "emotion_clf.models.scoring"}
+from emotion_clf.models.scoring import evaluate
 
 __all__ = [
     "DECODINGS",
@@ -62,5 +54,3 @@ __all__ = [
     "save_bundle",
     "verify_bundle",
 ]
-
-__getattr__, __dir__ = lazy_face(__name__, _LAZY)

@@ -13,14 +13,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from emotion_clf.data.loader import Dataset
 from emotion_clf.data.schema import HEADS, SCHEMA, LabelSchema
-
-if TYPE_CHECKING:
-    from emotion_clf.data.loader import Dataset
 
 Decoding = Literal["emotion_first", "joint"]
 DECODINGS: tuple[str, ...] = ("emotion_first", "joint")

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from emotion_clf.config import Settings
+from emotion_clf.data.loader import load_dataset
 from emotion_clf.data.profile import ReferenceProfile, build_profile, load_profile
 from emotion_clf.data.schema import HEADS
+from emotion_clf.data.split import split_by_batch
 from emotion_clf.errors import DataError
 from emotion_clf.monitoring.batch import LocalScorer
 from emotion_clf.monitoring.drift import (
@@ -99,9 +101,6 @@ def gather_current(
         )
         return data, warnings
     if test_split:
-        from emotion_clf.data.loader import load_dataset  # pandas: only when it is needed
-        from emotion_clf.data.split import split_by_batch
-
         rows = split_by_batch(load_dataset(settings.raw_data_dir)).test
         scorer = LocalScorer(resolved.load(), label=TEST_SPLIT, version=None)
         return scored_current(scorer, rows.texts, TEST_SPLIT), []

@@ -10,25 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from emotion_clf.config import Settings
+from emotion_clf.data.loader import Dataset, load_dataset
+from emotion_clf.data.split import split_by_batch
 from emotion_clf.errors import ModelNotFoundError
 from emotion_clf.evaluation.metrics import Evaluation
+from emotion_clf.models.scoring import evaluate
 from emotion_clf.promotion.gate import GateDecision, GatePolicy, decide
 from emotion_clf.registry.fetch import ResolvedModel
 from emotion_clf.registry.resolve import resolve_model
 
-if TYPE_CHECKING:
-    from emotion_clf.data.loader import Dataset
-
 
 def comparison_data(data: Path | str | None, *, settings: Settings) -> tuple[Dataset, str]:
     """The rows a comparison runs on: a given file or folder, else the bundled test split."""
-    # pandas, through the loader: not for every command line call
-    from emotion_clf.data.loader import load_dataset
-    from emotion_clf.data.split import split_by_batch
-
     if data is not None:
         return load_dataset(data), str(data)
     return split_by_batch(
@@ -79,8 +75,6 @@ def compare_resolved(
     data: Path | str | None = None,
 ) -> ComparisonReport:
     """Evaluate two resolved models on the same rows and run the gate."""
-    from emotion_clf.models.scoring import evaluate
-
     dataset, description = comparison_data(data, settings=settings)
     candidate_eval = evaluate(candidate.load(), dataset)
     baseline_eval = evaluate(baseline.load(), dataset) if baseline is not None else None
