@@ -138,10 +138,14 @@ def ceiling(bundle: Path, texts: list[str], seconds: float) -> dict[str, float]:
     predictor = load_bundle(bundle)
     predictor.predict_batch(texts[:32])
     done, started = 0, time.perf_counter()
+    calls = []  # ms per batch-32 call: a server's p99 at 32 clients cannot beat its tail
     while time.perf_counter() - started < seconds:
+        t0 = time.perf_counter()
         predictor.predict_batch(texts[done % 480 : done % 480 + 32])
+        calls.append((time.perf_counter() - t0) * 1000)
         done += 32
     batch32 = done / (time.perf_counter() - started)
+    calls.sort()
 
     def batch1_p50(pause_s: float) -> float:
         latencies = []
@@ -156,6 +160,8 @@ def ceiling(bundle: Path, texts: list[str], seconds: float) -> dict[str, float]:
 
     return {
         "batch32_sentences_per_s": round(batch32, 1),
+        "batch32_call_p50_ms": round(calls[len(calls) // 2], 2),
+        "batch32_call_p99_ms": round(calls[min(len(calls) - 1, int(len(calls) * 0.99))], 2),
         "batch1_p50_ms": batch1_p50(0.0),
         # a one-client server idles between requests (the response out, the next request in):
         # the same call after a pause of that length, where the cores have gone idle

@@ -167,6 +167,38 @@ def test_clients_that_take_turns_end_up_in_one_batch(
     assert sizes == [4, 8, 8, 8, 8, 8, 4], sizes
 
 
+def test_the_wait_for_returning_requests_starts_when_the_answers_are_out(
+    tfidf_bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answering takes the loop time: here each answer holds it 0.6 ms (a server's JSON and
+    socket write, about 0.13 ms a request, for 32), and each client's next request comes
+    0.5 ms after its answer. The eighth client is back 5.3 ms after the model returned, past
+    the 5 ms wait counted from there; counted from when the answers are out, it is in time."""
+    predictor = load_bundle(tfidf_bundle)
+    monkeypatch.setattr(type(predictor), "holds_gil", False)  # in the thread, as minilm
+    sizes: list[int] = []
+    original = predictor.predict_batch
+
+    def slow(texts: Any) -> Any:  # 20 ms a batch: a returning request may be waited 5 ms
+        sizes.append(len(texts))
+        time.sleep(0.02)
+        return original(texts)
+
+    predictor.predict_batch = slow  # type: ignore[method-assign]
+
+    async def client(batcher: MicroBatcher, i: int) -> None:
+        for _ in range(6):
+            await batcher.predict([f"client {i}"], predictor)
+            time.sleep(0.0006)  # writing the answer: the loop is busy
+            await asyncio.sleep(0.0005)  # the client's next request on its way
+
+    async def body(batcher: MicroBatcher) -> None:
+        await asyncio.gather(*(client(batcher, i) for i in range(8)))
+
+    run(with_batcher(body, max_wait_s=0.005))
+    assert sizes == [8] * 6, sizes
+
+
 def threads_of(predictor: Predictor) -> list[tuple[int, int]]:
     """(texts, thread id) of every call to ``predictor`` from now on."""
     original = predictor.predict_batch

@@ -97,8 +97,8 @@ def returning_wait(
     own (minilm, one worker, 32 clients: batches of 18 on average, p50 71 ms, about two
     batches). Waiting a moment for the rest keeps them in one batch, which also costs less
     than two halves. The wait is bounded by a share (:data:`RETURN_SHARE`) of the last
-    batch's run time, so a fast model waits microseconds, and counts from when that batch
-    finished, so a server that was idle waits not at all.
+    batch's run time, so a fast model waits microseconds, and counts from when that batch's
+    answers were handed out (``finished_ago_s``), so a server that was idle waits not at all.
 
     ``expected`` is what the last batch answered plus what was already queued when it
     finished (in the two-group pattern, the other group): those, and not only the queued
@@ -133,7 +133,7 @@ class MicroBatcher:
         self._pending = 0  # requests queued or running
         self._running: list[_Job] = []  # the batch in the worker thread now
         # the last batch: the requests it answered plus those queued when it finished, how long
-        # it ran, when it finished
+        # it ran, when its answers were out
         self._expected = 0
         self._last_run_s = 0.0
         self._finished_at = 0.0
@@ -262,3 +262,9 @@ class MicroBatcher:
             if not job.future.done():
                 job.future.set_result(predictions[offset : offset + n])
             offset += n
+        # the requests just answered write their responses on the loop's next turn, one after
+        # another (minilm, 32 clients: 4.3 ms for the 32, most of the 5 ms a returning
+        # request may be waited for); their clients' next requests can only come after that,
+        # so the wait for them (``returning_wait``) counts from when the answers are out
+        await asyncio.sleep(0)
+        self._finished_at = time.perf_counter()
