@@ -138,7 +138,7 @@ def ceiling(bundle: Path, texts: list[str], seconds: float) -> dict[str, float]:
     predictor = load_bundle(bundle)
     predictor.predict_batch(texts[:32])
     done, started = 0, time.perf_counter()
-    calls = []  # ms per batch-32 call: a server's p99 at 32 clients cannot beat its tail
+    calls = []  # ms per batch-32 call: one worker at 32 clients makes a request wait for one
     while time.perf_counter() - started < seconds:
         t0 = time.perf_counter()
         predictor.predict_batch(texts[done % 480 : done % 480 + 32])
