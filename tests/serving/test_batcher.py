@@ -127,7 +127,7 @@ def test_the_wait_for_returning_requests_is_bounded_by_the_last_batch() -> None:
         return returning_wait(**{**case, **kw}, max_wait_s=0.005)
 
     assert wait() == 0.005  # a slow model: up to max_wait
-    assert wait(finished_ago_s=0.002) == pytest.approx(0.003)  # counted from its end
+    assert wait(finished_ago_s=0.002) == pytest.approx(0.003)  # counted from its answers
     assert wait(last_run_s=0.001) == pytest.approx(RETURN_SHARE * 0.001)  # a fast model
     assert wait(gathered=8) == 0.0  # everyone expected is here
     assert wait(finished_ago_s=1.0) == 0.0  # an idle server never waits

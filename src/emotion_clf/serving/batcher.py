@@ -250,18 +250,17 @@ class MicroBatcher:
             for job in live:
                 if not job.future.done():
                     job.future.set_exception(exc)
-            return
+        else:
+            offset = 0
+            for job in live:
+                n = len(job.texts)
+                if not job.future.done():
+                    job.future.set_result(predictions[offset : offset + n])
+                offset += n
         finally:
             self._running = []
-            self._finished_at = time.perf_counter()
-            self._last_run_s = self._finished_at - started
+            self._last_run_s = time.perf_counter() - started
             self._expected = len(live) + (self._queue.qsize() if self._queue else 0)
-        offset = 0
-        for job in live:
-            n = len(job.texts)
-            if not job.future.done():
-                job.future.set_result(predictions[offset : offset + n])
-            offset += n
         # the requests just answered write their responses on the loop's next turn, one after
         # another (minilm, 32 clients: 4.3 ms for the 32, most of the 5 ms a returning
         # request may be waited for); their clients' next requests can only come after that,
