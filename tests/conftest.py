@@ -199,5 +199,21 @@ def client(home: Path) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture(scope="module")
+def shared_home(registry_homes: Homes, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """``home`` once for a module: for many requests that change nothing a test reads back
+    (an app per test cost about a second each, most of the serving tests' time)."""
+    with pytest.MonkeyPatch.context() as mp:
+        yield copy_home(registry_homes.promoted, tmp_path_factory.mktemp("shared"), mp)
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def shared_client(shared_home: Path) -> Iterator[TestClient]:
+    """``client`` once for a module, on ``shared_home``."""
+    with TestClient(build_app(shared_home), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
 from tests.azure_standins import azurite  # noqa: E402, F401
 from tests.mlflow_fixtures import any_registry_settings, mlflow_server  # noqa: E402, F401

@@ -20,6 +20,7 @@ def test_train_then_evaluate_then_predict(small_data: Path, workspace: Path) -> 
         "--seed",
         "3",
         home=workspace,
+        process=True,  # the installed console script, once
     )
     assert trained.returncode == 0, trained.stderr
     assert (bundle / "manifest.json").is_file()

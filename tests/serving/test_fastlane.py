@@ -9,6 +9,7 @@ answered itself, so the comparison is between two different code paths.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +113,11 @@ class Counting:
         await self.app(scope, receive, send)
 
 
-@pytest.fixture
-def lane_app(home: Path) -> Iterator[tuple[TestClient, ServingApp, PredictLane, Counting]]:
+LaneApp = tuple[TestClient, ServingApp, PredictLane, Counting]
+
+
+@contextmanager
+def running_lane_app(home: Path) -> Iterator[LaneApp]:
     app = build_app(
         home, max_text_chars=MAX_CHARS, batch_limit=BATCH_LIMIT, max_body_bytes=MAX_BODY
     )
@@ -124,6 +128,19 @@ def lane_app(home: Path) -> Iterator[tuple[TestClient, ServingApp, PredictLane, 
     lane.app = counting
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, app, lane, counting
+
+
+@pytest.fixture
+def lane_app(home: Path) -> Iterator[LaneApp]:
+    with running_lane_app(home) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def shared_lane_app(shared_home: Path) -> Iterator[LaneApp]:
+    """One app for the request-by-request comparisons (each test puts the lane back)."""
+    with running_lane_app(shared_home) as running:
+        yield running
 
 
 def _answer(response: Any) -> tuple[int, Any, str, str]:
@@ -143,13 +160,10 @@ def _answer(response: Any) -> tuple[int, Any, str, str]:
 
 @pytest.mark.parametrize(("name", "path", "kwargs", "in_lane"), CASES, ids=[c[0] for c in CASES])
 def test_the_lane_answers_as_the_route_does(
-    lane_app: tuple[TestClient, ServingApp, PredictLane, Counting],
-    name: str,
-    path: str,
-    kwargs: dict[str, Any],
-    in_lane: bool,
+    shared_lane_app: LaneApp, name: str, path: str, kwargs: dict[str, Any], in_lane: bool
 ) -> None:
-    client, app, lane, counting = lane_app
+    client, app, lane, counting = shared_lane_app
+    counting.calls = 0
 
     def send() -> Any:
         chunks = kwargs.get("chunks")
@@ -171,7 +185,7 @@ def test_the_lane_answers_as_the_route_does(
 
 
 def test_an_error_while_predicting_is_answered_as_the_route_answers_it(
-    lane_app: tuple[TestClient, ServingApp, PredictLane, Counting],
+    lane_app: LaneApp,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     client, app, lane, counting = lane_app
@@ -189,7 +203,7 @@ def test_an_error_while_predicting_is_answered_as_the_route_answers_it(
 
 
 def test_lane_requests_are_counted_under_their_route(
-    lane_app: tuple[TestClient, ServingApp, PredictLane, Counting],
+    lane_app: LaneApp,
 ) -> None:
     client, _, _, counting = lane_app
     for _ in range(3):

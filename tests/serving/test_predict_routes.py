@@ -36,8 +36,8 @@ def check_prediction(body: dict[str, Any], *, distributions: bool = False) -> No
     assert SCHEMA.parent[body["sub_emotion"]["label"]] == body["emotion"]["label"]
 
 
-def test_predict_one_text(client: TestClient) -> None:
-    response = client.post("/predict", json={"text": "  I am so happy for you!  "})
+def test_predict_one_text(shared_client: TestClient) -> None:
+    response = shared_client.post("/predict", json={"text": "  I am so happy for you!  "})
     assert response.status_code == 200, response.text
     body = response.json()
     check_prediction(body)
@@ -46,28 +46,28 @@ def test_predict_one_text(client: TestClient) -> None:
     assert re.fullmatch(r"[0-9a-f]{24}", response.headers["X-Request-ID"])
 
 
-def test_predict_with_distributions(client: TestClient) -> None:
-    response = client.post("/predict?distributions=true", json={"text": "What a surprise"})
+def test_predict_with_distributions(shared_client: TestClient) -> None:
+    response = shared_client.post("/predict?distributions=true", json={"text": "What a surprise"})
     assert response.status_code == 200
     check_prediction(response.json(), distributions=True)
 
 
-def test_a_sane_request_id_is_echoed_and_an_odd_one_replaced(client: TestClient) -> None:
-    ok = client.get("/health", headers={"X-Request-ID": "trace-42.a:b"})
+def test_a_sane_request_id_is_echoed_and_an_odd_one_replaced(shared_client: TestClient) -> None:
+    ok = shared_client.get("/health", headers={"X-Request-ID": "trace-42.a:b"})
     assert ok.headers["X-Request-ID"] == "trace-42.a:b"
-    odd = client.get("/health", headers={"X-Request-ID": "x" * 500})
+    odd = shared_client.get("/health", headers={"X-Request-ID": "x" * 500})
     assert odd.headers["X-Request-ID"] != "x" * 500
 
 
-def test_batch_predictions_are_in_order_and_match_single_ones(client: TestClient) -> None:
+def test_batch_predictions_are_in_order_and_match_single_ones(shared_client: TestClient) -> None:
     texts = ["I'm furious about this", "thank you so much", "ok", "that is disgusting"]
-    response = client.post("/predict/batch", json={"texts": texts})
+    response = shared_client.post("/predict/batch", json={"texts": texts})
     assert response.status_code == 200
     body = response.json()
     assert body["model_version"] == "1" and body["count"] == 4
     for text, prediction in zip(texts, body["predictions"], strict=True):
         check_prediction(prediction)
-        single = client.post("/predict", json={"text": text}).json()
+        single = shared_client.post("/predict", json={"text": text}).json()
         assert prediction["emotion"] == single["emotion"]
         assert prediction["intensity"] == single["intensity"]
 
@@ -90,10 +90,10 @@ def test_a_batch_larger_than_the_micro_batch_is_served_whole(home: Path) -> None
     ],
 )
 def test_transcript_subtitles(
-    client: TestClient, content: str, content_type: str | None, fmt: str
+    shared_client: TestClient, content: str, content_type: str | None, fmt: str
 ) -> None:
     headers = {"content-type": content_type} if content_type else {}
-    response = client.post("/predict/transcript", content=content.encode(), headers=headers)
+    response = shared_client.post("/predict/transcript", content=content.encode(), headers=headers)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["format"] == fmt and body["model_version"] == "1"
@@ -109,14 +109,14 @@ def test_transcript_subtitles(
     assert body["skipped_empty"] == (1 if fmt == "srt" else 0)
 
 
-def test_transcript_json_segments_with_distributions(client: TestClient) -> None:
+def test_transcript_json_segments_with_distributions(shared_client: TestClient) -> None:
     payload = {
         "segments": [
             {"start": 0, "end": 2.5, "text": "Hello everyone"},
             {"start": "00:00:02,500", "end": "00:04.000", "text": "I'm terrified"},
         ]
     }
-    response = client.post("/predict/transcript?distributions=true", json=payload)
+    response = shared_client.post("/predict/transcript?distributions=true", json=payload)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["format"] == "json"
@@ -208,9 +208,9 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], int, str]] = [
 
 @pytest.mark.parametrize(("path", "kwargs", "status", "fragment"), BAD_INPUTS)
 def test_bad_input_is_a_4xx_naming_the_problem(
-    client: TestClient, path: str, kwargs: dict[str, Any], status: int, fragment: str
+    shared_client: TestClient, path: str, kwargs: dict[str, Any], status: int, fragment: str
 ) -> None:
-    response = client.post(path, **kwargs)
+    response = shared_client.post(path, **kwargs)
     assert response.status_code == status, response.text
     body = response.json()
     assert fragment in body["detail"], body
@@ -262,9 +262,9 @@ def test_an_internal_error_is_a_500_with_a_request_id_and_nothing_else(
     assert logged and logged[0].exc_info is not None  # the traceback is in the log
 
 
-def test_docs_and_schema(client: TestClient) -> None:
-    assert client.get("/docs").status_code == 200
-    schema = client.get("/openapi.json").json()
+def test_docs_and_schema(shared_client: TestClient) -> None:
+    assert shared_client.get("/docs").status_code == 200
+    schema = shared_client.get("/openapi.json").json()
     paths = set(schema["paths"])
     assert {
         "/predict",
@@ -281,7 +281,7 @@ def test_docs_and_schema(client: TestClient) -> None:
     assert "/predict/naive" not in paths
     content = schema["paths"]["/predict/transcript"]["post"]["requestBody"]["content"]
     assert {"application/json", "text/vtt", "application/x-subrip"} <= set(content)
-    assert client.post("/predict/naive", json={"text": "hi"}).status_code == 404
+    assert shared_client.post("/predict/naive", json={"text": "hi"}).status_code == 404
 
 
 def test_the_naive_benchmark_route_is_only_there_when_enabled(home: Path) -> None:
@@ -292,12 +292,12 @@ def test_the_naive_benchmark_route_is_only_there_when_enabled(home: Path) -> Non
         assert "/predict/naive" not in client.get("/openapi.json").json()["paths"]
 
 
-def test_every_response_carries_the_model_version(client: TestClient) -> None:
+def test_every_response_carries_the_model_version(shared_client: TestClient) -> None:
     for response in (
-        client.get("/nowhere"),
-        client.get("/predict"),
-        client.get("/metrics"),
-        client.get("/docs"),
-        client.post("/predict", json={}),
+        shared_client.get("/nowhere"),
+        shared_client.get("/predict"),
+        shared_client.get("/metrics"),
+        shared_client.get("/docs"),
+        shared_client.post("/predict", json={}),
     ):
         assert response.headers["X-Model-Version"] == "1", response.request.url

@@ -22,7 +22,14 @@ def test_a_short_token_stops_start_up_with_a_clear_message(home: Path) -> None:
     assert len(short) == MIN_REFRESH_TOKEN_CHARS - 1
     with pytest.raises(ConfigError, match="31 characters long; a server needs at least 32"):
         build_app(home, refresh_token=short)
-    result = run_cli("serve", "--port", "1", home=home, env={"EMOTION_CLF_REFRESH_TOKEN": short})
+    result = run_cli(
+        "serve",
+        "--port",
+        "1",
+        home=home,
+        env={"EMOTION_CLF_REFRESH_TOKEN": short},
+        process=True,  # a server, if it started, would stay up
+    )
     assert result.returncode != 0
     assert "a server needs at least 32" in result.stderr
     assert "secrets.token_urlsafe" in result.stderr  # how to make a good one

@@ -116,9 +116,9 @@ def test_concurrent_feedback_against_the_real_server_lands_row_for_row(home: Pat
 
 
 def test_serve_refuses_bad_options_with_a_message(home: Path) -> None:
-    result = run_cli("serve", "--workers", "0", home=home)
+    result = run_cli("serve", "--workers", "0", home=home, process=True)
     assert result.returncode == 2
     assert "--workers must be at least 1" in result.stderr
-    result = run_cli("serve", "--log-level", "loud", home=home)
+    result = run_cli("serve", "--log-level", "loud", home=home, process=True)
     assert result.returncode == 2
     assert "--log-level must be one of" in result.stderr
