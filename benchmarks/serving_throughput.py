@@ -15,7 +15,10 @@ For each bundle, in one run:
   same run) and each worker count: ``wrk`` (a C load generator) on ``GET /health`` at 32
   clients (what the HTTP stack alone allows), ``POST /predict`` at 32 clients and at 1;
   with ``--shadow``, the same for one worker whose candidate predicts every request;
-- with ``--repeat N``, N rounds of all of it, and a summary of each target over the rounds.
+- with ``--repeat N``, N rounds of all of it, and a summary of each target over the rounds;
+- where the one-client time goes, in means: the model call as the server timed it (the
+  ``emotion_clf_model_batch_duration_seconds`` histogram of its ``/metrics``, read before and
+  after the run) against the same call in-process, and the rest of the request.
 
 It prints the table and writes ``--out`` (``benchmarks/results/serving_throughput.json``).
 The issue's targets, as ratios of figures of this run: 32 clients at least 70% of the batch-32
@@ -37,6 +40,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
@@ -56,6 +61,18 @@ def health_floor(url: str, seconds: float) -> float:
     if found is None:
         raise SystemExit(f"wrk printed no rate:\n{out}")
     return round(float(found.group(1)), 1)
+
+
+def model_time(url: str) -> tuple[float, float] | None:
+    """(batches, seconds) the server's model has run so far, from its ``/metrics``
+    (``emotion_clf_model_batch_duration_seconds``; None where the server has no such metric)."""
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    found = dict(
+        re.findall(r"^emotion_clf_model_batch_duration_seconds_(count|sum) (\S+)$", text, re.M)
+    )
+    if "count" not in found or "sum" not in found:
+        return None
+    return float(found["count"]), float(found["sum"])
 
 
 def measure_server(
@@ -79,7 +96,12 @@ def measure_server(
             time.sleep(5)  # /ready answers when one worker (or the served model) is up
         health = health_floor(url, min(seconds, 8))
         many = rel.wrk(url, 32, seconds, texts)
-        one = rel.wrk(url, 1, seconds, texts)
+        before: list[tuple[float, float] | None] = []
+        one = rel.wrk(url, 1, seconds, texts, after_warm_up=lambda: before.append(model_time(url)))
+        after = model_time(url)
+        if before[0] is not None and after is not None and after[0] > before[0][0]:
+            calls, seconds_in_model = after[0] - before[0][0], after[1] - before[0][1]
+            one["model_mean_ms"] = round(seconds_in_model / calls * 1000, 3)
     return {
         "workers": workers,
         "shadow": shadow,
@@ -167,6 +189,8 @@ def rows(results: dict[str, Any]) -> list[dict[str, Any]]:
             b1 = [c["batch1_p50_ms"] for c in near]
             paced = [c["batch1_paced_p50_ms"] for c in near if "batch1_paced_p50_ms" in c]
             call99 = [c["batch32_call_p99_ms"] for c in near if "batch32_call_p99_ms" in c]
+            b1_mean = [c["batch1_mean_ms"] for c in near if "batch1_mean_ms" in c]
+            paced_mean = [c["batch1_paced_mean_ms"] for c in near if "batch1_paced_mean_ms" in c]
             many, one = run["predict32"], run["predict1"]
             out.append(
                 {
@@ -188,6 +212,11 @@ def rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                     "gap_1": one["p50_ms"] - _mean(b1),
                     "paced_1": _mean(paced) if paced else None,
                     "gap_paced_1": one["p50_ms"] - _mean(paced) if paced else None,
+                    # 1 client, means: the server's model time per call, and the rest
+                    "mean_1": one.get("mean_ms"),
+                    "model_1": one.get("model_mean_ms"),
+                    "b1_mean": _mean(b1_mean) if b1_mean else None,
+                    "paced_mean": _mean(paced_mean) if paced_mean else None,
                 }
             )
     return out
@@ -222,7 +251,36 @@ def render(results: dict[str, Any]) -> str:
         )
     if max(r["round"] for r in table) > 1:
         lines += ["", *summary(table)]
+    split = [r for r in table if r["model_1"] is not None and r["mean_1"] is not None]
+    if split:
+        lines += ["", *one_client(split)]
     return "\n".join(lines) + "\n"
+
+
+def one_client(table: list[dict[str, Any]]) -> list[str]:
+    """Where a lone request's time goes, in means: the model call as the server timed it
+    (``/metrics``), against the same call in-process, and everything else."""
+    lines = [
+        "1 client, means: the model call timed inside the server (its /metrics) against the "
+        "in-process batch-1 call; outside = the request's mean minus the server's model call",
+        "",
+        "| family | variant | round | workers | 1 cl. mean ms | model call in server ms "
+        "| in-process batch-1 mean ms | model call, server - in-process ms "
+        "| in-process paced batch-1 mean ms | outside the model ms |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+
+    def ms(value: float | None, fmt: str = ".2f") -> str:
+        return "–" if value is None else f"{value:{fmt}}"
+
+    for r in table:
+        excess = None if r["b1_mean"] is None else r["model_1"] - r["b1_mean"]
+        lines.append(
+            f"| {r['family']} | {r['variant']} | {r['round']} | {r['workers']} "
+            f"| {r['mean_1']:.2f} | {r['model_1']:.2f} | {ms(r['b1_mean'])} | {ms(excess, '+.2f')} "
+            f"| {ms(r['paced_mean'])} | {r['mean_1'] - r['model_1']:.2f} |"
+        )
+    return lines
 
 
 def summary(table: list[dict[str, Any]]) -> list[str]:

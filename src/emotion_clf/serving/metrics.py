@@ -87,6 +87,14 @@ class ServingMetrics:
             buckets=BATCH_BUCKETS,
             registry=r,
         )
+        self.batch_duration = Histogram(
+            "emotion_clf_model_batch_duration_seconds",
+            "Time one micro-batch spent in the model (a batch run on the prediction thread "
+            "includes the hand-off to it and back); with the request latency, it splits a "
+            "request's time into the model's and the rest",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.model_version = Gauge(
             "emotion_clf_model_version",
             "Registry version of the model being served (0: none loaded)",
