@@ -17,8 +17,9 @@ For each bundle, in one run:
   with ``--shadow``, the same for one worker whose candidate predicts every request;
 - with ``--repeat N``, N rounds of all of it, and a summary of each target over the rounds;
 - where the one-client time goes, in means: the model call as the server timed it (the
-  ``emotion_clf_model_batch_duration_seconds`` histogram of its ``/metrics``, read before and
-  after the run) against the same call in-process, and the rest of the request.
+  ``emotion_clf_model_batch_duration_seconds`` histogram of its ``/metrics``, read after the
+  one-client warm-up and at the end of the run) against the same call in-process, and the rest
+  of the request.
 
 It prints the table and writes ``--out`` (``benchmarks/results/serving_throughput.json``).
 The issue's targets, as ratios of figures of this run: 32 clients at least 70% of the batch-32
