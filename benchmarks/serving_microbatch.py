@@ -152,10 +152,16 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def batch_sizes(url: str) -> dict[str, float]:
-    text = httpx.get(f"{url}/metrics").text
-    found = dict(re.findall(r"^emotion_clf_model_batch_size_(sum|count) (\S+)$", text, re.M))
+def histogram_totals(url: str, name: str) -> dict[str, float]:
+    """``count`` and ``sum`` of a Prometheus histogram in the server's ``/metrics`` (empty
+    where the server has no such histogram)."""
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    found = dict(re.findall(rf"^{re.escape(name)}_(sum|count) (\S+)$", text, re.M))
     return {k: float(v) for k, v in found.items()}
+
+
+def batch_sizes(url: str) -> dict[str, float]:
+    return histogram_totals(url, "emotion_clf_model_batch_size")
 
 
 def main() -> None:

@@ -41,13 +41,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import reliability as rel  # noqa: E402
-from serving_microbatch import sample_texts  # noqa: E402
+from serving_microbatch import histogram_totals, sample_texts  # noqa: E402
 
 
 def health_floor(url: str, seconds: float) -> float:
@@ -67,13 +65,10 @@ def health_floor(url: str, seconds: float) -> float:
 def model_time(url: str) -> tuple[float, float] | None:
     """(batches, seconds) the server's model has run so far, from its ``/metrics``
     (``emotion_clf_model_batch_duration_seconds``; None where the server has no such metric)."""
-    text = httpx.get(f"{url}/metrics", timeout=10).text
-    found = dict(
-        re.findall(r"^emotion_clf_model_batch_duration_seconds_(count|sum) (\S+)$", text, re.M)
-    )
+    found = histogram_totals(url, "emotion_clf_model_batch_duration_seconds")
     if "count" not in found or "sum" not in found:
         return None
-    return float(found["count"]), float(found["sum"])
+    return found["count"], found["sum"]
 
 
 def measure_server(

@@ -110,7 +110,7 @@ def _stderr_log(err: io.StringIO) -> Iterator[None]:
     handler.setLevel(logging.WARNING)
     level = root.level
     root.addHandler(handler)
-    root.setLevel(min(level, logging.WARNING) if level else logging.WARNING)
+    root.setLevel(min(level, logging.WARNING))  # NOTSET (0) already lets WARNING through
     try:
         yield
     finally:
