@@ -1,7 +1,7 @@
 """Inference speed and memory of a minilm bundle: plain PyTorch fp32 against the fast paths.
 
 The shipped path is what ``runtime="auto"`` picks on this machine (``torch-bf16`` on CPUs
-with bfloat16 units, ``torch-int8`` elsewhere); both fast paths are measured.
+with bfloat16 units, ``onnx-int8`` elsewhere); every fast path is measured.
 
 Measures, on this machine, in one process (runtimes interleaved, so a neighbour's load hits
 both alike; each number is the median of ``--repeats`` rounds):
@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-RUNTIMES = ("torch-fp32", "torch-bf16", "torch-int8")  # the plain reference first
+RUNTIMES = ("torch-fp32", "torch-bf16", "torch-int8", "onnx-int8")  # the plain reference first
 BATCH_SIZES = (1, 8, 32, 128)
 HERE = Path(__file__).resolve().parent
 

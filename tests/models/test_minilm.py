@@ -25,12 +25,13 @@ from emotion_clf.data.schema import HEADS, SCHEMA
 from emotion_clf.errors import BundleError, DataError
 from emotion_clf.models.base import decode
 from emotion_clf.models.bundle import load_bundle, read_manifest, verify_bundle
-from emotion_clf.models.minilm import MiniLMModel
+from emotion_clf.models.minilm import MiniLMModel, onnx_int8
 from emotion_clf.models.minilm import encoder as minilm_encoder
 from emotion_clf.models.minilm.encoder import pad, tokenize
 from emotion_clf.models.minilm.runtime import (
     BF16_RUNTIME,
     INT8_RUNTIME,
+    ONNX_INT8_RUNTIME,
     PLAIN_RUNTIME,
     RUNTIMES,
     Runtime,
@@ -190,7 +191,10 @@ def test_every_prediction_respects_the_hierarchy(
         assert SCHEMA.parent[prediction.sub_emotion.label] == prediction.emotion.label
 
 
-@pytest.mark.parametrize(("runtime", "tolerance"), [(BF16_RUNTIME, 0.02), (INT8_RUNTIME, 0.08)])
+@pytest.mark.parametrize(
+    ("runtime", "tolerance"),
+    [(BF16_RUNTIME, 0.02), (INT8_RUNTIME, 0.08), (ONNX_INT8_RUNTIME, 0.08)],
+)
 def test_fast_paths_agree_with_plain_fp32(
     tiny: tuple[TrainResult, Any], runtime: str, tolerance: float
 ) -> None:
@@ -331,13 +335,103 @@ def test_where_tracing_fails_the_eager_module_runs_and_the_log_says_so(
     assert runtime.logits(SENTENCES)["emotion"].shape == (len(SENTENCES), 7)
 
 
+def test_the_onnx_path_runs_onnx_runtime_and_leaves_the_module_as_it_was(
+    tiny: tuple[TrainResult, Any],
+) -> None:
+    """The exporter leaves the module it traced in training mode: a copy is exported, so the
+    model's own module keeps dropout off and its fp32 answers stay the same."""
+    model = tiny[0].predictor
+    assert isinstance(model, MiniLMModel)
+    plain = model.with_runtime(PLAIN_RUNTIME)
+    before = plain.logits(SENTENCES)
+    fast = model.with_runtime(ONNX_INT8_RUNTIME)
+    fast.logits(SENTENCES[:2])
+    assert fast.runtime == ONNX_INT8_RUNTIME
+    engine = fast._engine()
+    assert type(engine.session).__module__.startswith("onnxruntime")
+    # as many threads as torch has: `serve --workers N` gives each worker cores/N of them
+    options = engine.session.get_session_options()
+    assert options.intra_op_num_threads == torch.get_num_threads()
+    assert not model.module_.training
+    after = plain.logits(SENTENCES)
+    for head in HEADS:
+        assert np.array_equal(before[head], after[head]), head
+
+
+def test_the_onnx_graph_is_converted_once_per_weights(
+    tiny: tuple[TrainResult, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second load of the same weights reuses the int8 graph (a rollback pays no 3-6 s of
+    export and quantisation); other weights get their own graph and their own logits."""
+    model = tiny[0].predictor
+    assert isinstance(model, MiniLMModel)
+    exports: list[int] = []
+    real_export = onnx_int8.export_fp32
+
+    def counted(*args: Any, **kwargs: Any) -> None:
+        exports.append(1)
+        real_export(*args, **kwargs)
+
+    monkeypatch.setattr(onnx_int8, "_MEMO", onnx_int8.OrderedDict())
+    monkeypatch.setattr(onnx_int8, "export_fp32", counted)
+
+    def build(module: torch.nn.Module) -> Runtime:
+        return Runtime(
+            module, model.tokenizer_, name=ONNX_INT8_RUNTIME, max_length=64, batch_size=128
+        )
+
+    first = build(model.module_).logits(SENTENCES)
+    again = build(model.module_).logits(SENTENCES)
+    assert len(exports) == 1
+    other = copy.deepcopy(model.module_)
+    with torch.no_grad():
+        for param in other.parameters():
+            param.add_(torch.randn_like(param) * 0.05)
+    moved = build(other).logits(SENTENCES)
+    assert len(exports) == 2
+    for head in HEADS:
+        assert np.array_equal(first[head], again[head]), head
+        assert not np.allclose(first[head], moved[head]), head
+
+
+def test_an_export_that_differs_from_the_module_falls_back_to_torch_int8(
+    tiny: tuple[TrainResult, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The export is checked against the eager module's logits before it is used: a graph
+    that computes something else (here: the weights of another model) is refused, and the
+    runtime falls back to PyTorch's int8 path, saying why."""
+    model = tiny[0].predictor
+    assert isinstance(model, MiniLMModel)
+    real_export = onnx_int8.export_fp32
+
+    def wrong(module: torch.nn.Module, *args: Any, **kwargs: Any) -> None:
+        other = copy.deepcopy(module)
+        with torch.no_grad():
+            for param in other.heads.parameters():
+                param.mul_(2.0)
+        real_export(other, *args, **kwargs)
+
+    monkeypatch.setattr(onnx_int8, "_MEMO", onnx_int8.OrderedDict())
+    monkeypatch.setattr(onnx_int8, "export_fp32", wrong)
+    with caplog.at_level("WARNING"):
+        runtime = Runtime(
+            model.module_, model.tokenizer_, name=ONNX_INT8_RUNTIME, max_length=64, batch_size=128
+        )
+    assert runtime.name == INT8_RUNTIME and runtime.session is None
+    assert "onnx-int8 path could not be built" in caplog.text
+    assert "differ from the eager module" in caplog.text
+    assert runtime.logits(SENTENCES)["emotion"].shape == (len(SENTENCES), 7)
+
+
 def test_auto_runtime_follows_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
     from emotion_clf.models.minilm import runtime as minilm_runtime
 
     monkeypatch.setattr(minilm_runtime, "native_bf16", lambda: True)
     assert MiniLMModel().runtime == BF16_RUNTIME
     monkeypatch.setattr(minilm_runtime, "native_bf16", lambda: False)
-    assert MiniLMModel().runtime == INT8_RUNTIME
+    assert MiniLMModel().runtime == ONNX_INT8_RUNTIME
     assert MiniLMModel(runtime=PLAIN_RUNTIME).runtime == PLAIN_RUNTIME
 
 
@@ -497,7 +591,7 @@ def test_fast_paths_agree_with_fp32_on_a_fully_trained_model(small_data: Path) -
     for head in HEADS:
         assert bf16.labels(head) == plain.predict_batch(SENTENCES).labels(head), head
     reference = plain.predict_batch(texts)
-    for runtime, share in ((BF16_RUNTIME, 0.99), (INT8_RUNTIME, 0.85)):
+    for runtime, share in ((BF16_RUNTIME, 0.99), (INT8_RUNTIME, 0.85), (ONNX_INT8_RUNTIME, 0.85)):
         batch = model.with_runtime(runtime).predict_batch(texts)
         for head in HEADS:
             same = np.mean(np.array(batch.labels(head)) == np.array(reference.labels(head)))

