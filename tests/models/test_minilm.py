@@ -7,6 +7,7 @@ The tiny model is trained once per module; the whole file runs in about a minute
 
 from __future__ import annotations
 
+import collections
 import copy
 import gc
 import os
@@ -338,8 +339,10 @@ def test_where_tracing_fails_the_eager_module_runs_and_the_log_says_so(
 def test_the_onnx_path_runs_onnx_runtime_and_leaves_the_module_as_it_was(
     tiny: tuple[TrainResult, Any],
 ) -> None:
-    """The exporter leaves the module it traced in training mode: a copy is exported, so the
-    model's own module keeps dropout off and its fp32 answers stay the same."""
+    """The exporter sets every submodule to the mode of the module it was given (a new
+    wrapper starts in training mode): the model's own module must come out of the export with
+    dropout still off, its fp32 answers the same (with the wrapper in training mode, the
+    check refuses the export and this path falls back to torch-int8)."""
     model = tiny[0].predictor
     assert isinstance(model, MiniLMModel)
     plain = model.with_runtime(PLAIN_RUNTIME)
@@ -372,7 +375,7 @@ def test_the_onnx_graph_is_converted_once_per_weights(
         exports.append(1)
         real_export(*args, **kwargs)
 
-    monkeypatch.setattr(onnx_int8, "_MEMO", onnx_int8.OrderedDict())
+    monkeypatch.setattr(onnx_int8, "_MEMO", collections.OrderedDict())
     monkeypatch.setattr(onnx_int8, "export_fp32", counted)
 
     def build(module: torch.nn.Module) -> Runtime:
@@ -413,7 +416,7 @@ def test_an_export_that_differs_from_the_module_falls_back_to_torch_int8(
                 param.mul_(2.0)
         real_export(other, *args, **kwargs)
 
-    monkeypatch.setattr(onnx_int8, "_MEMO", onnx_int8.OrderedDict())
+    monkeypatch.setattr(onnx_int8, "_MEMO", collections.OrderedDict())
     monkeypatch.setattr(onnx_int8, "export_fp32", wrong)
     with caplog.at_level("WARNING"):
         runtime = Runtime(

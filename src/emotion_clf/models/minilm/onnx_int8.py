@@ -17,7 +17,6 @@ rollback, ``with_runtime``) skips the 3-6 s of export and quantisation.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import logging
 import tempfile
@@ -73,10 +72,11 @@ def weights_key(module: nn.Module, architecture: str) -> str:
 def export_fp32(module: nn.Module, sample: Batch, path: Path) -> None:
     """Write ``module`` as an fp32 ONNX graph, batch and length dynamic.
 
-    The exporter is given a copy: it leaves the module it traced in training mode, so dropout
-    would be live in the caller's module afterwards.
+    The wrapper is put in eval mode first: after the export, the exporter sets every submodule
+    to the mode it found on the wrapper, and a new module starts in training mode, so dropout
+    would be live in ``module`` afterwards (and its logits would miss the check).
     """
-    network = _Heads(copy.deepcopy(module)).eval()
+    network = _Heads(module).eval()
     axes = {name: {0: "batch", 1: "tokens"} for name in INPUTS}
     with warnings.catch_warnings(), torch.no_grad():
         # the TorchScript-based exporter is deprecated in torch 2.9+ and the transformers
@@ -136,11 +136,12 @@ def run(sess: Any, input_ids: np.ndarray, mask: np.ndarray) -> dict[str, np.ndar
 
 
 def check_export(module: nn.Module, model: bytes, batches: Sequence[Batch]) -> None:
-    """Raise unless the fp32 graph gives ``module``'s logits on every batch."""
+    """Raise unless the fp32 graph gives ``module``'s logits on every batch (``module`` as it
+    is: in eval mode, or dropout makes them differ)."""
     sess = session(model, threads=1)
     for input_ids, mask in batches:
         with torch.inference_mode():
-            want = module.eval()(input_ids, mask)
+            want = module(input_ids, mask)
         got = run(sess, input_ids.numpy(), mask.numpy())
         for head in HEADS:
             gap = float(np.abs(want[head].float().numpy() - got[head]).max())

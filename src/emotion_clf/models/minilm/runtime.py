@@ -263,7 +263,7 @@ class Runtime:
         if self.name == ONNX_INT8_RUNTIME:
             try:
                 model = onnx_int8.int8_model(
-                    module,
+                    module.eval(),
                     check_batches(tokenizer, pad_id=self.pad_id, max_length=max_length),
                     architecture=architecture(module),
                 )
