@@ -210,6 +210,8 @@ def test_metrics_exposition(client: TestClient) -> None:
     assert "emotion_clf_model_batch_size_count" in text
     # one model time per batch: as many as batch sizes, each more than nothing
     batches = float(re.findall(r"^emotion_clf_model_batch_size_count (\S+)$", text, re.M)[0])
-    timed = re.findall(r"^emotion_clf_model_batch_duration_seconds_(count|sum) (\S+)$", text, re.M)
-    assert batches >= 3 and dict(timed) and float(dict(timed)["count"]) == batches
-    assert float(dict(timed)["sum"]) > 0
+    timed = dict(
+        re.findall(r"^emotion_clf_model_batch_duration_seconds_(count|sum) (\S+)$", text, re.M)
+    )
+    assert batches >= 3 and timed and float(timed["count"]) == batches
+    assert float(timed["sum"]) > 0

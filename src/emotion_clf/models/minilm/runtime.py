@@ -259,24 +259,9 @@ class Runtime:
         self.pad_id = int(tokenizer.pad_token_id)
         self.sizes = module.head_sizes()
         self.module: nn.Module
-        self.session: Any = None  # the ONNX Runtime session of onnx-int8
-        if self.name == ONNX_INT8_RUNTIME:
-            try:
-                model = onnx_int8.int8_model(
-                    module.eval(),
-                    check_batches(tokenizer, pad_id=self.pad_id, max_length=max_length),
-                    architecture=architecture(module),
-                )
-                self.session = onnx_int8.session(model, threads=torch.get_num_threads())
-                self.module = module
-                return
-            except Exception as exc:  # any failure keeps a working int8 path
-                logger.warning(
-                    "minilm runs torch-int8: the onnx-int8 path could not be built (%s: %s)",
-                    type(exc).__name__,
-                    exc,
-                )
-                self.name = INT8_RUNTIME
+        # the ONNX Runtime session of onnx-int8 (None elsewhere, or where it could not be
+        # built: then this runtime is torch-int8)
+        self.session: Any = self._onnx_session(module) if self.name == ONNX_INT8_RUNTIME else None
         if self.name == BF16_RUNTIME:
             self.module = traced(
                 copy.deepcopy(module).to(torch.bfloat16),
@@ -286,8 +271,25 @@ class Runtime:
             )
         elif self.name == INT8_RUNTIME:
             self.module = quantize_encoder(module)
-        else:
+        else:  # fp32, and onnx-int8's module (its session runs instead)
             self.module = module.eval()
+
+    def _onnx_session(self, module: MultiTaskMiniLM) -> Any:
+        try:
+            model = onnx_int8.int8_model(
+                module.eval(),
+                check_batches(self.tokenizer, pad_id=self.pad_id, max_length=self.max_length),
+                architecture=architecture(module),
+            )
+            return onnx_int8.session(model, threads=torch.get_num_threads())
+        except Exception as exc:  # any failure keeps a working int8 path
+            logger.warning(
+                "minilm runs torch-int8: the onnx-int8 path could not be built (%s: %s)",
+                type(exc).__name__,
+                exc,
+            )
+            self.name = INT8_RUNTIME
+            return None
 
     def logits(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         if not texts:
