@@ -187,7 +187,7 @@ class FakeModelOperations:
 
 
 class FakeMlClient:
-    """What :func:`emotion_clf.registry.azureml_calls.ml_client` returns: ``models`` only."""
+    """What :func:`emotion_clf.registry.azureml.calls.ml_client` returns: ``models`` only."""
 
     def __init__(self, models: FakeModelOperations) -> None:
         self.models = models

@@ -1,4 +1,5 @@
-"""Real HTTP listeners on 127.0.0.1 standing in for API servers' /refresh-model."""
+"""Real HTTP listeners on 127.0.0.1 standing in for API servers (their /refresh-model, or a
+server that misbehaves), and free ports."""
 
 from __future__ import annotations
 
@@ -57,7 +58,66 @@ class Listener:
         self.server.server_close()
 
 
+class Raw:
+    """Answers every request with fixed bytes (a proxy's HTML page, JSON of another service),
+    after ``delay_s``; ``hang`` answers nothing at all. Records each request's method and path."""
+
+    def __init__(
+        self,
+        body: bytes = b"",
+        *,
+        status: int = 200,
+        content_type: str = "text/html",
+        delay_s: float = 0.0,
+        hang: bool = False,
+    ) -> None:
+        self.requests: list[tuple[str, str]] = []
+        self._release = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                outer.requests.append((self.command, self.path))
+                if hang:
+                    outer._release.wait(30)
+                    return
+                if delay_s:
+                    outer._release.wait(delay_s)
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self._release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> Raw:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def free_port() -> int:
+    """A local port nothing listens on (bound, then released): for a server to start on, or
+    for a URL that refuses connections."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

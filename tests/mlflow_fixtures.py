@@ -87,7 +87,7 @@ def azureml_settings(request: pytest.FixtureRequest, base: Settings, *, suffix: 
     monkeypatch = request.getfixturevalue("monkeypatch")
     models = FakeModelOperations(request.getfixturevalue("tmp_path") / "workspace-models")
     monkeypatch.setattr(
-        "emotion_clf.registry.azureml_calls.ml_client",
+        "emotion_clf.registry.azureml.calls.ml_client",
         lambda settings, credential: FakeMlClient(models),
     )
     return base.model_copy(

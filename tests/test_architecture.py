@@ -19,16 +19,20 @@ SRC = Path(emotion_clf.__file__).resolve().parent
 # Lower layers never import higher ones. Within a layer, units do not import each other.
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"version", "errors", "files", "contracts", "lazy"}),
-    frozenset({"config"}),
+    frozenset({"config", "client", "urls"}),
     frozenset({"data"}),
-    frozenset({"evaluation"}),
+    frozenset({"evaluation", "speech"}),
     frozenset({"models"}),
-    frozenset({"training"}),
+    frozenset({"training", "batch", "checks"}),
     frozenset({"registry"}),
     frozenset({"promotion", "monitoring"}),
     frozenset({"serving", "reports", "azure"}),
     frozenset({"cli"}),
 )
+# Inside serving, the HTTP shell runs models through the runtime, never the reverse, and the
+# runtime imports no web framework.
+SERVING_LAYERS = ("runtime", "http")
+WEB_FRAMEWORKS = ("fastapi", "starlette")
 FACE = "emotion_clf"  # the package's own __init__ and __main__: they may import anything
 MAX_LINES = 400
 
@@ -86,15 +90,19 @@ def layer_of(unit: str) -> int:
     raise AssertionError(f"{unit!r} is in no layer of tests/test_architecture.py: place it")
 
 
-def test_every_import_points_down_a_layer() -> None:
-    wrong = [
+def arrows_up() -> list[str]:
+    """Imports between units that do not point down a layer."""
+    return [
         f"{unit} (layer {layer_of(unit)}) imports {target} (layer {layer_of(target)})"
         for unit, info in import_graph().items()
         if unit != FACE
         for target in sorted(info.imports)
         if target == FACE or layer_of(target) >= layer_of(unit)
     ]
-    assert wrong == []
+
+
+def test_every_import_points_down_a_layer() -> None:
+    assert arrows_up() == []
 
 
 def module_graph() -> dict[str, set[str]]:
@@ -124,6 +132,10 @@ def module_graph() -> dict[str, set[str]]:
 
 def test_no_module_imports_in_a_circle() -> None:
     """Cycles between modules, lazy imports included (they hide a circle from Python)."""
+    assert import_cycles() == []
+
+
+def import_cycles() -> list[str]:
     edges = module_graph()
     state: dict[str, str] = {}
     path: list[str] = []
@@ -143,7 +155,54 @@ def test_no_module_imports_in_a_circle() -> None:
     for module in sorted(edges):
         if module not in state:
             visit(module)
-    assert cycles == []
+    return cycles
+
+
+def serving_part(module: str) -> str | None:
+    """``runtime`` or ``http`` for a module under ``emotion_clf.serving``, else None."""
+    parts = module.split(".")
+    if parts[:2] != ["emotion_clf", "serving"] or len(parts) < 3:
+        return None
+    return parts[2] if parts[2] in SERVING_LAYERS else None
+
+
+def serving_arrows_up() -> list[str]:
+    """Imports from ``serving.runtime`` up into ``serving.http`` (or the serving face)."""
+    wrong = []
+    for module, targets in module_graph().items():
+        if serving_part(module) != "runtime":
+            continue
+        for target in sorted(targets):
+            part = serving_part(target)
+            if target in ("emotion_clf.serving", "emotion_clf") or (
+                part is not None and SERVING_LAYERS.index(part) > 0
+            ):
+                wrong.append(f"{module} imports {target}")
+    return wrong
+
+
+def web_imports_in_runtime() -> list[str]:
+    """Modules under ``serving/runtime/`` that import FastAPI or Starlette (lazily too)."""
+    found = []
+    for path in sorted((SRC / "serving" / "runtime").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                if name.split(".")[0] in WEB_FRAMEWORKS:
+                    found.append(f"{path.relative_to(SRC)} imports {name}")
+    return found
+
+
+def test_the_serving_runtime_imports_no_web_framework() -> None:
+    assert web_imports_in_runtime() == []
+
+
+def test_the_serving_runtime_never_imports_the_http_shell() -> None:
+    assert serving_arrows_up() == []
 
 
 def test_mlflow_is_imported_only_by_the_registry() -> None:
@@ -157,13 +216,16 @@ def test_mlflow_is_imported_only_by_the_registry() -> None:
     assert outside == []
 
 
-def test_no_module_is_over_the_size_limit() -> None:
-    big = {
+def oversized() -> dict[str, int]:
+    return {
         str(p.relative_to(SRC)): n
         for p in SRC.rglob("*.py")
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
-    assert big == {}
+
+
+def test_no_module_is_over_the_size_limit() -> None:
+    assert oversized() == {}
 
 
 def lazy_names(tree: ast.Module) -> set[str]:
@@ -236,8 +298,17 @@ def main() -> None:
     edges = sum(len(u.imports) for u in graph.values())
     print(
         f"\n{sum(u.files for u in graph.values())} files, "
-        f"{sum(u.lines for u in graph.values())} lines, {edges} import edges between units"
+        f"{sum(u.lines for u in graph.values())} lines, {edges} import edges between units\n"
     )
+    checks = {
+        "imports of fastapi or starlette under serving/runtime/": web_imports_in_runtime(),
+        "arrows from serving/runtime/ up to serving/http/": serving_arrows_up(),
+        "arrows that run up a layer": arrows_up(),
+        "circles between modules": import_cycles(),
+        f"modules over {MAX_LINES} lines": [f"{k} ({v})" for k, v in oversized().items()],
+    }
+    for what, found in checks.items():
+        print(f"{len(found)} {what}" + "".join(f"\n  - {item}" for item in found))
 
 
 if __name__ == "__main__":

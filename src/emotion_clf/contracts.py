@@ -6,6 +6,8 @@ fails the other's type check and tests instead of a string lookup at run time.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -59,3 +61,55 @@ class RefreshFailure(ErrorAnswer):
     swapped: bool = False
     duration_s: float | None = None
     workers: list[WorkerAnswer] = Field(default_factory=list)
+
+
+# -- the prediction routes (the server's schemas, the API client, batch inference) ----------
+class HeadOut(BaseModel):
+    label: str
+    confidence: float
+    distribution: dict[str, float] | None = None
+
+
+class PredictionOut(BaseModel):
+    emotion: HeadOut
+    sub_emotion: HeadOut
+    intensity: HeadOut
+
+
+class PredictResponse(PredictionOut):
+    model_version: str | None
+
+
+class BatchResponse(BaseModel):
+    model_version: str | None
+    count: int
+    predictions: list[PredictionOut]
+
+
+# -- the probes (health check, deployment checks) -------------------------------------------
+class HealthResponse(BaseModel):
+    status: str
+
+
+class ReadyResponse(BaseModel):
+    ready: bool
+    version: str | None
+    designation: str | None
+    offline: bool
+    detail: str
+
+
+class ModelResponse(BaseModel):
+    version: str | None
+    designation: str | None
+    family: str
+    runtime: str
+    bundle_digest: str
+    created_at: str
+    data_fingerprint: str
+    schema_fingerprint: str
+    metrics: dict[str, Any]
+    loaded_at: str
+    load_seconds: float
+    offline: bool
+    offline_reason: str | None

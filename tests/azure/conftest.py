@@ -17,7 +17,7 @@ from tests.azure_standins import missing_standin
 from tests.http_listeners import free_port
 
 VENV = project_root() / ".venv-azureml"
-SCORE = project_root() / "src" / "emotion_clf" / "azure" / "score.py"
+SCORE = project_root() / "src" / "emotion_clf" / "azure" / "ml" / "score.py"
 
 
 @pytest.fixture(scope="session")

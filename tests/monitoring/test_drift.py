@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from emotion_clf.batch.run import LocalScorer
 from emotion_clf.data.profile import PROFILE_FILE, ReferenceProfile, load_profile
 from emotion_clf.data.schema import HEADS
 from emotion_clf.errors import DataError
 from emotion_clf.models import load_bundle, verify_bundle
-from emotion_clf.monitoring.batch import LocalScorer
 from emotion_clf.monitoring.drift import CurrentData, check_drift, drift_history
 from emotion_clf.monitoring.predictions import read_prediction_log
 from emotion_clf.training import TrainResult

@@ -104,9 +104,9 @@ def test_concurrent_promotions_leave_one_baseline_and_a_complete_audit(
 
 KILL_AT = {
     # patched function -> runs os.kill(SIGKILL) instead of (or right before) it
-    "lock taken": "emotion_clf.registry.mlflow_audit.MlflowAuditStore.start",
-    "audit opened": "emotion_clf.registry.mlflow_store.MlflowRegistry.set_designation",
-    "alias moved": "emotion_clf.registry.mlflow_audit.MlflowAuditStore.finish",
+    "lock taken": "emotion_clf.registry.mlflow.audit.MlflowAuditStore.start",
+    "audit opened": "emotion_clf.registry.mlflow.store.MlflowRegistry.set_designation",
+    "alias moved": "emotion_clf.registry.mlflow.audit.MlflowAuditStore.finish",
 }
 
 

@@ -21,7 +21,7 @@ import pytest
 from emotion_clf.config import Settings
 from emotion_clf.errors import ConfigError, DesignationConflictError, PromotionConflictError
 from emotion_clf.registry import open_registry
-from emotion_clf.registry.azureml_store import DESIGNATION_TAG, AzureMlRegistry
+from emotion_clf.registry.azureml.store import DESIGNATION_TAG, AzureMlRegistry
 from tests.mlflow_fixtures import azureml_settings
 
 
@@ -120,7 +120,7 @@ def test_the_lease_is_renewed_while_held_and_lapses_when_its_holder_is_killed(
         f"""
         import time
         from azure.storage.blob import ContainerClient
-        from emotion_clf.registry.azureml_lock import BlobLeaseLock, LeaseBlob
+        from emotion_clf.registry.azureml.lock import BlobLeaseLock, LeaseBlob
         container = ContainerClient.from_connection_string(
             {settings.azureml_registry_storage.get_secret_value()!r},
             container_name={settings.azureml_registry_container!r})

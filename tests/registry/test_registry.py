@@ -15,7 +15,7 @@ from emotion_clf.errors import (
     RegistryUnavailableError,
 )
 from emotion_clf.registry import ModelCache, fetch_model, open_registry, resolve_model
-from emotion_clf.registry.mlflow_lock import Tickets
+from emotion_clf.registry.mlflow.lock import Tickets
 from emotion_clf.training import TrainResult
 from tests.cli.helpers import run_cli
 from tests.http_listeners import free_port

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from emotion_clf.batch.run import LocalScorer
 from emotion_clf.config import Settings
 from emotion_clf.data.feedback import triage, write_feedback
 from emotion_clf.data.profile import load_profile
 from emotion_clf.models import load_bundle
-from emotion_clf.monitoring.batch import LocalScorer
 from emotion_clf.monitoring.drift import CurrentData, check_drift, save_report
 from emotion_clf.monitoring.performance import performance_report, read_feedback
 from emotion_clf.monitoring.performance import save_report as save_performance

@@ -1,5 +1,5 @@
 """The real server in a subprocess (``emotion-clf serve``); load comes from
-:mod:`emotion_clf.monitoring.load`."""
+:mod:`emotion_clf.checks.load`."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
+from emotion_clf.checks.load import LoadGenerator
 from emotion_clf.data.loader import load_dataset
-from emotion_clf.monitoring.load import LoadGenerator
 from emotion_clf.promotion import promote
 from emotion_clf.promotion.fanout import fan_out
 from emotion_clf.registry import open_registry

@@ -4,9 +4,11 @@
   (``EMOTION_CLF_AZURE_*``), credentials, the YAML a ``--dry-run`` writes;
 - :mod:`.rollout`: blue-green traffic shifting in steps with a health check at each step,
   the same for managed online endpoints and Container Apps;
+- :mod:`.ml`: Azure ML (pipelines, managed online endpoints, batch endpoints, and the entry
+  scripts those deployments run);
 - :mod:`.containers`: the container every service runs (image, resources, environment,
-  secrets) and the check of a deployed server; :mod:`.aci` (Container Instances),
-  :mod:`.aca` and :mod:`.aca_live` (Container Apps with blue and green revisions).
+  secrets) and the check of a deployed server; Container Instances and Container Apps with
+  blue and green revisions.
 
 (The Azure ML model registry, a model store, is a backend of :mod:`emotion_clf.registry`.)
 """

@@ -14,15 +14,15 @@ from typing import Annotated, Any
 
 import typer
 
-from emotion_clf.azure import aca, aca_live, aci
-from emotion_clf.azure.containers import (
+from emotion_clf.azure.containers import aca, aca_live, aci
+from emotion_clf.azure.containers.spec import (
     ContainerSpec,
     DeployCheck,
     check_deployed,
     container_spec,
     parse_env,
 )
-from emotion_clf.azure.ml_workspace import azure_call
+from emotion_clf.azure.ml.workspace import azure_call
 from emotion_clf.azure.rollout import parse_steps, roll_back, roll_out
 from emotion_clf.azure.sdk import azure_target
 from emotion_clf.cli.azure_show import show_aca_status, show_aci_status, show_check, show_rollout

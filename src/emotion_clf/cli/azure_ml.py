@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from emotion_clf.azure.ml_workspace import Plan, azure_call, ml_client
+from emotion_clf.azure.ml.workspace import Plan, azure_call, ml_client
 from emotion_clf.azure.rollout import other_colour
 from emotion_clf.azure.sdk import AzureTarget, azure_target
 from emotion_clf.cli.output import console, info, print_json, warn
@@ -91,7 +91,7 @@ def _pipeline_plan(
     target: AzureTarget | None,
     out: Path,
 ) -> Plan:
-    from emotion_clf.azure.ml_pipeline import PipelineSpec, plan_submission
+    from emotion_clf.azure.ml.pipeline import PipelineSpec, plan_submission
 
     spec = PipelineSpec(
         family=family,
@@ -117,7 +117,7 @@ def pipeline_submit(
     json_output: JsonOption = False,
 ) -> None:
     """Upload the data as a versioned asset and run prepare -> train -> evaluate -> register."""
-    from emotion_clf.azure.ml_pipeline import submit
+    from emotion_clf.azure.ml.pipeline import submit
 
     settings = get_settings()
     target = _target_or_none(settings, dry_run)
@@ -149,7 +149,7 @@ def pipeline_schedule(
     json_output: JsonOption = False,
 ) -> None:
     """A recurring run of the training pipeline, created disabled."""
-    from emotion_clf.azure.ml_pipeline import create_schedule, schedule
+    from emotion_clf.azure.ml.pipeline import create_schedule, schedule
 
     settings = get_settings()
     target = _target_or_none(settings, dry_run)
@@ -198,7 +198,7 @@ def endpoint_deploy(
 ) -> None:
     """Deploy a version to the idle colour at 0%, smoke-test it, shift traffic in steps
     with a check after each; a failed check puts all traffic back."""
-    from emotion_clf.azure.ml_endpoint import deploy, plan_deploy
+    from emotion_clf.azure.ml.endpoint import deploy, plan_deploy
 
     settings = get_settings()
     chosen = _version(settings, version, dry_run)
@@ -249,7 +249,7 @@ def _show_steps(rollout: dict[str, Any]) -> None:
 @endpoint_app.command("rollback")
 def endpoint_rollback(endpoint: EndpointOption, json_output: JsonOption = False) -> None:
     """All traffic back to the other colour at once (kept with --keep-old)."""
-    from emotion_clf.azure.ml_endpoint import rollback_endpoint
+    from emotion_clf.azure.ml.endpoint import rollback_endpoint
 
     with azure_call(f"rolling endpoint {endpoint} back"):
         weights = rollback_endpoint(ml_client(get_settings()), endpoint=endpoint)
@@ -262,7 +262,7 @@ def endpoint_rollback(endpoint: EndpointOption, json_output: JsonOption = False)
 @endpoint_app.command("status")
 def endpoint_status_command(endpoint: EndpointOption, json_output: JsonOption = False) -> None:
     """Traffic, mirrored traffic, deployments and the versions they serve."""
-    from emotion_clf.azure.ml_endpoint import endpoint_status
+    from emotion_clf.azure.ml.endpoint import endpoint_status
 
     with azure_call(f"reading endpoint {endpoint}"):
         status = endpoint_status(ml_client(get_settings()), endpoint=endpoint)
@@ -303,7 +303,7 @@ def batch_deploy(
     json_output: JsonOption = False,
 ) -> None:
     """Create or update the batch endpoint and its deployment of a version."""
-    from emotion_clf.azure.ml_batch import deploy, plan_deploy
+    from emotion_clf.azure.ml.batch import deploy, plan_deploy
 
     settings = get_settings()
     chosen = _version(settings, version, dry_run)
@@ -342,7 +342,7 @@ def batch_score(
     json_output: JsonOption = False,
 ) -> None:
     """Start a batch job over every file under --input; outputs land in the job's folder."""
-    from emotion_clf.azure.ml_batch import score
+    from emotion_clf.azure.ml.batch import score
 
     settings = get_settings()
     with azure_call("starting the batch job"):

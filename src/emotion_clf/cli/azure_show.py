@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from emotion_clf.azure.aca_live import AcaStatus
-from emotion_clf.azure.aci import AciStatus
-from emotion_clf.azure.containers import DeployCheck
+from emotion_clf.azure.containers.aca_live import AcaStatus
+from emotion_clf.azure.containers.aci import AciStatus
+from emotion_clf.azure.containers.spec import DeployCheck
 from emotion_clf.azure.rollout import RolloutResult
 from emotion_clf.cli.health import show_health
 from emotion_clf.cli.output import console, info

@@ -10,13 +10,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from emotion_clf.batch.inputs import clean_workdir
 from emotion_clf.cli.output import console, error, info, print_json, warn
 from emotion_clf.config import get_settings
 from emotion_clf.errors import EmotionClfError
 from emotion_clf.files import write_atomic
 from emotion_clf.monitoring.drift import DriftReport
 from emotion_clf.monitoring.drift_runs import profile_sources, run_drift_check
-from emotion_clf.monitoring.inputs import clean_workdir
 from emotion_clf.registry import resolve_model
 
 app = typer.Typer(

@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from emotion_clf.checks.health import HealthReport, check_health
+from emotion_clf.checks.load import LoadReport, run_load
 from emotion_clf.cli.output import console, info, print_json, warn
 from emotion_clf.config import get_settings
 from emotion_clf.errors import ConfigError
-from emotion_clf.monitoring.health import HealthReport, check_health
-from emotion_clf.monitoring.load import LoadReport, run_load
 from emotion_clf.promotion import fan_out, promote, rollback
 
 SWITCHES = ("refresh", "promote", "rollback")

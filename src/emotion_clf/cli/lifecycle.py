@@ -161,8 +161,8 @@ def endpoint_rollouts(settings: Settings, endpoints: list[str], steps: str | Non
     """One Azure ML endpoint rollout per --endpoint (the workspace client built once)."""
     if not endpoints:
         return []
-    from emotion_clf.azure.ml_endpoint import EndpointRollout
-    from emotion_clf.azure.ml_workspace import ml_client
+    from emotion_clf.azure.ml.endpoint import EndpointRollout
+    from emotion_clf.azure.ml.workspace import ml_client
 
     client = ml_client(settings)
     return [

@@ -7,10 +7,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 from rich.table import Table
 
+from emotion_clf.batch.inputs import SourceReader, clean_workdir, is_url
+from emotion_clf.batch.run import (
+    ON_ERROR,
+    ApiScorer,
+    BatchSummary,
+    LocalScorer,
+    Scorer,
+    run_batch,
+)
 from emotion_clf.cli.health import parse_headers
 from emotion_clf.cli.output import (
     console,
@@ -20,19 +28,11 @@ from emotion_clf.cli.output import (
     stream_progress,
     warn,
 )
+from emotion_clf.client import ApiClient
 from emotion_clf.config import Settings, get_settings
 from emotion_clf.data.schema import HEADS
 from emotion_clf.errors import DataError
 from emotion_clf.models.base import HeadPrediction, Prediction
-from emotion_clf.monitoring.batch import (
-    ON_ERROR,
-    ApiScorer,
-    BatchSummary,
-    LocalScorer,
-    Scorer,
-    run_batch,
-)
-from emotion_clf.monitoring.inputs import SourceReader, clean_workdir, is_url
 from emotion_clf.registry import resolve_model
 
 ModelOption = Annotated[
@@ -227,32 +227,19 @@ def _from_api(
     url: str, texts: list[str], *, headers: dict[str, str], distributions: bool
 ) -> tuple[list[Prediction], str]:
     """``POST /predict/batch`` on a running server, answers as :class:`Prediction` objects."""
-    try:
-        response = httpx.post(
-            f"{url.rstrip('/')}/predict/batch",
-            params={"distributions": str(distributions).lower()},
-            json={"texts": texts},
-            headers=headers,
-            timeout=60,
-        )
-    except httpx.HTTPError as exc:
-        raise DataError(f"cannot reach the API: {exc}", file=url) from exc
-    body = response.json() if response.content else {}
-    if response.status_code != 200:
-        raise DataError(
-            f"the API answered {response.status_code}: {body.get('detail', body)}", file=url
-        )
+    with ApiClient(url, headers=headers) as client:
+        answer = client.predict_batch(texts, distributions=distributions)
     predictions = [
         Prediction(
             **{
                 head: HeadPrediction(
-                    item[head]["label"],
-                    float(item[head]["confidence"]),
-                    item[head].get("distribution") or {},
+                    getattr(item, head).label,
+                    getattr(item, head).confidence,
+                    getattr(item, head).distribution or {},
                 )
                 for head in HEADS
             }
         )
-        for item in body["predictions"]
+        for item in answer.predictions
     ]
-    return predictions, f"{url} (v{body.get('model_version')})"
+    return predictions, f"{url} (v{answer.model_version})"

@@ -16,7 +16,7 @@ from emotion_clf.cli.output import info, warn
 from emotion_clf.config import get_settings
 from emotion_clf.errors import ConfigError
 
-APP = "emotion_clf.serving.app:app_from_env"
+APP = "emotion_clf.serving:app_from_env"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
@@ -94,8 +94,8 @@ def worker_run_dir(workers: int) -> Iterator[Path | None]:
     if workers == 1:
         yield None  # one worker: no coordination, metrics of the process itself
         return
-    from emotion_clf.serving.metrics import METRICS_DIR
-    from emotion_clf.serving.workers import SOCKETS
+    from emotion_clf.serving.runtime.metrics import METRICS_DIR
+    from emotion_clf.serving.runtime.workers import SOCKETS
 
     run_dir = Path(tempfile.mkdtemp(prefix="emotion-clf-serve-"))  # mode 0700
     (run_dir / METRICS_DIR).mkdir()

@@ -236,8 +236,11 @@ class Predictor(ABC):
     runtime: str = "python"
     #: whether ``predict_batch`` spends most of its time in Python, holding the interpreter
     #: lock (a server then runs short batches on its event loop's thread: a thread of their
-    #: own would only take turns with the loop, :func:`emotion_clf.serving.batcher.on_loop`)
+    #: own would only take turns with the loop: ``serving.runtime.batcher.on_loop``)
     holds_gil: ClassVar[bool] = False
+    #: whether calls go to another process, which a call may first have to start again
+    #: (seconds): a server never makes such a call on its event loop's thread
+    out_of_process: ClassVar[bool] = False
     schema: LabelSchema
 
     def __init__(self, schema: LabelSchema = SCHEMA, **params: Any) -> None:
@@ -308,6 +311,11 @@ class Predictor(ABC):
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         return list(self.predict_batch(texts))
+
+    def close(self) -> None:
+        """Release what the predictor holds outside this process (a child process); an
+        in-process model holds nothing the garbage collector does not free."""
+        return None
 
     def training_history(self) -> list[dict[str, float]]:
         """Per-epoch curves where the family has them; empty otherwise."""

@@ -29,12 +29,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emotion_clf.batch.inputs import InputRow, SourceReader, expand_sources
+from emotion_clf.batch.run import Scorer
 from emotion_clf.data.profile import ReferenceProfile
 from emotion_clf.data.schema import HEADS
 from emotion_clf.errors import DataError
 from emotion_clf.files import write_json_atomic
-from emotion_clf.monitoring.batch import Scorer
-from emotion_clf.monitoring.inputs import InputRow, SourceReader, expand_sources
 from emotion_clf.monitoring.predictions import LoggedPrediction
 
 if TYPE_CHECKING:

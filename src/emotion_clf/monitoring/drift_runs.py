@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from emotion_clf.batch.inputs import InputRow, SourceReader, clean_workdir, expand_sources
+from emotion_clf.batch.run import LocalScorer
 from emotion_clf.config import Settings
 from emotion_clf.data.loader import load_dataset
 from emotion_clf.data.profile import ReferenceProfile, build_profile, load_profile
 from emotion_clf.data.schema import HEADS
 from emotion_clf.data.split import split_by_batch
 from emotion_clf.errors import DataError
-from emotion_clf.monitoring.batch import LocalScorer
 from emotion_clf.monitoring.drift import (
     CurrentData,
     DriftPolicy,
@@ -29,7 +30,6 @@ from emotion_clf.monitoring.drift import (
     current_from_sources,
     save_report,
 )
-from emotion_clf.monitoring.inputs import InputRow, SourceReader, clean_workdir, expand_sources
 from emotion_clf.monitoring.predictions import read_prediction_log
 from emotion_clf.registry import ResolvedModel, resolve_model
 

@@ -1,6 +1,6 @@
 """The prediction log: one JSON line per prediction the API made, one file per UTC day.
 
-The server writes it (:class:`emotion_clf.serving.predlog.PredictionLog`, off the request
+The server writes it (:class:`emotion_clf.serving.runtime.predlog.PredictionLog`, off the request
 path); drift checks read it back with :func:`read_prediction_log`. The format lives here, in
 one place: :meth:`PredictionRecord.to_json` writes a line and :meth:`LoggedPrediction.from_json`
 reads one.

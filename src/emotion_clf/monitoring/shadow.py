@@ -1,9 +1,10 @@
 """Agreement between the served model and the shadow candidate on live traffic.
 
 The server logs the candidate's answers on sampled requests with the route ``shadow:<route>``
-and the live answer's request id (:mod:`emotion_clf.serving.shadow`). :func:`shadow_agreement`
-pairs each shadow record with the live record of the same request and text, and counts, per
-head, how often the two agree: overall, per live label, with examples where they differ.
+and the live answer's request id (:mod:`emotion_clf.serving.runtime.shadow`).
+:func:`shadow_agreement` pairs each shadow record with the live record of the same request and
+text, and counts, per head, how often the two agree: overall, per live label, with examples
+where they differ.
 """
 
 from __future__ import annotations

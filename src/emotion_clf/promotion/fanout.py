@@ -14,9 +14,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from pydantic import ValidationError
 
+from emotion_clf.client import (
+    ApiAnswerError,
+    ApiClient,
+    ApiContractError,
+    ApiError,
+    ApiNotJsonError,
+    ApiTimeoutError,
+    ApiUnreachableError,
+)
 from emotion_clf.contracts import RefreshAnswer, RefreshFailure
 
 logger = logging.getLogger(__name__)
@@ -55,14 +63,6 @@ class RefreshResult:
         return self.error or f"HTTP {self.status_code}"
 
 
-def _describe_http_error(exc: httpx.HTTPError) -> str:
-    if isinstance(exc, httpx.ConnectError):
-        return f"could not connect ({exc}); is the server running?"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"timed out ({type(exc).__name__})"
-    return f"{type(exc).__name__}: {exc}"
-
-
 def refresh_endpoint(
     endpoint: str,
     *,
@@ -71,47 +71,50 @@ def refresh_endpoint(
     retries: int,
     backoff_s: float = 0.5,
 ) -> RefreshResult:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
     attempts = 0
     error: str | None = None
     status: int | None = None
     failure: RefreshFailure | None = None
-    with httpx.Client(timeout=timeout_s) as client:
+    try:
+        client = ApiClient(endpoint, token=token, timeout_s=timeout_s)
+    except ApiError as exc:  # not a URL at all
+        return RefreshResult(endpoint, False, None, 0, error=exc.message)
+    with client:
         while attempts <= retries:
             attempts += 1
             try:
-                response = client.post(endpoint, headers=headers)
-            except httpx.HTTPError as exc:
-                error = _describe_http_error(exc)
-            else:
-                status = response.status_code
-                if response.is_success:
-                    try:
-                        answer = RefreshAnswer.model_validate_json(response.content)
-                    except ValidationError as exc:
-                        error = f"HTTP {status} but not a refresh answer: {_first_error(exc)}"
-                        break  # not an emotion-clf server (or another version of it)
-                    return RefreshResult(endpoint, True, status, attempts, answer=answer)
-                failure = _failure(response)
-                error = f"HTTP {status}: {failure.detail if failure else response.text[:300]}"
+                answer = client.refresh(path="")
+            except (ApiUnreachableError, ApiTimeoutError) as exc:
+                error = exc.message
+            except ApiAnswerError as exc:  # the server's own error body
+                status = exc.status_code
+                failure = _failure(exc)
+                error = f"HTTP {status}: {exc.reason}"
                 if status < 500:
                     break  # the request itself is wrong; retrying will not help
+            except ApiNotJsonError as exc:  # a proxy's page: the server behind may come back
+                status = exc.status_code
+                error = f"HTTP {status}: {exc.snippet or exc.content_type or 'not JSON'}"
+                if status < 500:
+                    break
+            except ApiContractError as exc:
+                error = f"not a refresh answer: {exc.message}"
+                break  # not an emotion-clf server (or another version of it)
+            else:
+                return RefreshResult(endpoint, True, 200, attempts, answer=answer)
             if attempts <= retries:
                 time.sleep(backoff_s * 2 ** (attempts - 1))
     logger.info("refresh of %s failed after %d attempt(s): %s", endpoint, attempts, error)
     return RefreshResult(endpoint, False, status, attempts, failure=failure, error=error)
 
 
-def _failure(response: httpx.Response) -> RefreshFailure | None:
+def _failure(exc: ApiAnswerError) -> RefreshFailure | None:
+    """The server's refresh failure, with the versions it reports; None for another error
+    body (a gateway's JSON, say)."""
     try:
-        return RefreshFailure.model_validate_json(response.content)
+        return RefreshFailure.model_validate(exc.body)
     except ValidationError:
-        return None  # a proxy's error page, say: the caller shows its text
-
-
-def _first_error(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    return f"{'.'.join(map(str, first['loc'])) or 'body'}: {first['msg']}"
+        return None
 
 
 def fan_out(

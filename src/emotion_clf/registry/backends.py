@@ -18,9 +18,9 @@ def open_registry(settings: Settings, *, read_only: bool = False) -> ModelRegist
     (by default the workspace datastore's, which always exists); nothing else.
     """
     if settings.registry == "azureml":
-        from emotion_clf.registry.azureml_store import AzureMlRegistry
+        from emotion_clf.registry.azureml.store import AzureMlRegistry
 
         return AzureMlRegistry.from_settings(settings)
-    from emotion_clf.registry.mlflow_store import MlflowRegistry
+    from emotion_clf.registry.mlflow.store import MlflowRegistry
 
     return MlflowRegistry.from_settings(settings, read_only=read_only)

@@ -1,0 +1,81 @@
+"""The entry script of the batch deployment, with Azure ML's ``init`` / ``run(mini_batch)``
+contract: the project's batch inference (:func:`emotion_clf.batch.run.run_batch`) over
+each file of a mini-batch, on as many nodes as the deployment has.
+
+Azure ML hands each node mini-batches of file paths from the input folder. Every file is
+read like ``emotion-clf predict --input-file`` reads it (CSV, JSONL, text, SRT, WebVTT) and
+written, one row per input row, in the same format the local command writes
+(``EMOTION_CLF_BATCH_OUTPUT_FORMAT``: csv, jsonl or parquet) to the job's output folder
+(``AZUREML_BI_OUTPUT_PATH``) as ``<file name>.<format>``, bad rows beside it in
+``<file name>.rejected.csv``. ``run`` returns one JSON summary line per file, which Azure
+ML counts as that file's success.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from emotion_clf.azure.ml.score import find_bundle, model_version
+from emotion_clf.batch.inputs import SourceReader
+from emotion_clf.batch.run import LocalScorer, run_batch
+from emotion_clf.errors import BundleError, ConfigError
+from emotion_clf.models import load_bundle
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("csv", "jsonl", "parquet")
+_state: dict[str, Any] = {}  # the loaded model and where outputs go (set by init)
+
+
+def init() -> None:
+    """Load the bundle from ``AZUREML_MODEL_DIR``; find the output folder and format."""
+    model_dir = os.environ.get("AZUREML_MODEL_DIR")
+    if not model_dir:
+        raise BundleError("AZUREML_MODEL_DIR is not set: this script runs inside Azure ML")
+    output = os.environ.get("AZUREML_BI_OUTPUT_PATH")
+    if not output:
+        raise ConfigError("AZUREML_BI_OUTPUT_PATH is not set: this script runs inside Azure ML")
+    fmt = os.environ.get("EMOTION_CLF_BATCH_OUTPUT_FORMAT", "csv")
+    if fmt not in FORMATS:
+        raise ConfigError(f"EMOTION_CLF_BATCH_OUTPUT_FORMAT={fmt!r}; formats: {', '.join(FORMATS)}")
+    folder = Path(model_dir)
+    version = model_version(folder)
+    predictor = load_bundle(find_bundle(folder))
+    _state.update(
+        scorer=LocalScorer(predictor, label=f"v{version}" if version else "model", version=version),
+        output=Path(output),
+        format=fmt,
+        workdir=Path(tempfile.mkdtemp(prefix="emotion-clf-batch-")),
+    )
+    Path(output).mkdir(parents=True, exist_ok=True)
+    logger.info("batch scoring with version %s into %s (%s)", version, output, fmt)
+
+
+def run(mini_batch: list[str]) -> list[str]:
+    """Classify each file of ``mini_batch``; one JSON summary line per file."""
+    if not _state:
+        raise BundleError("init() has not run")
+    lines = []
+    for source in mini_batch:
+        target = _state["output"] / f"{Path(source).name}.{_state['format']}"
+        summary = run_batch(
+            [str(source)],
+            scorer=_state["scorer"],
+            output=target,
+            reader=SourceReader(workdir=_state["workdir"]),
+            on_error="skip",
+        )
+        record = {
+            "source": Path(source).name,
+            "output": target.name,
+            "rows": summary.rows,
+            "bad_rows": summary.bad_count,
+            "model": summary.model,
+        }
+        lines.append(json.dumps(record))
+    return lines

@@ -1,0 +1,185 @@
+"""Request and response models of the HTTP API.
+
+Limits that come from settings (text length, batch size) are checked by
+:func:`check_text_lengths` and :func:`check_count` in the routes, since one process may serve
+apps with different settings; everything static (types, required fields, blank text) is
+checked here by pydantic. Answers that other packages read are in :mod:`emotion_clf.contracts`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StrictStr
+
+from emotion_clf.contracts import PredictionOut, RefreshAnswer
+from emotion_clf.errors import DataError
+
+# A character that is not whitespace as Python's str.strip() sees it (what the models strip),
+# written so that JSON Schema (ECMA-262 regex) and Python's re read it the same way: the
+# OpenAPI document states the non-blank rule with this pattern.
+NON_BLANK = r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_NON_BLANK = re.compile(NON_BLANK)
+
+
+def lone_surrogate(value: Any, where: str = "") -> str | None:
+    """Where in a decoded JSON value a string holds a lone surrogate (``"\\ud800"`` is valid
+    JSON, but no valid Unicode: it cannot be written as UTF-8, to a log or a file), else None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"{where or 'the value'} (character {exc.start})"
+        return None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = lone_surrogate(key, where) if isinstance(key, str) else None
+        name = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else key
+        found = found or lone_surrogate(item, name)
+        if found:
+            return found
+    return None
+
+
+def _valid_unicode(value: str) -> str:
+    if lone_surrogate(value) is not None:
+        raise ValueError("not valid Unicode: it holds a lone surrogate escape such as \\ud800")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if _NON_BLANK.search(value) is None:
+        raise ValueError("text is empty or only whitespace")
+    return value.strip()
+
+
+Text = Annotated[StrictStr, AfterValidator(_valid_unicode), AfterValidator(_not_blank)]
+
+
+def check_text_lengths(texts: Sequence[str], *, max_chars: int, field: str) -> None:
+    """Every text within ``max_chars``; ``field`` names it, ``{i}`` standing for its index."""
+    for i, text in enumerate(texts):
+        if len(text) > max_chars:
+            name = field.format(i=i)
+            raise DataError(
+                f"{name} is {len(text)} characters long; the limit is {max_chars} "
+                "(EMOTION_CLF_MAX_TEXT_CHARS)",
+                field=name,
+            )
+
+
+def check_count(count: int, *, limit: int, what: str, setting: str) -> None:
+    if count > limit:
+        raise DataError(
+            f"{count} {what} is more than the limit of {limit} per request ({setting})",
+            field=what,
+        )
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PredictRequest(_Strict):
+    text: Text = Field(examples=["I can't believe we actually won!"])
+
+
+class BatchRequest(_Strict):
+    texts: list[Text] = Field(min_length=1, examples=[["What a lovely day.", "Leave me alone."]])
+
+
+class TranscriptSegmentIn(BaseModel):
+    start: float | StrictStr = Field(description="seconds, or HH:MM:SS,mmm / MM:SS.mmm")
+    end: float | StrictStr
+    text: Annotated[StrictStr, AfterValidator(_valid_unicode)]
+
+
+class TranscriptJSON(_Strict):
+    segments: list[TranscriptSegmentIn] = Field(min_length=1)
+
+
+class SegmentOut(PredictionOut):
+    index: int
+    start: float
+    end: float
+    start_time: str
+    end_time: str
+    text: str
+
+
+class LabelShare(BaseModel):
+    segments: int
+    share: float
+    duration_s: float
+    duration_share: float
+
+
+class TranscriptSummary(BaseModel):
+    segments: int
+    duration_s: float
+    dominant_emotion: str
+    dominant_by_duration: str
+    emotions: dict[str, LabelShare]
+    sub_emotions: dict[str, int]
+    intensities: dict[str, int]
+    mean_confidence: dict[str, float]
+
+
+class TranscriptResponse(BaseModel):
+    model_version: str | None
+    format: str
+    skipped_empty: int
+    segments: list[SegmentOut]
+    summary: TranscriptSummary
+
+
+RefreshResponse = RefreshAnswer  # one model, shared with the promotion fan-out
+
+
+class FeedbackItem(BaseModel):
+    """One corrected row; the field names are the ones existing clients send. Rows are
+    checked one by one: a row that does not fit the label schema is quarantined, not refused."""
+
+    model_config = ConfigDict(extra="allow")
+
+    text: str = Field(description="The text as it was classified")
+    emotion: str = Field(description="One of the 7 emotions")
+    sub_emotion: str = Field(
+        validation_alias=AliasChoices("sub_emotion", "sub-emotion"),
+        description="One of the 30 sub-emotions, a child of the emotion",
+    )
+    intensity: str = Field(description="mild, moderate or strong")
+    start_time: float | str | None = Field(default=None, description="seconds or a timecode")
+    end_time: float | str | None = None
+
+
+class FeedbackRequest(BaseModel):
+    """``items`` (or ``feedbackData``, as ``/save-feedback`` clients send it)."""
+
+    items: list[FeedbackItem] = Field(
+        min_length=1, validation_alias=AliasChoices("items", "feedbackData")
+    )
+    source: str | None = Field(default=None, validation_alias=AliasChoices("source", "videoTitle"))
+
+
+class FeedbackRowOutcome(BaseModel):
+    index: int
+    status: str = Field(description="saved (training-ready) or quarantined")
+    reason: str | None
+
+
+class FeedbackResponse(BaseModel):
+    success: bool
+    filename: str
+    message: str
+    record_count: int = Field(description="Rows saved as training-ready feedback")
+    quarantined: int = Field(description="Rows kept in quarantine, with their reasons")
+    quarantine_file: str | None
+    rows: list[FeedbackRowOutcome]
