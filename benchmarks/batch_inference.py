@@ -31,10 +31,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from emotion_clf.batch.inputs import SourceReader  # noqa: E402
+from emotion_clf.batch.run import LocalScorer, run_batch  # noqa: E402
 from emotion_clf.data.loader import csv_files, load_dataset  # noqa: E402
 from emotion_clf.models import load_bundle, read_manifest  # noqa: E402
-from emotion_clf.monitoring.batch import LocalScorer, run_batch  # noqa: E402
-from emotion_clf.monitoring.inputs import SourceReader  # noqa: E402
 from emotion_clf.training import train_model  # noqa: E402
 
 DATA = ROOT / "data" / "raw"
@@ -78,7 +78,7 @@ def speech(workdir: Path, repeats: int) -> dict[str, Any] | None:
     if shutil.which("espeak-ng") is None:
         print("espeak-ng is not installed: no speech figure", flush=True)
         return None
-    from emotion_clf.monitoring.speech import Transcriber
+    from emotion_clf.speech.transcribe import Transcriber
 
     texts = load_dataset(DATA).texts[:60]
     wav = workdir / "speech.wav"

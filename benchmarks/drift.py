@@ -34,9 +34,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from emotion_clf.batch.run import LocalScorer  # noqa: E402
 from emotion_clf.data import load_dataset, split_by_batch  # noqa: E402
 from emotion_clf.data.split import reference_slice  # noqa: E402
-from emotion_clf.monitoring.batch import LocalScorer  # noqa: E402
 from emotion_clf.monitoring.drift import DriftPolicy, check_drift  # noqa: E402
 from emotion_clf.monitoring.drift_runs import scored_current  # noqa: E402
 from emotion_clf.training import profile_of, train_model  # noqa: E402

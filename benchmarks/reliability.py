@@ -49,9 +49,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from serving_microbatch import free_port, sample_texts  # noqa: E402
 
+from emotion_clf.checks.load import LoadGenerator, Request, run_load  # noqa: E402
 from emotion_clf.config import Settings  # noqa: E402
 from emotion_clf.models.bundle import load_bundle  # noqa: E402
-from emotion_clf.monitoring.load import LoadGenerator, Request, run_load  # noqa: E402
 from emotion_clf.promotion import promote  # noqa: E402
 from emotion_clf.registry import fetch_model, open_registry  # noqa: E402
 

@@ -8,7 +8,7 @@ is called: ``/predict`` queues the text for the micro-batcher, ``/predict/naive`
 ``def`` route that calls ``predict_batch([text])`` in FastAPI's thread pool.
 
 For each number of concurrent clients (the project's load generator,
-:mod:`emotion_clf.monitoring.load`: one keep-alive connection each), each route is driven for
+:mod:`emotion_clf.checks.load`: one keep-alive connection each), each route is driven for
 a fixed time, alternating routes over several rounds so drift on a shared
 machine hits both alike. Prints a table and writes ``benchmarks/results/serving_microbatch.json``.
 
@@ -49,9 +49,9 @@ if not any(
 ):
     sys.path.insert(0, str(SRC))
 
+from emotion_clf.checks.load import LoadGenerator, Request, run_load  # noqa: E402
 from emotion_clf.config import Settings  # noqa: E402
 from emotion_clf.models.bundle import read_manifest  # noqa: E402
-from emotion_clf.monitoring.load import LoadGenerator, Request, run_load  # noqa: E402
 from emotion_clf.promotion import promote  # noqa: E402
 from emotion_clf.registry import open_registry  # noqa: E402
 
@@ -122,7 +122,7 @@ def start_server(home: Path, port: int, log: Path, env: dict[str, str]) -> subpr
 
 def drive(url: str, path: str, clients: int, seconds: float, texts: list[str]) -> dict[str, Any]:
     """``clients`` concurrent clients of the project's load generator
-    (:mod:`emotion_clf.monitoring.load`), each one request at a time, for ``seconds`` after a
+    (:mod:`emotion_clf.checks.load`), each one request at a time, for ``seconds`` after a
     short warm-up (connections opened, caches filled)."""
     requests = [Request(path, {"text": text}) for text in texts]
     run_load(url, clients=clients, duration_s=min(1.0, seconds / 5), requests=requests)
@@ -268,7 +268,7 @@ def main() -> None:
             "microbatch_max_size": max_size,
             "microbatch_max_wait_ms": max_wait_ms,
         },
-        "client": "emotion_clf.monitoring.load: one thread and one keep-alive httpx.Client per "
+        "client": "emotion_clf.checks.load: one thread and one keep-alive httpx.Client per "
         "client, one request at a time per client; on the same machine as the server",
         "duration_s_per_round": args.duration,
         "rounds": args.rounds,

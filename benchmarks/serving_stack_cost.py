@@ -44,7 +44,7 @@ def _child(home: Path, requests: int, clients: int, with_model: bool) -> dict[st
     from serving_microbatch import sample_texts
 
     import emotion_clf
-    import emotion_clf.serving.batcher as batcher
+    import emotion_clf.serving.runtime.batcher as batcher
     from emotion_clf.config import Settings
     from emotion_clf.serving import create_app
 

@@ -4,7 +4,7 @@ The soak of ``benchmarks/reliability.py`` saw a minilm server grow from 894 to 1
 nine swaps with no failed request. This script isolates the swap: it loads a bundle, predicts,
 then loads it again N times, each time dropping the previous model, first as the server did
 (drop only), then with what the server now does after a swap
-(:func:`emotion_clf.serving.loading.release_freed_memory`: collect, then glibc's
+(:func:`emotion_clf.serving.runtime.loading.release_freed_memory`: collect, then glibc's
 ``malloc_trim``), and with that release but tracing minilm's TorchScript graph again on every
 load, as the runtime did before it kept one graph per architecture and process (every trace
 left a compiled type of about 10 MiB behind). Each variant runs in its own fresh process; RSS
@@ -50,7 +50,7 @@ def child(bundle: Path, swaps: int, release: bool, retrace: bool) -> None:
     """One variant, in this process: prints the RSS after the first load and each swap."""
     from emotion_clf.models import load_bundle
     from emotion_clf.models.minilm import runtime
-    from emotion_clf.serving.loading import release_freed_memory
+    from emotion_clf.serving.runtime.loading import release_freed_memory
 
     if retrace:
         runtime._GRAPHS = _Forgetful()
