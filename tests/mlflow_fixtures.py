@@ -72,12 +72,10 @@ def any_registry_settings(request: pytest.FixtureRequest, lifecycle_settings: Se
     if request.param == "azureml":
         return azureml_settings(request, lifecycle_settings, suffix=suffix)
     url = request.getfixturevalue("mlflow_server")
-    return lifecycle_settings.model_copy(
-        update={
-            "tracking_uri": url,
-            "model_name": f"emotion-clf-{suffix}",
-            "experiment_name": f"exp-{suffix}",
-        }
+    return lifecycle_settings.updated(
+        tracking_uri=url,
+        model_name=f"emotion-clf-{suffix}",
+        experiment_name=f"exp-{suffix}",
     )
 
 
@@ -90,14 +88,12 @@ def azureml_settings(request: pytest.FixtureRequest, base: Settings, *, suffix: 
         "emotion_clf.registry.azureml.calls.ml_client",
         lambda settings, credential: FakeMlClient(models),
     )
-    return base.model_copy(
-        update={
-            "registry": "azureml",
-            "azure_subscription_id": "00000000-0000-0000-0000-000000000000",
-            "azure_resource_group": "rg",
-            "azure_workspace": "ws",
-            "azureml_registry_storage": SecretStr(connection),
-            "azureml_registry_container": f"registry-{suffix}",
-            "azureml_lock_lease_s": 15,
-        }
+    return base.updated(
+        registry="azureml",
+        azure_subscription_id="00000000-0000-0000-0000-000000000000",
+        azure_resource_group="rg",
+        azure_workspace="ws",
+        azureml_registry_storage=SecretStr(connection),
+        azureml_registry_container=f"registry-{suffix}",
+        azureml_lock_lease_s=15,
     )

@@ -17,7 +17,7 @@ from tests.http_listeners import down_url
 from tests.serving.helpers import TOKEN
 from tests.serving.server import running_server
 
-SERVER_ENV = {"EMOTION_CLF_REFRESH_TOKEN": TOKEN, "EMOTION_CLF_POLL_SECONDS": "0"}
+SERVER_ENV = {"EMOTION_CLF_REFRESH_TOKEN": TOKEN, "EMOTION_CLF_POLL_S": "0"}
 
 
 def test_a_healthy_server_passes_every_scenario_and_a_load_run_sees_the_switch(

@@ -83,9 +83,12 @@ def test_no_answer_in_time_is_a_timeout() -> None:
 
 
 def test_a_proxys_error_page_is_not_json_and_says_so() -> None:
-    with Raw(PROXY_PAGE, status=502) as proxy, ApiClient(proxy.url) as client:
-        with pytest.raises(ApiNotJsonError) as caught:
-            client.predict_batch(["hello"])
+    with (
+        Raw(PROXY_PAGE, status=502) as proxy,
+        ApiClient(proxy.url) as client,
+        pytest.raises(ApiNotJsonError) as caught,
+    ):
+        client.predict_batch(["hello"])
     error = caught.value
     assert error.status_code == 502 and error.content_type == "text/html"
     assert "502 Bad Gateway" in error.snippet
@@ -100,9 +103,12 @@ def test_json_of_another_shape_breaks_the_contract() -> None:
             c.predict_batch(["hello"])
         assert c.request("GET", "/").json() == {"result": "ok"}  # raw: answered as it is
     error = json.dumps({"error": "quota exceeded"}).encode()
-    with Raw(error, status=429, content_type="application/json") as gateway:
-        with ApiClient(gateway.url) as c, pytest.raises(ApiAnswerError) as caught:
-            c.predict("hello")
+    with (
+        Raw(error, status=429, content_type="application/json") as gateway,
+        ApiClient(gateway.url) as c,
+        pytest.raises(ApiAnswerError) as caught,
+    ):
+        c.predict("hello")
     assert caught.value.status_code == 429 and "quota exceeded" in caught.value.reason
 
 

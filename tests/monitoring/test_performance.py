@@ -12,7 +12,7 @@ from tests.cli.helpers import run_cli
 from tests.serving.helpers import TOKEN
 from tests.serving.server import running_server
 
-SERVER_ENV = {"EMOTION_CLF_REFRESH_TOKEN": TOKEN, "EMOTION_CLF_POLL_SECONDS": "0"}
+SERVER_ENV = {"EMOTION_CLF_REFRESH_TOKEN": TOKEN, "EMOTION_CLF_POLL_S": "0"}
 CORRECTED = [
     ("I can't believe we won the cup!", "happiness", "excitement", "strong"),
     ("This food is disgusting.", "disgust", "disgust", "moderate"),

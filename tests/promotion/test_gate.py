@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from emotion_clf.config import Settings
+from emotion_clf.config import GateSettings
 from emotion_clf.data.schema import SCHEMA
 from emotion_clf.evaluation import Evaluation, HeadEvaluation
 from emotion_clf.promotion.gate import GatePolicy, decide
 from tests.evaluation.builders import BASE, TRUTH, N, evaluation
 
-POLICY = GatePolicy.from_settings(Settings(gate_bootstrap_samples=500))
+POLICY = GatePolicy.from_section(GateSettings(bootstrap_samples=500))
 
 
 def test_a_clearly_better_candidate_is_promoted() -> None:

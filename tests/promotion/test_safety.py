@@ -172,5 +172,5 @@ def test_a_stale_lock_is_broken_after_its_time_to_live(
     lifecycle_settings: Settings, two_versions: ModelRegistry
 ) -> None:
     two_versions.promotion_lock(ttl_s=600, holder="killed-process").acquire()
-    expired = lifecycle_settings.model_copy(update={"promotion_lock_ttl_s": 0.0})
+    expired = lifecycle_settings.updated(promotion_lock_ttl_s=0.0)
     assert promote(settings=expired, force=True, reason="x", refresh=False).to_version == "2"

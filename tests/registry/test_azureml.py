@@ -47,9 +47,7 @@ def test_importing_the_registry_loads_no_azure_sdk() -> None:
 
 
 def test_missing_workspace_settings_are_named(lifecycle_settings: Settings) -> None:
-    settings = lifecycle_settings.model_copy(
-        update={"registry": "azureml", "azure_subscription_id": "x"}
-    )
+    settings = lifecycle_settings.updated(registry="azureml", azure_subscription_id="x")
     with pytest.raises(ConfigError) as info:
         open_registry(settings)
     message = str(info.value)
@@ -115,15 +113,15 @@ def test_the_lease_is_renewed_while_held_and_lapses_when_its_holder_is_killed(
     settings: Settings, registry: AzureMlRegistry
 ) -> None:
     """A real process takes the lock and is killed with SIGKILL: no release ever runs."""
-    lease_s = settings.azureml_lock_lease_s  # 15 s, the shortest lease Azure grants
+    lease_s = settings.azureml.lock_lease_s  # 15 s, the shortest lease Azure grants
     holder = textwrap.dedent(
         f"""
         import time
         from azure.storage.blob import ContainerClient
         from emotion_clf.registry.azureml.lock import BlobLeaseLock, LeaseBlob
         container = ContainerClient.from_connection_string(
-            {settings.azureml_registry_storage.get_secret_value()!r},
-            container_name={settings.azureml_registry_container!r})
+            {settings.azureml.registry_storage.get_secret_value()!r},
+            container_name={settings.azureml.registry_container!r})
         blob = LeaseBlob(container.get_blob_client({registry.prefix + "promotion-lock"!r}))
         BlobLeaseLock(blob, ttl_s=600, holder="doomed", lease_s={lease_s}).acquire()
         print("held", flush=True)

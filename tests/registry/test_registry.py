@@ -114,7 +114,7 @@ def test_unreachable_registry_falls_back_to_the_last_cached_version(
     registry.set_designation("baseline", "1")
     online = fetch_model("baseline", settings=lifecycle_settings)
 
-    down = lifecycle_settings.model_copy(update={"tracking_uri": f"http://127.0.0.1:{free_port()}"})
+    down = lifecycle_settings.updated(tracking_uri=f"http://127.0.0.1:{free_port()}")
     offline = fetch_model("baseline", settings=down)
     assert offline.offline and offline.version == "1" and offline.path == online.path
     offline.load()

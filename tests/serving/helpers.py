@@ -22,8 +22,8 @@ def make_settings(home: Path, **overrides: Any) -> Settings:
         "home": home,
         "refresh_endpoints": [],
         "refresh_token": TOKEN,
-        "poll_seconds": 0,
-        "model_retry_seconds": 0.2,
+        "poll_s": 0,
+        "model_retry_s": 0.2,
         "registry_retries": 0,
     }
     values.update(overrides)

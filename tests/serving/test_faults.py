@@ -29,8 +29,8 @@ from tests.serving.server import running_server
 
 ENV = {
     "EMOTION_CLF_REFRESH_TOKEN": TOKEN,
-    "EMOTION_CLF_POLL_SECONDS": "0",
-    "EMOTION_CLF_MODEL_RETRY_SECONDS": "0.3",
+    "EMOTION_CLF_POLL_S": "0",
+    "EMOTION_CLF_MODEL_RETRY_S": "0.3",
     "EMOTION_CLF_POLL_BACKOFF_MAX_S": "1",
 }
 INTERNAL = ("SELECT", "sqlite", "sqlalchemy", "mlflow.db", "http://", "https://", "Traceback")

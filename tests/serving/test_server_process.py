@@ -19,7 +19,7 @@ from tests.cli.helpers import run_cli
 from tests.serving.helpers import TOKEN, auth, corrupt, make_settings, register_bundle
 from tests.serving.server import running_server
 
-SERVER_ENV = {"EMOTION_CLF_REFRESH_TOKEN": TOKEN, "EMOTION_CLF_POLL_SECONDS": "0"}
+SERVER_ENV = {"EMOTION_CLF_REFRESH_TOKEN": TOKEN, "EMOTION_CLF_POLL_S": "0"}
 
 
 def test_the_serve_command_starts_serves_and_stops_cleanly(home: Path) -> None:

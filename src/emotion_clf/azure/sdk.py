@@ -43,11 +43,11 @@ class AzureTarget:
 def azure_target(settings: Settings, *, workspace: bool = False) -> AzureTarget:
     """The target the settings name; a :class:`ConfigError` lists every variable missing."""
     needed = {
-        "EMOTION_CLF_AZURE_SUBSCRIPTION_ID": settings.azure_subscription_id,
-        "EMOTION_CLF_AZURE_RESOURCE_GROUP": settings.azure_resource_group,
+        "EMOTION_CLF_AZURE_SUBSCRIPTION_ID": settings.azure.subscription_id,
+        "EMOTION_CLF_AZURE_RESOURCE_GROUP": settings.azure.resource_group,
     }
     if workspace:
-        needed["EMOTION_CLF_AZURE_WORKSPACE"] = settings.azure_workspace
+        needed["EMOTION_CLF_AZURE_WORKSPACE"] = settings.azure.workspace
     missing = [name for name, value in needed.items() if not value]
     if missing:
         raise ConfigError(
@@ -55,10 +55,10 @@ def azure_target(settings: Settings, *, workspace: bool = False) -> AzureTarget:
             "`az account show` gives the subscription id"
         )
     return AzureTarget(
-        subscription_id=str(settings.azure_subscription_id),
-        resource_group=str(settings.azure_resource_group),
-        location=settings.azure_location,
-        workspace=settings.azure_workspace,
+        subscription_id=str(settings.azure.subscription_id),
+        resource_group=str(settings.azure.resource_group),
+        location=settings.azure.location,
+        workspace=settings.azure.workspace,
     )
 
 

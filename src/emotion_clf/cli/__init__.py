@@ -23,6 +23,7 @@ from emotion_clf.cli import predict as predict_commands
 from emotion_clf.cli import registry as registry_commands
 from emotion_clf.cli import report as report_commands
 from emotion_clf.cli import serve as serve_commands
+from emotion_clf.cli import settings as settings_commands
 from emotion_clf.cli import shadow as shadow_commands
 from emotion_clf.cli.output import error
 from emotion_clf.errors import EmotionClfError
@@ -42,6 +43,7 @@ serve_commands.register(app)
 shadow_commands.register(app)
 health_commands.register(app)
 performance_commands.register(app)
+settings_commands.register(app)
 app.add_typer(registry_commands.app, name="registry")
 app.add_typer(data_commands.app, name="data")
 app.add_typer(report_commands.app, name="report")

@@ -81,14 +81,18 @@ def cloud_errors(callback: Callable[..., Any], action: str) -> Callable[..., Any
 
 
 def refresh_token(settings: Settings) -> str | None:
-    return settings.refresh_token.get_secret_value() if settings.refresh_token else None
+    return (
+        settings.promotion.refresh_token.get_secret_value()
+        if settings.promotion.refresh_token
+        else None
+    )
 
 
 def spec_from(
     settings: Settings, *, image: str | None, model: str | None, env: list[str] | None
 ) -> ContainerSpec:
     spec = container_spec(settings, image=image, model=model, extra_env=parse_env(env or []))
-    if settings.refresh_token is None:
+    if settings.promotion.refresh_token is None:
         warn("no EMOTION_CLF_REFRESH_TOKEN: the server's POST /refresh-model will be disabled")
     return spec
 
@@ -130,11 +134,11 @@ def aci_deploy(
     the health check against it (exit 1 if it fails)."""
     settings = get_settings()
     spec = spec_from(settings, image=image, model=model, env=env)
-    name = name or settings.aci_name
+    name = name or settings.aci.name
     options = {
-        "location": settings.azure_location,
-        "dns_label": dns_label or settings.aci_dns_label or name,
-        "restart_policy": settings.aci_restart_policy,
+        "location": settings.azure.location,
+        "dns_label": dns_label or settings.aci.dns_label or name,
+        "restart_policy": settings.aci.restart_policy,
     }
     if dry_run:
         group = aci.build_container_group(spec, reveal_secrets=False, **options)
@@ -155,7 +159,7 @@ def aci_deploy(
             print_json({"name": name, "url": url})
         return
     result = check_deployed(
-        url, token=refresh_token(settings), ready_timeout_s=settings.container_ready_timeout_s
+        url, token=refresh_token(settings), ready_timeout_s=settings.containers.ready_timeout_s
     )
     finish_check(result, json_output=json_output, extra={"name": name, "url": url})
 
@@ -171,8 +175,8 @@ def aci_status(
     state = aci.status(
         aci.client(target),
         resource_group=target.resource_group,
-        name=name or settings.aci_name,
-        port=settings.container_port,
+        name=name or settings.aci.name,
+        port=settings.containers.port,
     )
     if json_output:
         print_json(state.to_dict())
@@ -187,7 +191,7 @@ def aci_delete(
 ) -> None:
     """Delete the container group (its address goes with it)."""
     settings = get_settings()
-    name = name or settings.aci_name
+    name = name or settings.aci.name
     target = azure_target(settings)
     if not yes:
         typer.confirm(f"delete container group {name} in {target.resource_group}?", abort=True)
@@ -218,9 +222,9 @@ def aca_deploy(
         raise ConfigError("--offline goes with --dry-run (a deployment reads the app first)")
     settings = get_settings()
     spec = spec_from(settings, image=image, model=version, env=env)
-    name = aca.check_app_name(settings.aca_name)
+    name = aca.check_app_name(settings.aca.name)
     target = azure_target(settings)
-    environment = aca.environment_id(target, settings.aca_environment)
+    environment = aca.environment_id(target, settings.aca.environment)
     client = None if offline else aca_live.client(target)
     current = (
         None
@@ -240,9 +244,9 @@ def aca_deploy(
             plan=plan,
             location=location,
             environment=environment,
-            min_replicas=settings.aca_min_replicas,
-            max_replicas=settings.aca_max_replicas,
-            concurrent_requests=settings.aca_concurrent_requests,
+            min_replicas=settings.aca.min_replicas,
+            max_replicas=settings.aca.max_replicas,
+            concurrent_requests=settings.aca.concurrent_requests,
             reveal_secrets=reveal_secrets,
         )
 
@@ -265,7 +269,7 @@ def aca_deploy(
         return
     url = f"https://{aca.label_fqdn(fqdn, name, plan.colour)}"
     result = check_deployed(
-        url, token=refresh_token(settings), ready_timeout_s=settings.container_ready_timeout_s
+        url, token=refresh_token(settings), ready_timeout_s=settings.containers.ready_timeout_s
     )
     if not result.passed and plan.serving is not None:
         warn(f"{plan.revision} failed its check; it serves no traffic ({plan.serving} does)")
@@ -277,9 +281,9 @@ def live_target(settings: Settings) -> aca_live.ContainerAppTarget:
     return aca_live.target_for(
         aca_live.client(target),
         resource_group=target.resource_group,
-        name=aca.check_app_name(settings.aca_name),
+        name=aca.check_app_name(settings.aca.name),
         token=refresh_token(settings),
-        ready_timeout_s=settings.container_ready_timeout_s,
+        ready_timeout_s=settings.containers.ready_timeout_s,
     )
 
 
@@ -295,10 +299,10 @@ def aca_promote(
     """Shift traffic to the colour at 0% (or --to) in steps, health-checking it at each;
     a failed check moves every request back (exit 1)."""
     settings = get_settings()
-    chosen = parse_steps(steps or settings.aca_traffic_steps)
+    chosen = parse_steps(steps or settings.aca.traffic_steps)
     app = live_target(settings)
     old, new = aca.plan_promotion(app.colours, to=to)
-    info(f"shifting {settings.aca_name} from {old} to {new} in steps {chosen}")
+    info(f"shifting {settings.aca.name} from {old} to {new} in steps {chosen}")
     result = roll_out(app, old=old, new=new, steps=chosen)
     if json_output:
         print_json(result.to_dict())
@@ -332,10 +336,10 @@ def aca_status(json_output: JsonOption = False) -> None:
     state = aca_live.status(
         aca_live.client(target),
         resource_group=target.resource_group,
-        name=aca.check_app_name(settings.aca_name),
+        name=aca.check_app_name(settings.aca.name),
     )
     if state is None:
-        raise ConfigError(f"Container App {settings.aca_name!r} does not exist yet; aca deploy")
+        raise ConfigError(f"Container App {settings.aca.name!r} does not exist yet; aca deploy")
     if json_output:
         print_json(state.to_dict())
     else:

@@ -96,7 +96,7 @@ def _pipeline_plan(
     spec = PipelineSpec(
         family=family,
         seed=seed,
-        compute=compute or settings.azureml_compute,
+        compute=compute or settings.azureml.compute,
         data=data or settings.raw_data_dir,
     )
     return plan_submission(spec, settings=settings, target=target, out=out)
@@ -220,7 +220,7 @@ def endpoint_deploy(
             version=chosen,
             settings=settings,
             code_root=_staging(settings),
-            steps=steps or settings.azureml_traffic_steps,
+            steps=steps or settings.azureml.traffic_steps,
             mirror_percent=mirror,
             mirror_seconds=mirror_seconds,
             keep_old=keep_old,
@@ -310,9 +310,9 @@ def batch_deploy(
     folder = _out(settings, out, "batch") if dry_run else _staging(settings)
     plan = plan_deploy(
         settings=settings,
-        endpoint=endpoint or settings.azureml_batch_endpoint,
+        endpoint=endpoint or settings.azureml.batch_endpoint,
         version=chosen,
-        compute=compute or settings.azureml_compute,
+        compute=compute or settings.azureml.compute,
         out=folder,
         mini_batch_size=mini_batch_size,
         output_format=output_format,
@@ -348,7 +348,7 @@ def batch_score(
     with azure_call("starting the batch job"):
         job = score(
             ml_client(settings),
-            endpoint=endpoint or settings.azureml_batch_endpoint,
+            endpoint=endpoint or settings.azureml.batch_endpoint,
             input_uri=input_uri,
         )
     if json_output:

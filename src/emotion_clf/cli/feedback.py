@@ -61,7 +61,7 @@ def import_feedback(
     items = read_items(file, limit=limit)
     if not items:
         raise DataError("the file holds no rows", file=file)
-    triaged = triage(items, max_chars=settings.max_text_chars)
+    triaged = triage(items, max_chars=settings.serving.max_text_chars)
     name = new_name()
     saved = (
         write_feedback(triaged.rows, folder=settings.feedback_dir, name=name)

@@ -111,7 +111,11 @@ def health_check(
     """Check a running API: every scenario with its expected outcome, or (--load) a bounded
     load test. Exit code 0: all passed; 1: a scenario or request failed; 2: no answer."""
     settings = get_settings()
-    secret = settings.refresh_token.get_secret_value() if settings.refresh_token else None
+    secret = (
+        settings.promotion.refresh_token.get_secret_value()
+        if settings.promotion.refresh_token
+        else None
+    )
     token = token or secret
     headers = parse_headers(header or [])
     if not load:

@@ -171,7 +171,7 @@ def endpoint_rollouts(settings: Settings, endpoints: list[str], steps: str | Non
             endpoint=name,
             settings=settings,
             code_root=settings.home / ".cache" / "azureml",
-            steps=steps or settings.azureml_traffic_steps,
+            steps=steps or settings.azureml.traffic_steps,
         )
         for name in endpoints
     ]

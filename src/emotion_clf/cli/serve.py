@@ -62,13 +62,13 @@ def serve(
     settings = get_settings()
     if log_level not in LOG_LEVELS:
         raise ConfigError(f"--log-level must be one of {', '.join(LOG_LEVELS)}")
-    host = host or settings.serve_host
-    port = port if port is not None else settings.serve_port
-    workers = workers if workers is not None else settings.serve_workers
+    host = host or settings.serving.serve_host
+    port = port if port is not None else settings.serving.serve_port
+    workers = workers if workers is not None else settings.serving.serve_workers
     if workers < 1:
         raise ConfigError("--workers must be at least 1")
     settings.check_server_token()
-    if settings.refresh_token is None and not settings.dev_mode:
+    if settings.promotion.refresh_token is None and not settings.dev_mode:
         warn("POST /refresh-model is disabled: set EMOTION_CLF_REFRESH_TOKEN to enable it")
     info(f"serving on http://{host}:{port} with {workers} worker(s); API docs at /docs")
     with worker_run_dir(workers):

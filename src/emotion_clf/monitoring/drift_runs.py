@@ -138,7 +138,7 @@ def run_drift_check(
         since_days=since_days,
         test_split=test_split,
     )
-    policy = DriftPolicy(alpha=settings.drift_alpha, text_auc=settings.drift_text_auc)
+    policy = DriftPolicy(alpha=settings.drift.alpha, text_auc=settings.drift.text_auc)
     report = check_drift(profile, data, policy=policy, reference_name=reference_name)
     summary = save_report(
         report, folder=out or settings.monitoring_dir / "drift", model=resolved.label

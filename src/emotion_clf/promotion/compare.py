@@ -78,7 +78,7 @@ def compare_resolved(
     dataset, description = comparison_data(data, settings=settings)
     candidate_eval = evaluate(candidate.load(), dataset)
     baseline_eval = evaluate(baseline.load(), dataset) if baseline is not None else None
-    decision = decide(candidate_eval, baseline_eval, GatePolicy.from_settings(settings))
+    decision = decide(candidate_eval, baseline_eval, GatePolicy.from_section(settings.gate))
     return ComparisonReport(
         candidate, baseline, candidate_eval, baseline_eval, decision, description
     )

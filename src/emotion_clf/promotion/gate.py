@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from emotion_clf.config import Settings
+from emotion_clf.config import GateSettings
 from emotion_clf.data.schema import HEADS
 from emotion_clf.evaluation.metrics import Evaluation
 from emotion_clf.evaluation.paired import Comparison, compare_evaluations
@@ -27,7 +27,7 @@ from emotion_clf.evaluation.paired import Comparison, compare_evaluations
 @dataclass(frozen=True)
 class GatePolicy:
     """The gate's thresholds. Their defaults live in one place, the settings
-    (``EMOTION_CLF_GATE_*``): build a policy with :meth:`from_settings`."""
+    (``EMOTION_CLF_GATE_*``, the ``gate`` section): build a policy with :meth:`from_section`."""
 
     min_macro_f1_gain: float
     alpha: float
@@ -40,16 +40,16 @@ class GatePolicy:
     primary_head: str = "emotion"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> GatePolicy:
+    def from_section(cls, gate: GateSettings) -> GatePolicy:
         return cls(
-            min_macro_f1_gain=settings.gate_min_macro_f1_gain,
-            alpha=settings.gate_alpha,
-            max_class_f1_drop=settings.gate_max_class_f1_drop,
-            min_class_support=settings.gate_min_class_support,
-            max_head_macro_f1_drop=settings.gate_max_head_macro_f1_drop,
-            first_min_accuracy=settings.gate_first_min_accuracy,
-            first_min_macro_f1=settings.gate_first_min_macro_f1,
-            bootstrap_samples=settings.gate_bootstrap_samples,
+            min_macro_f1_gain=gate.min_macro_f1_gain,
+            alpha=gate.alpha,
+            max_class_f1_drop=gate.max_class_f1_drop,
+            min_class_support=gate.min_class_support,
+            max_head_macro_f1_drop=gate.max_head_macro_f1_drop,
+            first_min_accuracy=gate.first_min_accuracy,
+            first_min_macro_f1=gate.first_min_macro_f1,
+            bootstrap_samples=gate.bootstrap_samples,
         )
 
 

@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 
 
 def actor_name(settings: Settings) -> str:
-    return settings.actor or f"{getpass.getuser()}@{socket.gethostname()}"
+    return settings.promotion.actor or f"{getpass.getuser()}@{socket.gethostname()}"
 
 
 @dataclass
@@ -116,7 +116,7 @@ def apply_designation(
     actor = actor_name(settings)
     holder = f"{actor} pid {os.getpid()}"
     audit = registry.audit
-    lock = registry.promotion_lock(ttl_s=settings.promotion_lock_ttl_s, holder=holder)
+    lock = registry.promotion_lock(ttl_s=settings.registry.promotion_lock_ttl_s, holder=holder)
     with lock:
         # a lost race is found before the audit entry opens, so it leaves no entry behind
         _check_unchanged(registry.designations().get("baseline"), expected_from, action)
@@ -154,12 +154,16 @@ def _v(version: str | None) -> str:
 
 
 def refresh_servers(settings: Settings) -> list[RefreshResult]:
-    token = settings.refresh_token.get_secret_value() if settings.refresh_token else None
+    token = (
+        settings.promotion.refresh_token.get_secret_value()
+        if settings.promotion.refresh_token
+        else None
+    )
     return fan_out(
-        settings.refresh_endpoints,
+        settings.promotion.refresh_endpoints,
         token=token,
-        timeout_s=settings.refresh_timeout_s,
-        retries=settings.refresh_retries,
+        timeout_s=settings.promotion.refresh_timeout_s,
+        retries=settings.promotion.refresh_retries,
     )
 
 

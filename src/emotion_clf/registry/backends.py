@@ -17,7 +17,7 @@ def open_registry(settings: Settings, *, read_only: bool = False) -> ModelRegist
     ML backend has no read-only mode: its first read creates its blob container if missing
     (by default the workspace datastore's, which always exists); nothing else.
     """
-    if settings.registry == "azureml":
+    if settings.registry.backend == "azureml":
         from emotion_clf.registry.azureml.store import AzureMlRegistry
 
         return AzureMlRegistry.from_settings(settings)

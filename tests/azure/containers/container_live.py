@@ -12,9 +12,9 @@ MANAGEMENT_SCOPE = "https://management.azure.com/.default"
 
 def live_target(settings: Settings) -> AzureTarget:
     """Skip (and so count as skipped) unless a subscription is set and a credential works."""
-    if not settings.azure_subscription_id:
+    if not settings.azure.subscription_id:
         pytest.skip("EMOTION_CLF_AZURE_SUBSCRIPTION_ID is unset")
-    if not settings.azure_resource_group:
+    if not settings.azure.resource_group:
         pytest.skip("EMOTION_CLF_AZURE_RESOURCE_GROUP is unset")
     exceptions = pytest.importorskip("azure.core.exceptions")
     try:

@@ -18,21 +18,21 @@ def test_the_live_app_reads_and_plans() -> None:
     settings = Settings()
     target = live_target(settings)
     client = aca_live.client(target)
-    state = aca_live.status(client, resource_group=target.resource_group, name=settings.aca_name)
+    state = aca_live.status(client, resource_group=target.resource_group, name=settings.aca.name)
     if state is None:
-        pytest.skip(f"no Container App {settings.aca_name!r} in {target.resource_group}")
+        pytest.skip(f"no Container App {settings.aca.name!r} in {target.resource_group}")
     assert state.fqdn and state.revisions
-    if not settings.container_image:
+    if not settings.containers.image:
         pytest.skip("set EMOTION_CLF_CONTAINER_IMAGE to plan the next revision")
     latest = next((r.model for r in state.revisions if r.model and r.model.isdigit()), "1")
     spec = container_spec(settings, model=latest)
-    plan = aca.plan_deploy(state.colours, app_name=settings.aca_name, suffix="v0-livetest")
+    plan = aca.plan_deploy(state.colours, app_name=settings.aca.name, suffix="v0-livetest")
     assert plan.colour != state.colours.serving
     app = aca.build_container_app(
         spec,
         plan=plan,
         location=target.location,
-        environment=aca.environment_id(target, settings.aca_environment),
+        environment=aca.environment_id(target, settings.aca.environment),
         min_replicas=1,
         max_replicas=1,
         concurrent_requests=10,

@@ -86,7 +86,7 @@ def test_the_cli_dry_run_writes_the_group_without_secrets(tmp_path: Path) -> Non
         "EMOTION_CLF_REFRESH_TOKEN": TOKEN,
     }
     args = ["azure", "aci", "deploy", "--model", "3", "--dry-run", "--out", str(out)]
-    result = run_cli(*args, "--env", "EMOTION_CLF_POLL_SECONDS=0", home=tmp_path, env=env)
+    result = run_cli(*args, "--env", "EMOTION_CLF_POLL_S=0", home=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     text = (out / "containergroup.json").read_text()
     assert TOKEN not in text and TOKEN not in result.stdout + result.stderr
@@ -95,7 +95,7 @@ def test_the_cli_dry_run_writes_the_group_without_secrets(tmp_path: Path) -> Non
         container_spec(
             settings(container_image="myacr.azurecr.io/emotion-clf:abc"),
             model="3",
-            extra_env={"EMOTION_CLF_POLL_SECONDS": "0"},
+            extra_env={"EMOTION_CLF_POLL_S": "0"},
         ),
         location="westeurope",
         dns_label="emotion-clf",

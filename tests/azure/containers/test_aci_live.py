@@ -18,8 +18,8 @@ pytestmark = pytest.mark.azure
 def test_a_group_deploys_answers_its_health_check_and_goes() -> None:
     settings = Settings()
     target = live_target(settings)
-    if not settings.container_image or not (
-        settings.container_tracking_uri or settings.tracking_uri
+    if not settings.containers.image or not (
+        settings.containers.tracking_uri or settings.registry.tracking_uri
     ):
         pytest.skip("set EMOTION_CLF_CONTAINER_IMAGE and a registry the container can reach")
     name = f"emotion-clf-test-{secrets.token_hex(3)}"
@@ -32,7 +32,11 @@ def test_a_group_deploys_answers_its_health_check_and_goes() -> None:
         created = aci.deploy(client, resource_group=target.resource_group, name=name, group=group)
         url = aci.address(created, spec.port)
         assert url is not None
-        token = settings.refresh_token.get_secret_value() if settings.refresh_token else None
+        token = (
+            settings.promotion.refresh_token.get_secret_value()
+            if settings.promotion.refresh_token
+            else None
+        )
         result = check_deployed(url, token=token, ready_timeout_s=600)
         assert result.passed, result.summary
         state = aci.status(client, resource_group=target.resource_group, name=name, port=spec.port)

@@ -30,12 +30,12 @@ def settings(**overrides: Any) -> Settings:
 
 
 def test_the_environment_names_the_registry_and_model_and_keeps_secrets_apart() -> None:
-    spec = container_spec(settings(), model="7", extra_env={"EMOTION_CLF_POLL_SECONDS": "0"})
+    spec = container_spec(settings(), model="7", extra_env={"EMOTION_CLF_POLL_S": "0"})
     assert spec.image == IMAGE and spec.model == "7"
     assert spec.env["EMOTION_CLF_TRACKING_URI"] == "https://mlflow.example.org"
     assert spec.env["EMOTION_CLF_SERVE_MODEL"] == "7"
     assert spec.env["EMOTION_CLF_SERVE_HOST"] == "0.0.0.0"  # reachable from outside
-    assert spec.env["EMOTION_CLF_POLL_SECONDS"] == "0"
+    assert spec.env["EMOTION_CLF_POLL_S"] == "0"
     assert TOKEN not in spec.env.values()
     [secret] = spec.secrets
     assert (secret.env, secret.name) == ("EMOTION_CLF_REFRESH_TOKEN", "refresh-token")

@@ -175,7 +175,7 @@ def test_no_baseline_yet_then_promoted_becomes_ready(empty_home: Path) -> None:
 
 
 def test_the_poll_loop_converges_without_a_refresh_call(home: Path) -> None:
-    with TestClient(build_app(home, poll_seconds=0.2)) as client:
+    with TestClient(build_app(home, poll_s=0.2)) as client:
         assert client.get("/model").json()["version"] == "1"
         promote(settings=make_settings(home), version="2", force=True, reason="t", refresh=False)
         assert wait_for(lambda: client.get("/model").json()["version"] == "2")

@@ -51,7 +51,7 @@ def test_the_document_states_the_limits_of_the_apps_settings(home: Path) -> None
 
 
 def test_schemathesis_with_all_checks_finds_no_failure(home: Path, tmp_path: Path) -> None:
-    env = {"EMOTION_CLF_REFRESH_TOKEN": TOKEN, "EMOTION_CLF_POLL_SECONDS": "0"}
+    env = {"EMOTION_CLF_REFRESH_TOKEN": TOKEN, "EMOTION_CLF_POLL_S": "0"}
     with running_server(home, env=env) as server:
         excluded = [arg for path in NOT_FUZZED for arg in ("--exclude-path", path)]
         done = subprocess.run(

@@ -70,7 +70,7 @@ def test_the_token_never_appears_in_the_log(home: Path) -> None:
     wrong = "wrong-token-" + TOKEN[::-1]
     env = {
         "EMOTION_CLF_REFRESH_TOKEN": TOKEN,
-        "EMOTION_CLF_POLL_SECONDS": "0",
+        "EMOTION_CLF_POLL_S": "0",
         "EMOTION_CLF_REFRESH_FAILURES_PER_MINUTE": "2",
     }
     with running_server(home, env=env) as server:

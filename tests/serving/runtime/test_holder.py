@@ -33,7 +33,9 @@ def test_concurrent_refreshes_coalesce(home: Path) -> None:
 
     async def scenario() -> list[Any]:
         settings = make_settings(home)
-        holder = ModelHolder(settings=settings, metrics=metrics, source=RegistrySource(settings))
+        holder = ModelHolder(
+            settings=settings.serving, metrics=metrics, source=RegistrySource(settings)
+        )
         await holder.start()
         assert holder.served_version == "1"
         promote(settings=make_settings(home), version="2", force=True, reason="t", refresh=False)
@@ -53,14 +55,16 @@ def test_concurrent_refreshes_coalesce(home: Path) -> None:
 
 
 def test_a_failed_version_is_not_reloaded_on_every_poll(home: Path, tfidf_bundle: Path) -> None:
-    settings = make_settings(home, poll_seconds=30)
+    settings = make_settings(home, poll_s=30)
     registry = open_registry(settings)
     bad = register_bundle(registry, tfidf_bundle)
     corrupt(bad)
     metrics = ServingMetrics()
 
     async def scenario() -> None:
-        holder = ModelHolder(settings=settings, metrics=metrics, source=RegistrySource(settings))
+        holder = ModelHolder(
+            settings=settings.serving, metrics=metrics, source=RegistrySource(settings)
+        )
         await holder.start()
         try:
             registry.set_designation("baseline", bad.version)

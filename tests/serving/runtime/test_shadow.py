@@ -57,7 +57,7 @@ def test_the_candidate_answers_sampled_requests_and_the_report_pairs_them(home: 
 
 
 def test_a_dead_shadow_process_pauses_shadowing_and_comes_back(home: Path) -> None:
-    app = build_app(home, shadow_rate=1.0, poll_seconds=0.5)
+    app = build_app(home, shadow_rate=1.0, poll_s=0.5)
     state = app.state.serving
     with TestClient(app) as client:
         assert wait_for(lambda: state.shadow.model is not None, timeout=60)

@@ -13,7 +13,7 @@ from emotion_clf.promotion.fanout import fan_out
 from tests.serving.helpers import TOKEN, make_settings
 from tests.serving.server import running_server
 
-ENV = {"EMOTION_CLF_REFRESH_TOKEN": TOKEN, "EMOTION_CLF_POLL_SECONDS": "0"}
+ENV = {"EMOTION_CLF_REFRESH_TOKEN": TOKEN, "EMOTION_CLF_POLL_S": "0"}
 
 
 def versions_seen(url: str, n: int) -> list[str]:

@@ -138,51 +138,53 @@ def container_spec(
     extra_env: Mapping[str, str] | None = None,
 ) -> ContainerSpec:
     """The container the settings describe (``EMOTION_CLF_CONTAINER_*``), for either service."""
-    image = image or settings.container_image
+    image = image or settings.containers.image
     if not image:
         raise ConfigError("no image: pass --image or set EMOTION_CLF_CONTAINER_IMAGE")
-    if settings.container_cpu <= 0 or settings.container_memory_gb <= 0:
+    if settings.containers.cpu <= 0 or settings.containers.memory_gb <= 0:
         raise ConfigError("EMOTION_CLF_CONTAINER_CPU and _MEMORY_GB must be positive")
-    if not 0 < settings.container_port < 65536:
-        raise ConfigError(f"EMOTION_CLF_CONTAINER_PORT {settings.container_port} is no port")
-    model = check_model_ref(model or settings.serve_model)
+    if not 0 < settings.containers.port < 65536:
+        raise ConfigError(f"EMOTION_CLF_CONTAINER_PORT {settings.containers.port} is no port")
+    model = check_model_ref(model or settings.serving.serve_model)
     env = {
         "EMOTION_CLF_TRACKING_URI": container_tracking_uri(
-            explicit=settings.container_tracking_uri, tracking_uri=settings.tracking_uri
+            explicit=settings.containers.tracking_uri, tracking_uri=settings.registry.tracking_uri
         ),
-        "EMOTION_CLF_MODEL_NAME": settings.model_name,
+        "EMOTION_CLF_MODEL_NAME": settings.registry.model_name,
         "EMOTION_CLF_SERVE_MODEL": model,
         "EMOTION_CLF_SERVE_HOST": "0.0.0.0",
-        "EMOTION_CLF_SERVE_PORT": str(settings.container_port),
+        "EMOTION_CLF_SERVE_PORT": str(settings.containers.port),
         "EMOTION_CLF_REFRESH_ENDPOINTS": "",  # a server does not fan out
     }
     secrets = []
-    if settings.refresh_token is not None:
+    if settings.promotion.refresh_token is not None:
         secrets.append(
             SecretVar(
                 "EMOTION_CLF_REFRESH_TOKEN",
                 "refresh-token",
                 "EMOTION_CLF_REFRESH_TOKEN",
-                settings.refresh_token,
+                settings.promotion.refresh_token,
             )
         )
-    if settings.container_tracking_token is not None:
+    if settings.containers.tracking_token is not None:
         secrets.append(
             SecretVar(
                 "MLFLOW_TRACKING_TOKEN",
                 "tracking-token",
                 "EMOTION_CLF_CONTAINER_TRACKING_TOKEN",
-                settings.container_tracking_token,
+                settings.containers.tracking_token,
             )
         )
     clash = set(extra_env or {}) & ({s.env for s in secrets} | set(env))
     if clash:
         raise ConfigError(f"--env cannot set {', '.join(sorted(clash))}: a setting does")
     registry = None
-    if settings.container_registry_username or settings.container_registry_password:
-        server = settings.container_registry_server or registry_host(image)
+    if settings.containers.registry_username or settings.containers.registry_password:
+        server = settings.containers.registry_server or registry_host(image)
         if not (
-            server and settings.container_registry_username and settings.container_registry_password
+            server
+            and settings.containers.registry_username
+            and settings.containers.registry_password
         ):
             raise ConfigError(
                 "a private registry needs EMOTION_CLF_CONTAINER_REGISTRY_USERNAME and "
@@ -191,19 +193,19 @@ def container_spec(
             )
         registry = RegistryLogin(
             server=server,
-            username=settings.container_registry_username,
+            username=settings.containers.registry_username,
             password=SecretVar(
                 "",
                 "registry-password",
                 "EMOTION_CLF_CONTAINER_REGISTRY_PASSWORD",
-                settings.container_registry_password,
+                settings.containers.registry_password,
             ),
         )
     return ContainerSpec(
         image=image,
-        cpu=settings.container_cpu,
-        memory_gb=settings.container_memory_gb,
-        port=settings.container_port,
+        cpu=settings.containers.cpu,
+        memory_gb=settings.containers.memory_gb,
+        port=settings.containers.port,
         model=model,
         env={**env, **(extra_env or {})},
         secrets=tuple(secrets),

@@ -52,13 +52,13 @@ def build_deployment(
     return entities.ModelBatchDeployment(
         name=DEPLOYMENT,
         endpoint_name=endpoint,
-        model=model_ref(settings.model_name, version),
+        model=model_ref(settings.registry.model_name, version),
         code_configuration=entities.CodeConfiguration(
             code=str(code.resolve()), scoring_script="batch_score.py"
         ),
-        environment=environment_ref("job", name=settings.azureml_environment),
+        environment=environment_ref("job", name=settings.azureml.environment),
         compute=compute,
-        resources=entities.ResourceConfiguration(instance_count=settings.azureml_instance_count),
+        resources=entities.ResourceConfiguration(instance_count=settings.azureml.instance_count),
         settings=entities.ModelBatchDeploymentSettings(
             max_concurrency_per_instance=2,
             mini_batch_size=mini_batch_size,
@@ -86,7 +86,7 @@ def plan_deploy(
 ) -> Plan:
     check_format(output_format)  # before anything is staged
     plan = Plan()
-    plan.add("environment-job.yml", environment("job", name=settings.azureml_environment, out=out))
+    plan.add("environment-job.yml", environment("job", name=settings.azureml.environment, out=out))
     plan.add("batch-endpoint.yml", build_endpoint(endpoint))
     plan.add(
         "batch-deployment.yml",

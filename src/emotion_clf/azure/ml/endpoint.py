@@ -76,17 +76,17 @@ def build_deployment(
     return entities.ManagedOnlineDeployment(
         name=colour,
         endpoint_name=endpoint,
-        model=model_ref(settings.model_name, version),
+        model=model_ref(settings.registry.model_name, version),
         code_configuration=entities.CodeConfiguration(
             code=str(code.resolve()), scoring_script="score.py"
         ),
-        environment=environment_ref("score", name=settings.azureml_environment),
-        instance_type=settings.azureml_instance_type,
-        instance_count=settings.azureml_instance_count,
+        environment=environment_ref("score", name=settings.azureml.environment),
+        instance_type=settings.azureml.instance_type,
+        instance_count=settings.azureml.instance_count,
         environment_variables={
             "EMOTION_CLF_MODEL_VERSION": version,
-            "EMOTION_CLF_BATCH_LIMIT": str(settings.batch_limit),
-            "EMOTION_CLF_MAX_TEXT_CHARS": str(settings.max_text_chars),
+            "EMOTION_CLF_BATCH_LIMIT": str(settings.serving.batch_limit),
+            "EMOTION_CLF_MAX_TEXT_CHARS": str(settings.serving.max_text_chars),
         },
         tags={"emotion_clf.version": version},
     )
@@ -97,7 +97,7 @@ def plan_deploy(*, settings: Settings, endpoint: str, version: str, colour: str,
     and the deployment of ``version`` in ``colour``."""
     plan = Plan()
     plan.add(
-        "environment-score.yml", environment("score", name=settings.azureml_environment, out=out)
+        "environment-score.yml", environment("score", name=settings.azureml.environment, out=out)
     )
     plan.add("online-endpoint.yml", build_endpoint(endpoint))
     code = stage_entry_code("score", out)
@@ -207,7 +207,7 @@ def deploy(
     exceptions = require("azure.core.exceptions")
     steps = parse_steps(steps)
     ml_client.environments.create_or_update(
-        environment("score", name=settings.azureml_environment, out=code_root)
+        environment("score", name=settings.azureml.environment, out=code_root)
     )
     if not 0 <= mirror_percent <= 50:
         raise ConfigError(f"--mirror {mirror_percent}: Azure mirrors 0 to 50 percent")

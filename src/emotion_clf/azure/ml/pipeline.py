@@ -57,12 +57,12 @@ def check_family(family: str) -> None:
 
 def _components(settings: Settings, target: AzureTarget | None) -> dict[str, Any]:
     ml = require("azure.ai.ml")
-    env = environment_ref("job", name=settings.azureml_environment)
+    env = environment_ref("job", name=settings.azureml.environment)
     folder, string, integer = "uri_folder", "string", "integer"
     registry_env = {
         "EMOTION_CLF_REGISTRY": "azureml",
-        "EMOTION_CLF_MODEL_NAME": settings.model_name,
-        "EMOTION_CLF_AZUREML_REGISTRY_PREFIX": settings.azureml_registry_prefix,
+        "EMOTION_CLF_MODEL_NAME": settings.registry.model_name,
+        "EMOTION_CLF_AZUREML_REGISTRY_PREFIX": settings.azureml.registry_prefix,
     }
     if target is not None:  # where the register step finds the workspace (no secrets)
         registry_env.update(
@@ -125,8 +125,8 @@ def plan_submission(
     """Environment, data asset and pipeline job, in the order they are created."""
     check_family(spec.family)  # before anything is staged
     plan = Plan()
-    plan.add("environment-job.yml", environment("job", name=settings.azureml_environment, out=out))
-    data = plan.add("data.yml", data_asset(name=settings.azureml_data_asset, source=spec.data))
+    plan.add("environment-job.yml", environment("job", name=settings.azureml.environment, out=out))
+    data = plan.add("data.yml", data_asset(name=settings.azureml.data_asset, source=spec.data))
     plan.add(
         "pipeline.yml",
         build_pipeline(

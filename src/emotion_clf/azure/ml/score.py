@@ -73,8 +73,8 @@ def load(model_dir: Path) -> Scorer:
     return Scorer(
         predictor,
         model_version(model_dir),
-        batch_limit=settings.batch_limit,
-        max_text_chars=settings.max_text_chars,
+        batch_limit=settings.serving.batch_limit,
+        max_text_chars=settings.serving.max_text_chars,
     )
 
 

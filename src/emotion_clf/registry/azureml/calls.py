@@ -137,9 +137,9 @@ class Workspace:
 def workspace_coordinates(settings: Settings) -> tuple[str, str, str]:
     """``(subscription, resource group, workspace)``; a ConfigError names what is missing."""
     needed = {
-        "EMOTION_CLF_AZURE_SUBSCRIPTION_ID": settings.azure_subscription_id,
-        "EMOTION_CLF_AZURE_RESOURCE_GROUP": settings.azure_resource_group,
-        "EMOTION_CLF_AZURE_WORKSPACE": settings.azure_workspace,
+        "EMOTION_CLF_AZURE_SUBSCRIPTION_ID": settings.azure.subscription_id,
+        "EMOTION_CLF_AZURE_RESOURCE_GROUP": settings.azure.resource_group,
+        "EMOTION_CLF_AZURE_WORKSPACE": settings.azure.workspace,
     }
     missing = [name for name, value in needed.items() if not value]
     if missing:
@@ -148,9 +148,9 @@ def workspace_coordinates(settings: Settings) -> tuple[str, str, str]:
             ".env); `az ml workspace list -o table` lists workspaces"
         )
     return (
-        str(settings.azure_subscription_id),
-        str(settings.azure_resource_group),
-        str(settings.azure_workspace),
+        str(settings.azure.subscription_id),
+        str(settings.azure.resource_group),
+        str(settings.azure.workspace),
     )
 
 
@@ -174,10 +174,10 @@ def open_workspace(settings: Settings) -> Workspace:
     credential = identity.DefaultAzureCredential(exclude_interactive_browser_credential=True)
     client = ml_client(settings, credential)
     where = f"azureml://subscriptions/{subscription}/resourcegroups/{group}/workspaces/{workspace}"
-    storage = settings.azureml_registry_storage
+    storage = settings.azureml.registry_storage
     if storage is not None:
         container = blob.ContainerClient.from_connection_string(
-            storage.get_secret_value(), container_name=settings.azureml_registry_container
+            storage.get_secret_value(), container_name=settings.azureml.registry_container
         )
     else:
         with azure_errors("reading the workspace's default datastore"):

@@ -84,9 +84,9 @@ class AzureMlRegistry(ModelRegistry):
     def from_settings(cls, settings: Settings) -> AzureMlRegistry:
         return cls(
             open_workspace(settings),
-            model_name=settings.model_name,
-            prefix=settings.azureml_registry_prefix,
-            lease_s=settings.azureml_lock_lease_s,
+            model_name=settings.registry.model_name,
+            prefix=settings.azureml.registry_prefix,
+            lease_s=settings.azureml.lock_lease_s,
         )
 
     @property

@@ -104,8 +104,8 @@ class MlflowRegistry(ModelRegistry):
         from mlflow import MlflowClient
 
         uri = settings.resolved_tracking_uri
-        registry_uri = settings.registry_uri or uri
-        local = not settings.tracking_uri
+        registry_uri = settings.registry.registry_uri or uri
+        local = not settings.registry.tracking_uri
         if read_only:
             uri, registry_uri = _read_only(uri), _read_only(registry_uri)
         elif local:
@@ -114,8 +114,8 @@ class MlflowRegistry(ModelRegistry):
             client = MlflowClient(tracking_uri=uri, registry_uri=registry_uri)
         return cls(
             client,
-            model_name=settings.model_name,
-            experiment_name=settings.experiment_name,
+            model_name=settings.registry.model_name,
+            experiment_name=settings.registry.experiment_name,
             artifact_location=settings.artifact_location if local else None,
             tracking_uri=uri,
             read_only=read_only,

@@ -68,44 +68,44 @@ class ServingApp(FastAPI):
 
 
 def build_state(settings: Settings, in_flight: InFlight, source: ModelSource) -> ServingState:
-    run_dir = settings.serve_run_dir
+    run_dir = settings.serving.serve_run_dir
     metrics = ServingMetrics(multiprocess_dir=run_dir / METRICS_DIR if run_dir else None)
-    holder = ModelHolder(settings=settings, metrics=metrics, source=source)
+    holder = ModelHolder(settings=settings.serving, metrics=metrics, source=source)
     workers = None
     if run_dir is not None:
         workers = WorkerGroup(
             run_dir,
-            expected=settings.serve_workers,
-            timeout_s=settings.peer_timeout_s,
+            expected=settings.serving.serve_workers,
+            timeout_s=settings.serving.peer_timeout_s,
             refresh=worker_refresher(holder),
             state=lambda: worker_state(holder),
         )
     predlog = PredictionLog(
         settings.monitoring_dir / "predictions",
-        max_queue=settings.prediction_log_queue,
-        with_text=settings.log_prediction_text,
+        max_queue=settings.serving.prediction_log_queue,
+        with_text=settings.serving.log_prediction_text,
         on_drop=metrics.prediction_log_dropped.inc,
         on_write=metrics.prediction_log_written.inc,
     )
     shadow = None
-    if settings.shadow_rate > 0:
+    if settings.serving.shadow_rate > 0:
         shadow = Shadow(
             source=RegistrySource(settings, designation="dynamic"),
             predlog=predlog,
-            rate=settings.shadow_rate,
-            queue_size=settings.shadow_queue,
-            recheck_s=settings.poll_seconds if settings.poll_seconds > 0 else 60.0,
+            rate=settings.serving.shadow_rate,
+            queue_size=settings.serving.shadow_queue,
+            recheck_s=settings.serving.poll_s if settings.serving.poll_s > 0 else 60.0,
         )
     return ServingState(
         holder=holder,
         batcher=MicroBatcher(
-            max_size=settings.microbatch_max_size,
-            max_wait_s=settings.microbatch_max_wait_ms / 1000,
+            max_size=settings.serving.microbatch_max_size,
+            max_wait_s=settings.serving.microbatch_max_wait_s,
             metrics=metrics,
             arriving=in_flight,
         ),
         metrics=metrics,
-        transcriber=Transcriber(threads=settings.speech_threads),
+        transcriber=Transcriber(threads=settings.media.speech_threads),
         media_executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="media"),
         predlog=predlog,
         workers=workers,
@@ -116,14 +116,17 @@ def build_state(settings: Settings, in_flight: InFlight, source: ModelSource) ->
 def create_app(settings: Settings | None = None, *, source: ModelSource | None = None) -> FastAPI:
     """The API for ``settings`` (default: the process settings, read from the environment).
 
-    ``source`` is where the model comes from (default: the registry, ``settings.serve_model``:
-    ``baseline`` unless set to ``dynamic`` or a pinned version).
+    ``source`` is where the model comes from (default: the registry,
+    ``settings.serving.serve_model``: ``baseline`` unless set to ``dynamic`` or a pinned
+    version).
     """
     settings = settings or get_settings()
     settings.check_server_token()
     in_flight = InFlight()
     state = build_state(
-        settings, in_flight, source or RegistrySource(settings, designation=settings.serve_model)
+        settings,
+        in_flight,
+        source or RegistrySource(settings, designation=settings.serving.serve_model),
     )
 
     @asynccontextmanager
@@ -157,15 +160,15 @@ def create_app(settings: Settings | None = None, *, source: ModelSource | None =
     )
     app.state.settings = settings
     app.state.serving = state
-    app.state.refresh_limiter = FailureLimiter(limit=settings.refresh_failures_per_minute)
+    app.state.refresh_limiter = FailureLimiter(limit=settings.serving.refresh_failures_per_minute)
     install_handlers(app)
     install_openapi(app, settings)
     app.include_router(api_router(settings))
     app.front = ServingMiddleware(
         PredictLane(app.fastapi_stack, state=state, settings=settings),
         metrics=state.metrics,
-        max_body_bytes=settings.max_body_bytes,
-        body_limits={MEDIA_PATH: settings.media_max_bytes},
+        max_body_bytes=settings.serving.max_body_bytes,
+        body_limits={MEDIA_PATH: settings.media.max_bytes},
         served_version=lambda: state.holder.served_version,
         in_flight=in_flight,
     )

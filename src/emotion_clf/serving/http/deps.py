@@ -50,7 +50,7 @@ HolderDep = Annotated[ModelHolder, Depends(get_holder)]
 
 def not_ready_reason(holder: ModelHolder, settings: Settings) -> str:
     why = holder.last_error or "the first load is still running"
-    return f"no model is loaded yet: {why}; retrying every {settings.model_retry_seconds:g} s"
+    return f"no model is loaded yet: {why}; retrying every {settings.serving.model_retry_s:g} s"
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,11 @@ async def require_refresh_token(
     scheme in the OpenAPI document; the header is read here, so that a wrong scheme is a
     401 like a wrong token.)
     """
-    token = settings.refresh_token.get_secret_value() if settings.refresh_token else ""
+    token = (
+        settings.promotion.refresh_token.get_secret_value()
+        if settings.promotion.refresh_token
+        else ""
+    )
     if not token:
         if settings.dev_mode:
             return

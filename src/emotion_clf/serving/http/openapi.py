@@ -46,9 +46,9 @@ def text_rule(settings: Settings) -> dict[str, Any]:
     return {
         "type": "string",
         "pattern": NON_BLANK,
-        "maxLength": settings.max_text_chars,
+        "maxLength": settings.serving.max_text_chars,
         "description": "Not empty or only whitespace; at most "
-        f"{settings.max_text_chars} characters (EMOTION_CLF_MAX_TEXT_CHARS)",
+        f"{settings.serving.max_text_chars} characters (EMOTION_CLF_MAX_TEXT_CHARS)",
     }
 
 
@@ -77,8 +77,8 @@ def api_document(app: FastAPI, settings: Settings) -> dict[str, Any]:
     texts = schemas["BatchRequest"]["properties"]["texts"]
     texts.update(
         items=text,
-        maxItems=settings.batch_limit,
-        description=f"1 to {settings.batch_limit} texts (EMOTION_CLF_BATCH_LIMIT)",
+        maxItems=settings.serving.batch_limit,
+        description=f"1 to {settings.serving.batch_limit} texts (EMOTION_CLF_BATCH_LIMIT)",
     )
     for name, model in ErrorBody.model_json_schema(ref_template=REF)["$defs"].items():
         schemas[name] = model
@@ -100,8 +100,8 @@ def api_document(app: FastAPI, settings: Settings) -> dict[str, Any]:
                 operation["responses"].setdefault(
                     "413",
                     {
-                        "description": f"The body is larger than {settings.max_body_bytes:,} "
-                        "bytes (EMOTION_CLF_MAX_BODY_BYTES)"
+                        "description": "The body is larger than "
+                        f"{settings.serving.max_body_bytes:,} bytes (EMOTION_CLF_MAX_BODY_BYTES)"
                     },
                 )
             for code, response in operation.get("responses", {}).items():
@@ -117,15 +117,16 @@ def api_document(app: FastAPI, settings: Settings) -> dict[str, Any]:
 
 def _transcript_rules(body: dict[str, Any], settings: Settings) -> None:
     segments = body["application/json"]["schema"]["properties"]["segments"]
-    segments["maxItems"] = settings.transcript_max_segments
+    segments["maxItems"] = settings.serving.transcript_max_segments
     segments["items"]["properties"]["text"] = {
         "type": "string",
-        "maxLength": settings.max_text_chars,
+        "maxLength": settings.serving.max_text_chars,
         "description": "The cue's text; cues with none are skipped",
     }
     segments["description"] = (
-        f"1 to {settings.transcript_max_segments} cues (EMOTION_CLF_TRANSCRIPT_MAX_SEGMENTS), "
-        "each ending at or after its start, at least one with text"
+        f"1 to {settings.serving.transcript_max_segments} cues "
+        "(EMOTION_CLF_TRANSCRIPT_MAX_SEGMENTS), each ending at or after its start, at least one "
+        "with text"
     )
 
 

@@ -16,8 +16,8 @@ version does not verify, the holder serves the last copy this machine fetched an
 and says ``offline`` with the reason.
 
 A background task keeps the server converging: with no model, or one served from the cache,
-it tries again every ``model_retry_seconds``; with one, it compares the designation every
-``poll_seconds`` (0: never) and refreshes when it moved. The task survives every error: it
+it tries again every ``model_retry_s``; with one, it compares the designation every
+``poll_s`` (0: never) and refreshes when it moved. The task survives every error: it
 logs it, waits twice as long after each failure in a row (up to ``poll_backoff_max_s``) and
 goes back to its interval once the registry answers again.
 
@@ -34,7 +34,7 @@ import logging
 import time
 from dataclasses import replace
 
-from emotion_clf.config import Settings
+from emotion_clf.config import ServingSettings
 from emotion_clf.data.schema import SCHEMA
 from emotion_clf.errors import EmotionClfError, RegistryStoreError, RegistryUnavailableError
 from emotion_clf.registry.fetch import ResolvedModel
@@ -61,7 +61,9 @@ def unavailable_reason(exc: RegistryUnavailableError) -> str:
 
 
 class ModelHolder:
-    def __init__(self, *, settings: Settings, metrics: ServingMetrics, source: ModelSource) -> None:
+    def __init__(
+        self, *, settings: ServingSettings, metrics: ServingMetrics, source: ModelSource
+    ) -> None:
         self.settings = settings
         self.metrics = metrics
         self.source = source
@@ -75,7 +77,11 @@ class ModelHolder:
         self._loading_version: str | None = None
         self._failures: dict[str, tuple[int, float]] = {}  # version -> (count, retry at)
         self._check_ok = True  # whether the last check read the registry and is up to date
-        self._warmup_sizes = (1, min(8, settings.microbatch_max_size), settings.microbatch_max_size)
+        self._warmup_sizes = (
+            1,
+            min(8, settings.microbatch_max_size),
+            settings.microbatch_max_size,
+        )
 
     @property
     def current(self) -> LoadedModel | None:
@@ -88,14 +94,14 @@ class ModelHolder:
 
     # -- life cycle -------------------------------------------------------------------------
     async def start(self) -> None:
-        """Try the first load; serve (not ready) after ``startup_wait_seconds`` regardless."""
+        """Try the first load; serve (not ready) after ``startup_wait_s`` regardless."""
         self._lock = asyncio.Lock()
         first = asyncio.create_task(self._first_load(), name="model-first-load")
-        done, _ = await asyncio.wait({first}, timeout=self.settings.startup_wait_seconds)
+        done, _ = await asyncio.wait({first}, timeout=self.settings.startup_wait_s)
         if not done:
             logger.warning(
                 "the first model load is taking over %.0f s; serving without a model meanwhile",
-                self.settings.startup_wait_seconds,
+                self.settings.startup_wait_s,
             )
         self._task = asyncio.create_task(self._supervise(first), name="model-supervisor")
 
@@ -120,7 +126,7 @@ class ModelHolder:
                 logger.warning(
                     "starting without a model (%s); retrying every %.0f s",
                     exc,
-                    self.settings.model_retry_seconds,
+                    self.settings.model_retry_s,
                 )
 
     async def _supervise(self, first: asyncio.Task[None]) -> None:
@@ -145,9 +151,9 @@ class ModelHolder:
         """Seconds to the next check: the interval, doubled after each failure in a row."""
         current = self._current
         if current is None or current.offline:
-            base = self.settings.model_retry_seconds
-        elif self.settings.poll_seconds > 0:
-            base = self.settings.poll_seconds
+            base = self.settings.model_retry_s
+        elif self.settings.poll_s > 0:
+            base = self.settings.poll_s
         else:
             return None
         ceiling = max(base, self.settings.poll_backoff_max_s)
@@ -362,7 +368,7 @@ class ModelHolder:
         if version is not None and not isinstance(exc, RegistryUnavailableError):
             # the version itself failed: the poll loop waits longer before each new attempt
             count = self._failures.get(version, (0, 0.0))[0] + 1
-            delay = min(600.0, max(self.settings.poll_seconds, 1.0) * 2 ** (count - 1))
+            delay = min(600.0, max(self.settings.poll_s, 1.0) * 2 ** (count - 1))
             self._failures[version] = (count, time.monotonic() + delay)
         target = f"loading v{version}" if version else "refresh"
         message = f"{target} failed, still serving {served}: {reason}"

@@ -13,7 +13,7 @@ shadow takes what is left. Its
 answers go to the prediction log with the route ``shadow:<route>`` and the request id of the
 live answer, so :mod:`emotion_clf.monitoring.shadow` can pair them
 (``emotion-clf shadow-report``). The candidate is re-read from the registry every
-``poll_seconds`` (or 60 s when polling is off); if it cannot be loaded, shadowing pauses and
+``poll_s`` (or 60 s when polling is off); if it cannot be loaded, shadowing pauses and
 the live path is untouched.
 """
 

@@ -16,7 +16,7 @@ def api_router(settings: Settings) -> APIRouter:
     router.include_router(feedback.router)
     router.include_router(admin.router)
     router.include_router(metrics.router)
-    if settings.benchmark_routes:
+    if settings.serving.benchmark_routes:
         router.include_router(predict.naive_router)
     return router
 

@@ -105,7 +105,7 @@ async def feedback(request: Request, settings: SettingsDep) -> dict[str, Any]:
             rows=[],
             quarantine_file=path.name,
         )
-    triaged = triage(items, max_chars=settings.max_text_chars)
+    triaged = triage(items, max_chars=settings.serving.max_text_chars)
     rows = triaged.outcome(len(items))
     quarantine_file = None
     if triaged.quarantined:

@@ -47,11 +47,11 @@ def media_router(settings: Settings) -> APIRouter:
     """The route, with the limits of ``settings`` stated in its OpenAPI document."""
     router = APIRouter(tags=["predict"])
     limits = (
-        f"Limits: at most {settings.media_max_bytes:,} bytes (EMOTION_CLF_MEDIA_MAX_BYTES; "
-        f"413 above) and {settings.media_max_seconds:g} seconds of audio "
-        "(EMOTION_CLF_MEDIA_MAX_SECONDS; 422 above)."
+        f"Limits: at most {settings.media.max_bytes:,} bytes (EMOTION_CLF_MEDIA_MAX_BYTES; "
+        f"413 above) and {settings.media.max_s:g} seconds of audio "
+        "(EMOTION_CLF_MEDIA_MAX_S; 422 above)."
     )
-    binary = {"type": "string", "format": "binary", "maxLength": settings.media_max_bytes}
+    binary = {"type": "string", "format": "binary", "maxLength": settings.media.max_bytes}
     openapi = {
         "requestBody": {
             "required": True,
@@ -100,9 +100,7 @@ def media_router(settings: Settings) -> APIRouter:
             try:
                 result = await asyncio.get_running_loop().run_in_executor(
                     state.media_executor,
-                    lambda: state.transcriber.transcribe(
-                        path, max_duration_s=settings.media_max_seconds
-                    ),
+                    lambda: state.transcriber.transcribe(path, max_duration_s=settings.media.max_s),
                 )
             except DataError as exc:  # its message names the temporary file: not for clients
                 raise DataError(exc.reason, field="file") from exc
@@ -161,7 +159,7 @@ def _fetch(url: str, workdir: Path, settings: Settings) -> Path:
         raise DataError("url: only http(s) URLs are fetched", field="url", value=url)
     if (parsed.hostname or "").lower() in YOUTUBE_HOSTS:
         return download_youtube(url, workdir)
-    path, kind = download(url, workdir=workdir, max_bytes=settings.media_max_bytes, timeout_s=60)
+    path, kind = download(url, workdir=workdir, max_bytes=settings.media.max_bytes, timeout_s=60)
     if kind != "media":
         raise DataError(f"url: {url} is not audio or video ({kind})", field="url")
     return path

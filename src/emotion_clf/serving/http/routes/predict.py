@@ -33,14 +33,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 # the rules and answers of the two routes, shared with the fast lane (serving/fastlane.py)
 def check_one(texts: Sequence[str], settings: Settings) -> None:
-    check_text_lengths(texts, max_chars=settings.max_text_chars, field="text")
+    check_text_lengths(texts, max_chars=settings.serving.max_text_chars, field="text")
 
 
 def check_batch(texts: Sequence[str], settings: Settings) -> None:
     check_count(
-        len(texts), limit=settings.batch_limit, what="texts", setting="EMOTION_CLF_BATCH_LIMIT"
+        len(texts),
+        limit=settings.serving.batch_limit,
+        what="texts",
+        setting="EMOTION_CLF_BATCH_LIMIT",
     )
-    check_text_lengths(texts, max_chars=settings.max_text_chars, field="texts[{i}]")
+    check_text_lengths(texts, max_chars=settings.serving.max_text_chars, field="texts[{i}]")
 
 
 def answer_one(

@@ -117,15 +117,15 @@ async def answer_segments(
     segments = transcript.segments
     check_count(
         len(segments),
-        limit=settings.transcript_max_segments,
+        limit=settings.serving.transcript_max_segments,
         what="segments",
         setting="EMOTION_CLF_TRANSCRIPT_MAX_SEGMENTS",
     )
     for segment in segments:
-        if len(segment.text) > settings.max_text_chars:
+        if len(segment.text) > settings.serving.max_text_chars:
             raise DataError(
                 f"cue {segment.index} is {len(segment.text)} characters long; the limit is "
-                f"{settings.max_text_chars} (EMOTION_CLF_MAX_TEXT_CHARS)",
+                f"{settings.serving.max_text_chars} (EMOTION_CLF_MAX_TEXT_CHARS)",
                 field="transcript",
             )
     predictions = await call.state.predict(
