@@ -117,13 +117,13 @@ test-all: setup test-standins ## run every test, slow ones included
 	$(BIN)/python -m pytest -m ""
 
 check: setup ## ruff format --check, ruff check, mypy
-	$(BIN)/ruff format --check src tests benchmarks notebooks
-	$(BIN)/ruff check src tests benchmarks notebooks
+	$(BIN)/ruff format --check src tests benchmarks research notebooks
+	$(BIN)/ruff check src tests benchmarks research notebooks
 	$(BIN)/mypy
 
 format: setup ## apply ruff's formatting and safe fixes
-	$(BIN)/ruff format src tests benchmarks notebooks
-	$(BIN)/ruff check --fix src tests benchmarks notebooks
+	$(BIN)/ruff format src tests benchmarks research notebooks
+	$(BIN)/ruff check --fix src tests benchmarks research notebooks
 
 train-bundle: setup ## train FAMILY on DATA into models/FAMILY (no registry)
 	$(CLI) train --family $(FAMILY) --data $(DATA) --seed $(SEED) --out models/$(FAMILY)

@@ -6,7 +6,7 @@ text of the bundled data in chunks, and (2) ``run_batch`` end to end over the 32
 speech it transcribes a recording made with espeak-ng and reports seconds of audio per second.
 Writes ``benchmarks/results/batch_inference.json`` and prints a table::
 
-    python benchmarks/batch_inference.py [--minilm-bundle DIR] [--tfidf-bundle DIR]
+    python -m benchmarks.batch_inference [--minilm-bundle DIR] [--tfidf-bundle DIR]
 
 Without a bundle the script trains one (tfidf in seconds; minilm for 100 steps: speed does not
 depend on how long it trained). The target (issue 11): minilm at least 1,000 rows/s end to end.
@@ -19,23 +19,20 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from machine import header
+from benchmarks.machine import header
+from emotion_clf.batch.inputs import SourceReader
+from emotion_clf.batch.run import LocalScorer, run_batch
+from emotion_clf.data.loader import csv_files, load_dataset
+from emotion_clf.models import load_bundle, read_manifest
+from emotion_clf.training import train_model
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "src"))
-
-from emotion_clf.batch.inputs import SourceReader  # noqa: E402
-from emotion_clf.batch.run import LocalScorer, run_batch  # noqa: E402
-from emotion_clf.data.loader import csv_files, load_dataset  # noqa: E402
-from emotion_clf.models import load_bundle, read_manifest  # noqa: E402
-from emotion_clf.training import train_model  # noqa: E402
 
 DATA = ROOT / "data" / "raw"
 CHUNK = 1024

@@ -8,7 +8,7 @@ the command's own. The claim is a ratio within this run: the peak at the largest
 peak at the smallest. Every run is also checked for completeness: output rows plus rejected rows
 equal input rows. Writes ``benchmarks/results/batch_memory.json`` and prints a table::
 
-    python benchmarks/batch_memory.py [--sizes 10000 100000 1000000] [--tfidf-bundle DIR]
+    python -m benchmarks.batch_memory [--sizes 10000 100000 1000000] [--tfidf-bundle DIR]
 
 Without a bundle it trains a tfidf one (seconds). tfidf keeps the runs short; the model's
 memory is the same at every size, so the ratio measures the pipeline, not the model.
@@ -29,14 +29,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from machine import header
+from benchmarks.machine import header
+from emotion_clf.data.loader import load_dataset
+from emotion_clf.training import train_model
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "src"))
-
-from emotion_clf.data.loader import load_dataset  # noqa: E402
-from emotion_clf.training import train_model  # noqa: E402
 
 DATA = ROOT / "data" / "raw"
 BAD_EVERY = 10_000

@@ -12,7 +12,7 @@ It also reports the other no-shift case worth knowing: rows the model *trained o
 the same reference (its predictions there are overconfident, so some signals flag them).
 Writes ``benchmarks/results/drift.json`` and prints a table::
 
-    python benchmarks/drift.py [--family tfidf] [--resamples 100] [--rows 500]
+    python -m benchmarks.drift [--family tfidf] [--resamples 100] [--rows 500]
 """
 
 from __future__ import annotations
@@ -30,16 +30,15 @@ from typing import Any
 
 import numpy as np
 
+from emotion_clf.batch.run import LocalScorer
+from emotion_clf.data import load_dataset, split_by_batch
+from emotion_clf.data.split import reference_slice
+from emotion_clf.monitoring.drift import DriftPolicy, check_drift
+from emotion_clf.monitoring.drift_runs import scored_current
+from emotion_clf.training import profile_of, train_model
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "src"))
-
-from emotion_clf.batch.run import LocalScorer  # noqa: E402
-from emotion_clf.data import load_dataset, split_by_batch  # noqa: E402
-from emotion_clf.data.split import reference_slice  # noqa: E402
-from emotion_clf.monitoring.drift import DriftPolicy, check_drift  # noqa: E402
-from emotion_clf.monitoring.drift_runs import scored_current  # noqa: E402
-from emotion_clf.training import profile_of, train_model  # noqa: E402
 
 DATA = ROOT / "data" / "raw"
 
@@ -101,7 +100,7 @@ def main() -> None:
     )
     policy = DriftPolicy()
     document = {
-        "command": " ".join(["python", "benchmarks/drift.py", *sys.argv[1:]]),
+        "command": " ".join(["python", "-m", "benchmarks.drift", *sys.argv[1:]]),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "family": args.family,
         "policy": {

@@ -29,9 +29,10 @@ def header(
     load_before: tuple[float, float, float],
     load_after: tuple[float, float, float] | None = None,
 ) -> dict[str, Any]:
-    """The first fields of a results document: how to run it again, when, and where."""
+    """The first fields of a results document: how to run it again (from the repository
+    root), when, and where."""
     return {
-        "command": " ".join(["python", f"benchmarks/{Path(script).name}", *sys.argv[1:]]),
+        "command": " ".join(["python", "-m", f"benchmarks.{Path(script).stem}", *sys.argv[1:]]),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": describe(load_before, load_after),
     }

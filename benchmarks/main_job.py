@@ -5,8 +5,8 @@ Clones the committed HEAD of this checkout into a temporary folder, runs ``make 
 published: every report's key numbers from ``reports/index.json``. Writes
 ``benchmarks/results/main_job.json`` and prints a table::
 
-    python benchmarks/main_job.py                     # the full cycle, minilm as the candidate
-    python benchmarks/main_job.py --best-family tfidf # the quick cycle
+    python -m benchmarks.main_job                      # the full cycle, minilm as the candidate
+    python -m benchmarks.main_job --best-family tfidf  # the quick cycle (give it another --out)
 
 The wall time depends on how busy the machine is (minilm's fine-tuning slows several-fold on
 loaded cores); the JSON records the load average before and after.
@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from machine import describe
+from benchmarks.machine import describe
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -85,7 +85,7 @@ def main() -> None:
     reports = published(clone)
 
     result = {
-        "command": f"python benchmarks/main_job.py --best-family {args.best_family}",
+        "command": f"python -m benchmarks.main_job --best-family {args.best_family}",
         "commit": head,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": describe(load_before, load_after),

@@ -15,13 +15,9 @@ both alike; each number is the median of ``--repeats`` rounds):
 
 Writes ``benchmarks/results/minilm_speed.json`` and prints a table::
 
-    python benchmarks/minilm_speed.py --bundle /tmp/minilm-default
+    python -m benchmarks.minilm_speed --bundle /tmp/minilm-default
 
-``--pass-cost`` measures instead what one forward pass costs (the shipped runtime, random token
-ids, rows x length from 1 x 8 to 32 x 64), fits ``ms = a + b * padded tokens`` and prints
-``a / b``, the pass cost in tokens that ``runtime.PASS_TOKENS`` holds; then batch-32
-throughput on the test sentences with a batch cut only at 32 rows against cut where a pass of
-its own is cheaper, interleaved (``benchmarks/results/minilm_pass_cost.json``).
+What one forward pass costs (``runtime.PASS_TOKENS``) is ``benchmarks.minilm_pass_cost``.
 """
 
 from __future__ import annotations
@@ -36,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +80,15 @@ def peak_rss(bundle: str, runtime: str, texts: list[str]) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as handle:
         json.dump(texts, handle)
         handle.flush()
+        command = [sys.executable, "-m", "benchmarks.minilm_speed", "--rss-child", runtime]
+        command += [handle.name, "--bundle", str(Path(bundle).resolve())]
         done = subprocess.run(
-            [sys.executable, __file__, "--bundle", bundle, "--rss-child", runtime, handle.name],
+            command,
             capture_output=True,
             text=True,
             env=env,
             check=True,
+            cwd=HERE.parent,
         )
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -110,63 +110,6 @@ def latencies_ms(model: Any, texts: list[str]) -> list[float]:
     return out
 
 
-def pass_cost(bundle: str, repeats: int, out: Path) -> None:
-    import numpy as np
-    import torch
-
-    from emotion_clf.data.loader import load_dataset
-    from emotion_clf.data.split import split_by_batch
-    from emotion_clf.models.minilm.runtime import PASS_TOKENS
-
-    model = _load(bundle, "auto")
-    engine = model._engine()
-    shapes = [(n, length) for length in (8, 16, 32, 64) for n in (1, 4, 8, 16, 32)]
-    times: dict[tuple[int, int], list[float]] = {shape: [] for shape in shapes}
-    generator = torch.Generator().manual_seed(0)
-    for _ in range(repeats):
-        for n, length in shapes:
-            ids = torch.randint(1000, 20000, (n, length), generator=generator)
-            mask = torch.ones(n, length, dtype=torch.long)
-            engine._run(ids, mask)
-            started = time.perf_counter()
-            for _ in range(5):
-                engine._run(ids, mask)
-            times[(n, length)].append((time.perf_counter() - started) / 5 * 1000)
-    tokens = np.array([n * length for n, length in shapes], dtype=float)
-    ms = np.array([statistics.median(times[shape]) for shape in shapes])
-    slope, intercept = np.polyfit(tokens, ms, 1)
-    test = split_by_batch(load_dataset(HERE.parent / "data" / "raw")).test
-    texts = test.texts[:1024]
-    rates: dict[str, list[float]] = {"cut at 32 rows": [], f"cut where cheaper ({PASS_TOKENS})": []}
-    for _ in range(repeats):
-        for name, setting in zip(rates, (None, PASS_TOKENS), strict=True):
-            engine.pass_tokens = setting
-            rates[name].append(throughput(model, texts, 32))
-    results = {
-        "command": f"python benchmarks/minilm_speed.py --bundle {bundle} --pass-cost",
-        "runtime": engine.name,
-        "torch_threads": torch.get_num_threads(),
-        "pass_ms": {f"{n}x{length}": statistics.median(times[(n, length)]) for n, length in shapes},
-        "fit": {"ms_per_pass": intercept, "ms_per_token": slope, "pass_tokens": intercept / slope},
-        "batch32_sentences_per_second": {k: statistics.median(v) for k, v in rates.items()},
-        "load_average_at_end": os.getloadavg(),
-    }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"{engine.name}, {torch.get_num_threads()} threads")
-    print("| rows x length | ms per pass |\n|---|---:|")
-    for shape, value in results["pass_ms"].items():
-        print(f"| {shape} | {value:.2f} |")
-    fit = results["fit"]
-    print(
-        f"fit: {fit['ms_per_pass']:.2f} ms per pass + {fit['ms_per_token']:.4f} ms per padded "
-        f"token: a pass costs {fit['pass_tokens']:.0f} tokens (PASS_TOKENS = {PASS_TOKENS})"
-    )
-    for name, value in results["batch32_sentences_per_second"].items():
-        print(f"batch 32, {name}: {value:,.0f} sentences/s")
-    print(f"written to {out}")
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -181,14 +124,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "minilm_speed.json")
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument("--rss-child", nargs=2, help=argparse.SUPPRESS)
-    parser.add_argument("--pass-cost", action="store_true", help="see the module's docstring")
     args = parser.parse_args()
     os.environ["HF_HUB_OFFLINE"] = "1"
     if args.rss_child:
         rss_child(args.bundle, *args.rss_child)
-        return
-    if args.pass_cost:
-        pass_cost(args.bundle, args.repeats, HERE / "results" / "minilm_pass_cost.json")
         return
 
     import torch
@@ -220,7 +159,8 @@ def main() -> None:
             latency[runtime].extend(latencies_ms(models[runtime], texts[: args.latency_sentences]))
 
     results: dict[str, Any] = {
-        "command": " ".join(["python", "benchmarks/minilm_speed.py", *sys.argv[1:]]),
+        "command": " ".join(["python", "-m", "benchmarks.minilm_speed", *sys.argv[1:]]),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "bundle": args.bundle,
         "machine": {
             "cpu_count": os.cpu_count(),

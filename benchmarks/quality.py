@@ -5,7 +5,7 @@ training), and each family's two hierarchy decodings on the validation and test 
 default decoding is picked on validation). Trains a family with its default parameters unless
 an existing bundle is given::
 
-    python benchmarks/quality.py --tfidf-bundle models/tfidf --minilm-bundle /tmp/minilm-default
+    python -m benchmarks.quality --tfidf-bundle models/tfidf --minilm-bundle /tmp/minilm-default
 
 Writes ``benchmarks/results/quality.json`` and prints tables.
 """
@@ -17,6 +17,7 @@ import json
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,8 @@ def main() -> None:
     args = parser.parse_args()
     given = {"tfidf": args.tfidf_bundle, "minilm": args.minilm_bundle}
     results: dict[str, Any] = {
-        "command": " ".join(["python", "benchmarks/quality.py", *sys.argv[1:]]),
+        "command": " ".join(["python", "-m", "benchmarks.quality", *sys.argv[1:]]),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "split": "test split grouped by batch (emotion_clf.data.split.split_by_batch)",
         "families": {},
     }

@@ -1,7 +1,8 @@
 """How well a training recipe does on unseen videos: grouped k-fold cross-validation over batches.
 
 The 32 batches are dealt into ``--folds`` groups (sorted names shuffled with ``--seed``, dealt
-round robin; ``--seed 0`` and 4 folds are the folds of every result in benchmarks/README.md).
+round robin; ``--seed 0`` and 4 folds are the folds of every result in ``benchmarks/results``
+and ``research/results``).
 For each group a model is trained on all other batches (no validation split: every epoch is
 trained and the last is kept, which is the epoch the default minilm run keeps anyway) and
 scored on the held-out group. What is trained:
@@ -20,15 +21,15 @@ Each fold's result is written to ``--out`` as soon as it finishes, and a run sta
 with the same ``--out`` and settings skips what is there (``--fresh`` starts over), so a long
 run can be stopped and continued. ``--report`` only prints the tables of an existing file::
 
-    python benchmarks/quality_cv.py --families tfidf minilm --folds 4
-    nohup python benchmarks/quality_cv.py --recipes plain transfer --seeds 0 1 2 \\
-        --out benchmarks/results/quality_cv_goemotions.json > cv.log 2>&1 &
-    python benchmarks/quality_cv.py --report --out benchmarks/results/quality_cv_goemotions.json
+    python -m benchmarks.quality_cv --families tfidf minilm --folds 4
+    nohup python -m benchmarks.quality_cv --recipes plain transfer --seeds 0 1 2 \\
+        --out /tmp/cv_goemotions.json > cv.log 2>&1 &
+    python -m benchmarks.quality_cv --report --out /tmp/cv_goemotions.json
 
-minilm takes about 6 minutes a fold on 2 quiet cores; the transfer stage about 5 more minutes
-once per seed. ``--device cuda`` trains on a GPU (scoring stays on the CPU, as served); the
-3-seed results in benchmarks/README.md ran so, one process per seed side by side, then
-``--merge``. The tables and the judgement are in ``quality_cv_report.py``.
+A minilm fold trains for minutes on 2 CPU cores, so the whole run takes a while; the transfer
+stage is trained once per seed on top. ``--device cuda`` trains on a GPU (scoring stays on the
+CPU, as served): run one process per seed side by side, then ``--merge`` their files. The
+tables and the judgement are in ``benchmarks.quality_cv_report``.
 """
 
 from __future__ import annotations
@@ -39,15 +40,15 @@ import os
 import random
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from benchmarks.quality_cv_report import confusion, render
 
-from quality_cv_report import confusion, render  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 FAMILIES = ("tfidf", "minilm")
 RECIPES: dict[str, dict[str, Any]] = {
@@ -216,8 +217,7 @@ def parse_args() -> argparse.Namespace:
     if args.out is None:
         if args.max_steps or args.report or args.merge:
             parser.error("--max-steps, --report and --merge need --out")
-        name = "quality_cv_goemotions.json" if args.recipes else "quality_cv.json"
-        args.out = HERE / "results" / name
+        args.out = HERE / "results" / "quality_cv.json"
     if not (args.report or args.merge) and not (args.families or args.recipes):
         args.families = list(FAMILIES)
     return args
@@ -298,7 +298,8 @@ def main() -> None:
                 "use another --out, or --fresh to discard it"
             )
     results.update(settings_now)
-    results["command"] = " ".join(["python", "benchmarks/quality_cv.py", *sys.argv[1:]])
+    results["command"] = " ".join(["python", "-m", "benchmarks.quality_cv", *sys.argv[1:]])
+    results["date"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["held_out_per_fold"] = groups
     results["fixed_test_split"] = sorted(
         b for b, part in split.assignment.items() if part == "test"

@@ -11,9 +11,10 @@ For each number of concurrent clients (the project's load generator,
 :mod:`emotion_clf.checks.load`: one keep-alive connection each), each route is driven for
 a fixed time, alternating routes over several rounds so drift on a shared
 machine hits both alike. Prints a table and writes ``benchmarks/results/serving_microbatch.json``.
+The figure is a ratio within the run: micro-batched over naive requests/s at the most clients.
 
-    python benchmarks/serving_microbatch.py                       # tfidf, trained on data/raw
-    python benchmarks/serving_microbatch.py --bundle /tmp/minilm-default --duration 20
+    python -m benchmarks.serving_microbatch --bundle /tmp/minilm-default   # the served family
+    python -m benchmarks.serving_microbatch                 # tfidf, trained on data/raw (seconds)
 """
 
 from __future__ import annotations
@@ -32,28 +33,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-SRC = ROOT / "src"
-# the checkout's package (also for the server subprocess), unless PYTHONPATH names another:
-# the variants of serving_stack_cost.py and tfidf_speed.py are package folders given that way
-if not any(
-    (Path(folder) / "emotion_clf").is_dir()
-    for folder in os.environ.get("PYTHONPATH", "").split(os.pathsep)
-    if folder
-):
-    sys.path.insert(0, str(SRC))
+from emotion_clf.checks.load import LoadGenerator, Request, run_load
+from emotion_clf.config import Settings
+from emotion_clf.models.bundle import read_manifest
+from emotion_clf.promotion import promote
+from emotion_clf.registry import open_registry
 
-from emotion_clf.checks.load import LoadGenerator, Request, run_load  # noqa: E402
-from emotion_clf.config import Settings  # noqa: E402
-from emotion_clf.models.bundle import read_manifest  # noqa: E402
-from emotion_clf.promotion import promote  # noqa: E402
-from emotion_clf.registry import open_registry  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"  # the package the server subprocess imports: this checkout's
 
 ROUTES = {"naive": "/predict/naive", "micro-batched": "/predict"}
 
@@ -96,7 +90,7 @@ def start_server(home: Path, port: int, log: Path, env: dict[str, str]) -> subpr
         "PYTHONPATH": str(SRC),
         "EMOTION_CLF_HOME": str(home),
         "EMOTION_CLF_BENCHMARK_ROUTES": "true",
-        "EMOTION_CLF_POLL_SECONDS": "0",
+        "EMOTION_CLF_POLL_S": "0",
         "EMOTION_CLF_REFRESH_ENDPOINTS": "",
         **env,
     }
@@ -190,9 +184,11 @@ def main() -> None:
         if args.max_wait_ms is not None:
             env["EMOTION_CLF_MICROBATCH_MAX_WAIT_MS"] = str(args.max_wait_ms)
         defaults = Settings(home=work / "home")
-        max_size = args.max_batch or defaults.microbatch_max_size
+        max_size = args.max_batch or defaults.serving.microbatch_max_size
         max_wait_ms = (
-            args.max_wait_ms if args.max_wait_ms is not None else defaults.microbatch_max_wait_ms
+            args.max_wait_ms
+            if args.max_wait_ms is not None
+            else defaults.serving.microbatch_max_wait_s * 1000
         )
         port = free_port()
         url = f"http://127.0.0.1:{port}"
@@ -255,7 +251,8 @@ def main() -> None:
     )
     result = {
         "benchmark": "serving_microbatch",
-        "command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
+        "command": " ".join(["python", "-m", "benchmarks.serving_microbatch", *sys.argv[1:]]),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
             "cpus": os.cpu_count(),
             "platform": platform.platform(),

@@ -1,19 +1,19 @@
 """CPU per request of the serving stack itself, without sockets and without the model.
 
-``wrk`` against a server on this 2-core machine moves by ±10% from one minute to the next, more
-than most single changes to the request path are worth. This drives the real app in-process
+``wrk`` against a server on a 2-core machine moves from one minute to the next by more than
+most single changes to the request path are worth. This drives the real app in-process
 (``create_app``: middleware, the prediction fast lane, micro-batcher, metrics, the prediction
 log and its writer thread) with 32 concurrent ``POST /predict`` requests and counts the
 process's CPU time per request. The model call is replaced by its cached answer for the batch
 size (measured once, on the real bundle), so the figure is the stack's own cost; with
 ``--with-model`` the real model runs too.
 
-Variants (``NAME=SRC``, the package's source folder) run in turns in child processes, so a
-drift of the machine reaches each variant alike; the table gives the median (range):
+Variants (``NAME=SRC``, the package's source folder, first on the child's ``PYTHONPATH``) run
+in turns in child processes, so a drift of the machine reaches each variant alike; the table
+gives the median (range). Writes ``benchmarks/results/serving_stack_cost.json``::
 
-    python benchmarks/serving_stack_cost.py --bundle TFIDF_BUNDLE \\
-        --variant before=<worktree>/src --variant after=src --rounds 4 \\
-        --out benchmarks/results/serving_stack_cost.json
+    python -m benchmarks.serving_stack_cost --bundle TFIDF_BUNDLE \\
+        --variant before=<worktree>/src --variant after=src --rounds 4
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.machine import header
+from benchmarks.serving_microbatch import sample_texts
+
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "stack-cost-benchmark-token-0123456789abcdef"
 
@@ -37,18 +40,16 @@ TOKEN = "stack-cost-benchmark-token-0123456789abcdef"
 def _child(home: Path, requests: int, clients: int, with_model: bool) -> dict[str, Any]:
     """One measurement, in this process, and the package it used.
 
-    The variant's package comes first on ``PYTHONPATH`` (before stop 20, importing
-    ``serving_microbatch`` put this checkout's ``src`` ahead of it, so every variant measured
-    this checkout's code; the parent now checks which package each child imported).
+    The variant's package comes first on ``PYTHONPATH``; the parent checks which package each
+    child imported (a helper that put this checkout's ``src`` first once made every variant
+    measure this checkout's code).
     """
-    from serving_microbatch import sample_texts
-
     import emotion_clf
     import emotion_clf.serving.runtime.batcher as batcher
     from emotion_clf.config import Settings
     from emotion_clf.serving import create_app
 
-    app = create_app(Settings(home=home, refresh_endpoints=[], poll_seconds=0, refresh_token=TOKEN))
+    app = create_app(Settings(home=home, refresh_endpoints=[], poll_s=0, refresh_token=TOKEN))
     bodies = [json.dumps({"text": t}).encode() for t in sample_texts(512)]
     statuses: list[int] = []
 
@@ -123,10 +124,11 @@ def _child(home: Path, requests: int, clients: int, with_model: bool) -> dict[st
 
 
 def _run_variant(src: Path, home: Path, args: argparse.Namespace) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(ROOT / "benchmarks")])}
+    env = {**os.environ, "PYTHONPATH": str(src)}
     command = [
         sys.executable,
-        __file__,
+        "-m",
+        "benchmarks.serving_stack_cost",
         "--child",
         str(home),
         "--requests",
@@ -135,7 +137,7 @@ def _run_variant(src: Path, home: Path, args: argparse.Namespace) -> dict[str, f
         str(args.clients),
         *(["--with-model"] if args.with_model else []),
     ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False, cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(f"{src}: {done.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -153,7 +155,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--with-model", action="store_true", help="run the real model too")
-    parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "benchmarks" / "results" / "serving_stack_cost.json"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
@@ -161,15 +165,18 @@ def main() -> None:
         return
     if args.bundle is None:
         parser.error("--bundle is required")
-    sys.path.insert(0, str(ROOT / "src"))
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import reliability
+    from benchmarks import reliability
 
+    load_before = os.getloadavg()
     variants = dict(v.split("=", 1) for v in (args.variant or [f"this={ROOT / 'src'}"]))
-    results: dict[str, Any] = {"bundle": str(args.bundle), "with_model": args.with_model}
+    results: dict[str, Any] = {
+        **header(__file__, load_before),
+        "bundle": str(args.bundle),
+        "with_model": args.with_model,
+    }
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
     with tempfile.TemporaryDirectory(prefix="emotion-clf-stack-") as root:
-        home = reliability.make_home(Path(root), args.bundle)
+        home = reliability.make_home(Path(root), args.bundle.resolve())
         for _ in range(args.rounds):
             for name, src in variants.items():
                 runs[name].append(_run_variant(Path(src).resolve(), home, args))
@@ -184,8 +191,9 @@ def main() -> None:
             f"| {name} | {statistics.median(cpu):.1f} ({min(cpu):.1f} - {max(cpu):.1f}) "
             f"| {statistics.median(rate):,.0f} |"
         )
-    if args.out:
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written to {args.out}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Throughput and tail latency of ``emotion-clf serve`` against the model's own ceiling.
 
-    python benchmarks/serving_throughput.py --bundle tfidf=/tmp/tfidf --bundle minilm=/tmp/minilm
-    python benchmarks/serving_throughput.py ... --variant before=/tmp/before/src --variant after=src
+    python -m benchmarks.serving_throughput --bundle tfidf=/tmp/tfidf --bundle minilm=/tmp/minilm
+    python -m benchmarks.serving_throughput ... --variant before=/tmp/before/src --variant after=src
 
 For each bundle, in one run:
 
@@ -11,9 +11,10 @@ For each bundle, in one run:
   between requests), measured first and again after every server run: each run is compared
   with the mean of the two measured next to it (a shared machine's speed drifts by tens of
   percent over minutes; the spread shows it);
-- for each variant (the package's source folder the server imports: compare two commits in the
-  same run) and each worker count: ``wrk`` (a C load generator) on ``GET /health`` at 32
-  clients (what the HTTP stack alone allows), ``POST /predict`` at 32 clients and at 1;
+- for each variant (the package's source folder the server imports, through its
+  ``PYTHONPATH``: compare two commits in the same run) and each worker count: ``wrk`` (a C
+  load generator) on ``GET /health`` at 32 clients (what the HTTP stack alone allows),
+  ``POST /predict`` at 32 clients and at 1;
   with ``--shadow``, the same for one worker whose candidate predicts every request;
 - with ``--repeat N``, N rounds of all of it, and a summary of each target over the rounds;
 - where the one-client time goes, in means: the model call as the server timed it (the
@@ -38,14 +39,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from benchmarks import reliability as rel
+from benchmarks.serving_microbatch import histogram_totals, sample_texts
 
-import reliability as rel  # noqa: E402
-from serving_microbatch import histogram_totals, sample_texts  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def health_floor(url: str, seconds: float) -> float:
@@ -119,6 +120,8 @@ def run(
     texts = sample_texts(500)
     variant_env = variant_env or {}
     results: dict[str, Any] = {
+        "command": " ".join(["python", "-m", "benchmarks.serving_throughput", *sys.argv[1:]]),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),
         "seconds": seconds,
         "repeat": repeat,

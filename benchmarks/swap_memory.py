@@ -1,16 +1,17 @@
 """Resident memory of a process that swaps models, as a server does on every promotion.
 
-The soak of ``benchmarks/reliability.py`` saw a minilm server grow from 894 to 1,197 MiB over
-nine swaps with no failed request. This script isolates the swap: it loads a bundle, predicts,
+The soak of ``benchmarks.reliability`` once saw a minilm server's resident memory grow with
+every swap, with no failed request. This script isolates the swap: it loads a bundle, predicts,
 then loads it again N times, each time dropping the previous model, first as the server did
 (drop only), then with what the server now does after a swap
 (:func:`emotion_clf.serving.runtime.loading.release_freed_memory`: collect, then glibc's
 ``malloc_trim``), and with that release but tracing minilm's TorchScript graph again on every
 load, as the runtime did before it kept one graph per architecture and process (every trace
-left a compiled type of about 10 MiB behind). Each variant runs in its own fresh process; RSS
-comes from ``/proc``. Writes ``benchmarks/results/swap_memory.json`` and prints a table::
+left a compiled TorchScript type behind). Each variant runs in its own fresh process; RSS
+comes from ``/proc``. The figure is the growth after the last swap, compared between the
+variants of the run. Writes ``benchmarks/results/swap_memory.json`` and prints a table::
 
-    python benchmarks/swap_memory.py --bundle DIR [--swaps 8]
+    python -m benchmarks.swap_memory --bundle DIR [--swaps 8]
 """
 
 from __future__ import annotations
@@ -23,11 +24,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from machine import header
+from benchmarks.machine import header
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "src"))
 
 TEXTS = ["I can't believe we finally made it!", "Leave me alone.", "What a strange day."] * 11
 
@@ -77,9 +77,9 @@ VARIANTS = {  # name: --child flags
 
 
 def run_variant(bundle: Path, swaps: int, flags: str) -> list[float]:
-    command = [sys.executable, __file__, "--bundle", str(bundle), "--swaps", str(swaps)]
-    command += ["--child", flags]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    command = [sys.executable, "-m", "benchmarks.swap_memory", "--bundle", str(bundle.resolve())]
+    command += ["--swaps", str(swaps), "--child", flags]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
     return [round(x, 1) for x in json.loads(done.stdout.strip().splitlines()[-1])]
 
 

@@ -6,11 +6,11 @@ fixed cost per call weighs on the small batches only. Variants (``NAME=SRC``, th
 source folder) run in turns, each in a child process, on the same bundle and texts; a round
 takes the best of three passes over 512 texts per batch size, and the table gives the median
 (range) over rounds of the CPU time per sentence (``time.process_time``, so that the figure is
-the call's own cost on a shared machine)::
+the call's own cost on a shared machine). Each variant's folder comes first on its child's
+``PYTHONPATH``. Writes ``benchmarks/results/tfidf_speed.json``::
 
-    python benchmarks/tfidf_speed.py --bundle TFIDF_BUNDLE \\
-        --variant before=<worktree>/src --variant after=src --rounds 5 \\
-        --out benchmarks/results/tfidf_speed.json
+    python -m benchmarks.tfidf_speed --bundle TFIDF_BUNDLE \\
+        --variant before=<worktree>/src --variant after=src --rounds 5
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from machine import header
+from benchmarks.machine import header
+from benchmarks.serving_microbatch import sample_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (1, 2, 4, 8, 16, 32, 64)
@@ -33,8 +34,6 @@ SIZES = (1, 2, 4, 8, 16, 32, 64)
 
 def _child(bundle: Path, texts: int) -> dict[str, Any]:
     """µs of CPU per sentence at each batch size, in this process, and the package used."""
-    from serving_microbatch import sample_texts
-
     import emotion_clf  # the variant's: its folder is first on PYTHONPATH
     from emotion_clf.models import load_bundle
 
@@ -55,10 +54,10 @@ def _child(bundle: Path, texts: int) -> dict[str, Any]:
 
 def _run_variant(src: Path, args: argparse.Namespace) -> dict[str, float]:
     """One round of a variant; fails where the child imported another copy of the package."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(ROOT / "benchmarks")])}
-    command = [sys.executable, __file__, "--bundle", str(args.bundle), "--child"]
-    command += ["--texts", str(args.texts)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    command = [sys.executable, "-m", "benchmarks.tfidf_speed", "--child"]
+    command += ["--bundle", str(args.bundle.resolve()), "--texts", str(args.texts)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False, cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(f"variant {src} failed:\n{done.stderr[-2000:]}")
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])

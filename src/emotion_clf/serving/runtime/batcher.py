@@ -66,7 +66,7 @@ def on_loop(texts: Sequence[str], predictor: Predictor, *, alone: bool) -> bool:
     - A model that holds the interpreter lock (``Predictor.holds_gil``) does, up to
       :data:`LOOP_CHARS` of text: in the thread it would take turns with the loop for the
       lock, and those hand-offs cost more than they overlap (tfidf, two workers, 32 clients:
-      4,300-4,600 -> 5,900-6,100 requests/s, p99 19.6 -> 12.5 ms, benchmarks/README.md).
+      4,300-4,600 -> 5,900-6,100 requests/s, p99 19.6 -> 12.5 ms, research/README.md).
       A longer batch goes to the thread, where the loop still gets the lock every switch
       interval (5 ms) instead of waiting for the whole call.
 

@@ -196,7 +196,7 @@ def release_freed_memory() -> None:
     model's cycles and asking glibc to trim its heap keeps it flat (the trim is a no-op where
     libc is not glibc). ``gc.freeze()`` then moves every object alive now (MLflow, torch, the
     model) out of the collector's reach: full collections that walked them stopped the event
-    loop for tens to hundreds of milliseconds, the server's p99 (``benchmarks/README.md``).
+    loop for tens to hundreds of milliseconds, the server's p99 (``research/README.md``).
     """
     gc.unfreeze()
     gc.collect()

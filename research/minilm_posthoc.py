@@ -2,7 +2,7 @@
 
 An experiment script, not the product. Without retraining, it tries to lift emotion
 accuracy / macro-F1 of a bundle (the default training's, for the numbers in
-``benchmarks/README.md``):
+``research/README.md``):
 
 * decoding weights: ``joint`` with ``a * log p_emotion(parent) + b * log p_sub``;
 * one additive bias per emotion, by coordinate ascent on validation accuracy + macro-F1;
@@ -11,7 +11,7 @@ accuracy / macro-F1 of a bundle (the default training's, for the numbers in
 * a context stacker: logistic regression on the log-probabilities of the row and of its
   neighbouring lines in the same batch, fitted on validation::
 
-    python benchmarks/experiments/minilm_posthoc.py --bundle /tmp/minilm-default
+    python -m research.minilm_posthoc --bundle /tmp/minilm-default
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from emotion_clf.models.minilm import MiniLMModel
 from emotion_clf.models.minilm.encoder import mean_pool, pad, tokenize
 from emotion_clf.models.minilm.runtime import sorted_batches
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "raw"
+DATA = Path(__file__).resolve().parents[1] / "data" / "raw"
 EMOTIONS = np.array(SCHEMA.labels("emotion"))
 PARENT = np.array(SCHEMA.parent_index())
 

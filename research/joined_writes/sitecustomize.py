@@ -1,4 +1,4 @@
-"""Exploratory (stop 23, not adopted): one socket write per response instead of uvicorn's two.
+"""Exploratory (2026-11-28, not adopted): one socket write per response instead of uvicorn's two.
 
 uvicorn's httptools protocol writes a response's head and its body with two
 ``transport.write`` calls, so two ``send`` system calls; py-spy put about 10% of a tfidf
@@ -6,11 +6,11 @@ worker's busy samples in that ``send``. This wraps each connection's transport s
 writes of one event-loop turn leave as one. A server picks it up when this folder is on its
 ``PYTHONPATH`` (Python imports ``sitecustomize`` at start-up, in every worker):
 
-    python benchmarks/serving_throughput.py --bundle tfidf=TFIDF --variant base=src \\
-        --variant joined=benchmarks/experiments/joined_writes --repeat 2
+    python -m benchmarks.serving_throughput --bundle tfidf=TFIDF --variant base=src \\
+        --variant joined=research/joined_writes --repeat 2
 
 The package itself comes from the installed checkout. Results:
-``benchmarks/results/serving_throughput_joined.json`` and ``benchmarks/README.md``.
+``research/results/serving_throughput_joined.json`` and ``research/README.md``.
 """
 
 from __future__ import annotations

@@ -6,13 +6,13 @@ length-bucketed batches, schedule, label smoothing 0.1, frozen token embeddings,
 decoding) and adds the switches below. It prints validation and test metrics after every
 epoch (one JSON line each) and keeps nothing::
 
-    python benchmarks/experiments/minilm_variants.py --tag base
-    python benchmarks/experiments/minilm_variants.py --tag trainval --trainval
-    python benchmarks/experiments/minilm_variants.py --tag rdrop --rdrop 1.0
-    python benchmarks/experiments/minilm_variants.py --tag llrd --llrd 0.8 --lr 1e-4
-    python benchmarks/experiments/minilm_variants.py --tag ema --ema 0.999
+    python -m research.minilm_variants --tag base
+    python -m research.minilm_variants --tag trainval --trainval
+    python -m research.minilm_variants --tag rdrop --rdrop 1.0
+    python -m research.minilm_variants --tag llrd --llrd 0.8 --lr 1e-4
+    python -m research.minilm_variants --tag ema --ema 0.999
 
-Results are in ``benchmarks/README.md`` (minilm, "What else was tried").
+What it showed is in ``research/README.md`` (minilm: what else was tried).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from epoch_record import print_epoch  # benchmarks/experiments/epoch_record.py
 from torch import nn
 
 from emotion_clf import load_dataset, split_by_batch
@@ -43,8 +42,9 @@ from emotion_clf.models.minilm.encoder import (
     tokenize,
 )
 from emotion_clf.models.minilm.training import linear_schedule, logits_fp32, training_batches
+from research.epoch_record import print_epoch
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "raw"
+DATA = Path(__file__).resolve().parents[1] / "data" / "raw"
 
 
 def parse_args() -> argparse.Namespace:

@@ -1,11 +1,11 @@
 """The bf16 path traced into a TorchScript graph against the same path in eager PyTorch.
 
-    python benchmarks/minilm_traced.py --bundle MINILM [--rounds 5]
+    python -m research.minilm_traced --bundle MINILM [--rounds 5] [--out FILE]
 
 One process, the two paths interleaved round by round (a neighbour's load hits both alike),
 over the first 1,024 test sentences in data order at batch sizes 1, 8, 32 and 128: sentences
-per second (median of the rounds), and whether the two give the same logits. Writes
-``benchmarks/results/minilm_traced.json``.
+per second (median of the rounds), and whether the two give the same logits. The run that
+decided it: ``research/results/minilm_traced.json``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bundle", required=True)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/minilm_traced.json")
+    parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     args = parser.parse_args()
 
     from emotion_clf.data import load_dataset, split_by_batch
@@ -69,10 +69,12 @@ def main() -> None:
         + " |"
     )
     print(f"\nsame logits on {len(texts)} test sentences: {same}")
+    if args.out is None:
+        return
     args.out.write_text(
         json.dumps(
             {
-                "command": f"python benchmarks/minilm_traced.py --bundle {args.bundle}",
+                "command": f"python -m research.minilm_traced --bundle {args.bundle}",
                 "rounds": args.rounds,
                 "sentences": len(texts),
                 "sentences_per_s": medians,

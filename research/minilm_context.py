@@ -9,9 +9,9 @@ sentence. Otherwise the recipe is the default one (3 epochs, lr 5e-5, label smoo
 frozen token embeddings, ``joint`` decoding). After each epoch it prints validation and test
 metrics with context, and test metrics without it::
 
-    python benchmarks/experiments/minilm_context.py --context prev --context-dropout 0.2
+    python -m research.minilm_context --context prev --context-dropout 0.2
 
-Results are in ``benchmarks/README.md`` (minilm, "What else was tried").
+What it showed is in ``research/README.md`` (minilm: what else was tried).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from epoch_record import emotion, print_epoch  # benchmarks/experiments/epoch_record.py
 from torch import nn
 
 from emotion_clf import load_dataset, split_by_batch
@@ -39,8 +38,9 @@ from emotion_clf.models.minilm.encoder import (
     pretrained_folder,
 )
 from emotion_clf.models.minilm.training import linear_schedule, optimizer_for, training_batches
+from research.epoch_record import emotion, print_epoch
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "raw"
+DATA = Path(__file__).resolve().parents[1] / "data" / "raw"
 Encoded = tuple[list[int], int]  # token ids, length of the sentence's own part
 
 

@@ -12,8 +12,7 @@ CPU per sentence is the calling thread's own CPU time (``time.thread_time``; tor
 threads are not counted), so it shows what sharing the GIL costs beyond waiting for it. The
 machine may be shared: the last row measures the model alone again. Prints a table and writes JSON:
 
-    python benchmarks/experiments/model_beside_python.py --bundle tfidf=T --bundle minilm=M \\
-        --out benchmarks/results/model_beside_python.json
+    python -m research.model_beside_python --bundle tfidf=T --bundle minilm=M --out FILE
 """
 
 from __future__ import annotations
@@ -22,20 +21,15 @@ import argparse
 import json
 import multiprocessing
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from benchmarks.serving_microbatch import sample_texts
 
-from serving_microbatch import sample_texts  # noqa: E402
-
-from emotion_clf.models.bundle import load_bundle  # noqa: E402
+from emotion_clf.models.bundle import load_bundle
 
 
 def _spin(stop: Callable[[], bool]) -> None:
