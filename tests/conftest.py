@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import shutil
+import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -79,6 +81,65 @@ def tfidf_bundle(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     out = tmp_path_factory.mktemp("bundles") / "tfidf"
     train_model("tfidf", data=small_data, out=out, seed=0)
     return out
+
+
+# -- one tiny minilm for the session -------------------------------------------------------
+class NetworkTouched(AssertionError):
+    pass
+
+
+@contextmanager
+def network_refused() -> Iterator[list[tuple[str, Any]]]:
+    """Any socket connection or name lookup raises :class:`NetworkTouched` and is recorded
+    in the list this yields."""
+    attempts: list[tuple[str, Any]] = []
+
+    def refuse(kind: str) -> Any:
+        def blocked(*args: Any, **kwargs: Any) -> Any:
+            attempts.append((kind, args[1:] if kind == "connect" else args))
+            raise NetworkTouched(f"network access attempted: {kind} {args!r}")
+
+        return blocked
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", refuse("connect"))
+        patch.setattr(socket.socket, "connect_ex", refuse("connect"))
+        patch.setattr(socket, "getaddrinfo", refuse("getaddrinfo"))
+        patch.setattr(socket, "create_connection", refuse("create_connection"))
+        yield attempts
+
+
+TINY_MINILM_PARAMS = {"max_steps": 30, "batch_size": 16}
+
+
+@dataclass(frozen=True)
+class TinyMiniLM:
+    """A minilm trained for 30 steps (2 epochs) on the 480-row slice, with the training's
+    progress reports and the network access it attempted (none is allowed)."""
+
+    result: TrainResult
+    progress: list[tuple[str, float]]
+    network_attempts: list[tuple[str, Any]]
+
+
+@pytest.fixture(scope="session")
+def tiny_minilm(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> TinyMiniLM:
+    """The tiny minilm, trained once per session for every test that only reads it. Never
+    change it: take ``result.predictor.with_runtime(...)``, a deep copy of its module, or
+    ``load_bundle(result.bundle)``; a test that trains differently trains its own."""
+    from emotion_clf.training import train_model
+
+    reports: list[tuple[str, float]] = []
+    with network_refused() as attempts:
+        result = train_model(
+            "minilm",
+            data=small_data,
+            out=tmp_path_factory.mktemp("tiny-minilm") / "bundle",
+            seed=0,
+            params=TINY_MINILM_PARAMS,
+            progress=lambda text, fraction: reports.append((text, fraction)),
+        )
+    return TinyMiniLM(result=result, progress=reports, network_attempts=list(attempts))
 
 
 # -- registry and lifecycle ---------------------------------------------------------------

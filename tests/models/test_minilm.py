@@ -2,7 +2,8 @@
 bundle, the hierarchy rule, the fast inference path against plain fp32, determinism, and the
 absence of any network access.
 
-The tiny model is trained once per module; the whole file runs in about a minute on 2 cores.
+The tiny model is trained once per session (``tiny_minilm`` in ``tests/conftest.py``, shared
+with every test that only reads it); the whole file runs in about a minute on 2 cores.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ from emotion_clf.models.minilm.runtime import (
 )
 from emotion_clf.models.minilm.training import class_weights, training_batches
 from emotion_clf.training import TrainResult, build_predictor, train_model
+from tests.conftest import TINY_MINILM_PARAMS, NetworkTouched, TinyMiniLM, network_refused
 
-TINY = {"max_steps": 30, "batch_size": 16}
+TINY = TINY_MINILM_PARAMS
 SENTENCES = [
     "I love this so much!",
     "Get out of here.",
@@ -59,53 +61,28 @@ SENTENCES = [
 ]
 
 
-class NetworkTouched(AssertionError):
-    pass
-
-
 @pytest.fixture(scope="module")
 def no_network() -> Iterator[list[tuple[str, Any]]]:
     """Any socket connection or name lookup raises and is recorded, for the whole module."""
-    attempts: list[tuple[str, Any]] = []
-
-    def refuse(kind: str) -> Any:
-        def blocked(*args: Any, **kwargs: Any) -> Any:
-            attempts.append((kind, args[1:] if kind == "connect" else args))
-            raise NetworkTouched(f"network access attempted: {kind} {args!r}")
-
-        return blocked
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(socket.socket, "connect", refuse("connect"))
-        patch.setattr(socket.socket, "connect_ex", refuse("connect"))
-        patch.setattr(socket, "getaddrinfo", refuse("getaddrinfo"))
-        patch.setattr(socket, "create_connection", refuse("create_connection"))
+    with network_refused() as attempts:
         yield attempts
 
 
 @pytest.fixture(scope="module")
-def tiny(
-    small_data: Path, tmp_path_factory: pytest.TempPathFactory, no_network: list[Any]
-) -> tuple[TrainResult, list[tuple[str, float]]]:
-    """A minilm trained for 30 steps (2 epochs) on the 480-row slice, with its progress reports."""
-    reports: list[tuple[str, float]] = []
-    attempts_before = len(no_network)
-    result = train_model(
-        "minilm",
-        data=small_data,
-        out=tmp_path_factory.mktemp("minilm") / "bundle",
-        seed=0,
-        params=TINY,
-        progress=lambda text, fraction: reports.append((text, fraction)),
-    )
-    # training (and the evaluation and save that follow it) touched no network
-    assert no_network[attempts_before:] == []
-    return result, reports
+def tiny(tiny_minilm: TinyMiniLM) -> tuple[TrainResult, list[tuple[str, float]]]:
+    """The session's tiny minilm (30 steps, 2 epochs, on the 480-row slice) and its progress
+    reports."""
+    return tiny_minilm.result, tiny_minilm.progress
 
 
 def test_the_network_guard_refuses_connections(no_network: list[Any]) -> None:
     with pytest.raises(NetworkTouched), socket.create_connection(("127.0.0.1", 9)):
         pass
+
+
+def test_training_touched_no_network(tiny_minilm: TinyMiniLM) -> None:
+    """Training, and the evaluation and save that follow it, ran under the network guard."""
+    assert tiny_minilm.network_attempts == []
 
 
 def test_tiny_training_writes_a_verified_safetensors_bundle(tiny: tuple[TrainResult, Any]) -> None:
@@ -585,7 +562,7 @@ def test_the_cuts_are_the_cheapest_there_are() -> None:
 def test_fast_paths_agree_with_fp32_on_a_fully_trained_model(small_data: Path) -> None:
     """bf16 (shipped where the CPU has bf16 units): the same labels on the fixed sentences and
     on 99% of real rows. int8 (the fallback) moves more near-ties: at least 85% of real rows
-    (0.91-0.96 per head on the test split, see benchmarks/README.md)."""
+    (``label_agreement_with_fp32`` in benchmarks/results/minilm_speed.json)."""
     model = load_bundle(os.environ["EMOTION_CLF_MINILM_BUNDLE"])
     assert isinstance(model, MiniLMModel)
     texts = load_dataset(small_data).texts

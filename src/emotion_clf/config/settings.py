@@ -202,6 +202,12 @@ class Settings(BaseSettings):
         default=False,
         description="Development: POST /refresh-model without a token, placeholder secrets",
     )
+    runtime_cache: bool = Field(
+        default=True,
+        description="Keep what a model derives from its weights when it loads (minilm's int8 "
+        "ONNX graph) under <home>/.cache/runtime, so the next process that loads the same "
+        "weights reads it instead of deriving it again",
+    )
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     gate: GateSettings = Field(default_factory=GateSettings)
     promotion: PromotionSettings = Field(default_factory=PromotionSettings)
@@ -284,6 +290,11 @@ class Settings(BaseSettings):
     def transfer_cache_dir(self) -> Path:
         """Training stages cached for reuse (the minilm GoEmotions transfer stage)."""
         return self.home / ".cache" / "transfer"
+
+    @property
+    def runtime_cache_dir(self) -> Path | None:
+        """Where loads keep what models derive from their weights; None: nowhere."""
+        return self.home / ".cache" / "runtime" if self.runtime_cache else None
 
     @property
     def registry_dir(self) -> Path:

@@ -241,6 +241,11 @@ class Predictor(ABC):
     #: whether calls go to another process, which a call may first have to start again
     #: (seconds): a server never makes such a call on its event loop's thread
     out_of_process: ClassVar[bool] = False
+    #: where the family may keep what it derives from its weights when it loads (minilm's int8
+    #: ONNX graph), for the next process that loads the same weights; None keeps nothing on
+    #: disk. Read when the inference path is built (the first prediction); set by
+    #: :func:`~emotion_clf.models.bundle.load_bundle`.
+    runtime_cache: Path | None = None
     schema: LabelSchema
 
     def __init__(self, schema: LabelSchema = SCHEMA, **params: Any) -> None:

@@ -228,9 +228,21 @@ def verify_bundle(folder: Path | str, *, expected_digest: str | None = None) -> 
     return manifest
 
 
-def load_bundle(folder: Path | str, *, expected_digest: str | None = None) -> Predictor:
-    """Verify a bundle and rebuild its predictor. Raises BundleError on any problem."""
+def load_bundle(
+    folder: Path | str,
+    *,
+    expected_digest: str | None = None,
+    runtime_cache: Path | None = None,
+) -> Predictor:
+    """Verify a bundle and rebuild its predictor. Raises BundleError on any problem.
+
+    ``runtime_cache``: a folder where the predictor keeps what it derives from its weights for
+    its inference path, and finds what an earlier load kept (minilm's int8 ONNX graph; an
+    entry point passes ``<home>/.cache/runtime``); None derives it at every load.
+    """
     folder = Path(folder)
     manifest = verify_bundle(folder, expected_digest=expected_digest)
     cls = family_class(manifest.family)
-    return cls.load_state(folder, schema=manifest.schema, params=manifest.params)
+    predictor = cls.load_state(folder, schema=manifest.schema, params=manifest.params)
+    predictor.runtime_cache = runtime_cache
+    return predictor

@@ -50,7 +50,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "C": 1.0,
     "max_iter": 60,
     "seed": 0,
-    "decoding": "joint",  # chosen on the validation split, see benchmarks/README.md
+    "decoding": "joint",  # chosen on the validation split, see research/README.md
 }
 SMALL_DATA_ROWS = 2000
 
@@ -88,7 +88,7 @@ class Scorer:
     (``map``), weighted with numpy, and their weight rows summed per text. sklearn's
     ``transform`` checks its parameters and input on every call (about 1 ms), and building,
     stacking and multiplying scipy's sparse matrices cost about 0.3 ms more a call: most of a
-    server's model time at the batch sizes it runs (``benchmarks/tfidf_speed.py``). Equal to
+    server's model time at the batch sizes it runs (``python -m benchmarks.tfidf_speed``). Equal to
     sklearn's path to float32 rounding (tested).
     """
 

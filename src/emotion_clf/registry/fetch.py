@@ -28,6 +28,7 @@ class ResolvedModel:
     digest: str | None = None  # the registry's record of the bundle digest
     offline: bool = False  # the registry was unreachable; this is the last cached copy
     offline_reason: str | None = None  # why the registry was not used, when offline
+    runtime_cache: Path | None = None  # where the loaded model keeps what it derives
 
     @property
     def label(self) -> str:
@@ -36,7 +37,7 @@ class ResolvedModel:
         return f"v{self.version}" + (f" ({self.designation})" if self.designation else "")
 
     def load(self) -> Predictor:
-        return load_bundle(self.path, expected_digest=self.digest)
+        return load_bundle(self.path, expected_digest=self.digest, runtime_cache=self.runtime_cache)
 
 
 def fetch_version(registry: ModelRegistry, cache: ModelCache, info: VersionInfo) -> ResolvedModel:
@@ -67,6 +68,7 @@ def cached_model(
         digest=cached.digest,
         offline=True,
         offline_reason=reason,
+        runtime_cache=settings.runtime_cache_dir,
     )
 
 
@@ -110,4 +112,5 @@ def fetch_model(
         version=info.version,
         designation=designation,
         digest=resolved.digest,
+        runtime_cache=settings.runtime_cache_dir,
     )

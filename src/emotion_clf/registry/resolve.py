@@ -27,7 +27,7 @@ def resolve_model(ref: str, *, settings: Settings) -> ResolvedModel:
     """
     path = Path(ref).expanduser()
     if path.exists():
-        return ResolvedModel(path=path, ref=ref)
+        return ResolvedModel(path=path, ref=ref, runtime_cache=settings.runtime_cache_dir)
     if is_registry_ref(ref):
         return fetch_model(ref, settings=settings)
     raise ModelNotFoundError(

@@ -5,7 +5,9 @@
 - :mod:`.training`: fine-tuning on CPU;
 - :mod:`.transfer`: GoEmotions for the family: the cached transfer stage, joint training rows;
 - :mod:`.runtime`: the inference paths (fp32, bf16, int8 in PyTorch or ONNX Runtime);
-- :mod:`.onnx_int8`: the ONNX Runtime int8 path's export, check and quantisation.
+- :mod:`.network`: the trained network, a loaded bundle's built into a module on first use;
+- :mod:`.onnx_int8`: the ONNX Runtime int8 path's export, check and quantisation;
+- :mod:`.onnx_cache`: the disk cache of its int8 graphs.
 """
 
 from __future__ import annotations

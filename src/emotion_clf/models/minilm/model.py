@@ -10,7 +10,9 @@ CPU lacks bfloat16 units) with length-sorted batches; the plain fp32 path stays 
 
 The bundle holds the fp32 weights (``model.safetensors``), the tokenizer files and encoder
 configuration (``encoder/``) and a JSON state; loading it unpickles nothing and never refers
-to the package folder.
+to the package folder. A loaded model builds its PyTorch module from the weights on first use
+(:mod:`~emotion_clf.models.minilm.network`): ``onnx-int8`` with its graph in the disk cache
+(:attr:`~emotion_clf.models.base.Predictor.runtime_cache`) never needs it.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
 
 from emotion_clf.data.goemotions import GoEmotions, load_goemotions
 from emotion_clf.data.loader import Dataset
@@ -44,12 +46,12 @@ from emotion_clf.models.base import (
 )
 from emotion_clf.models.minilm.encoder import (
     MultiTaskMiniLM,
-    empty_encoder,
     load_pretrained_encoder,
     load_tokenizer,
     pretrained_folder,
     read_encoder_files,
 )
+from emotion_clf.models.minilm.network import Network
 from emotion_clf.models.minilm.runtime import AUTO_RUNTIME, Runtime, resolve_runtime
 from emotion_clf.models.minilm.training import (
     dataset_rows,
@@ -83,7 +85,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "freeze_word_embeddings": True,
     "label_smoothing": 0.1,
     # per head, class weight (n / count) ** power in the loss; 0 = unweighted. Weighting
-    # lowered validation macro-F1 as well as accuracy here (benchmarks/README.md), so it is off
+    # lowered validation macro-F1 as well as accuracy here (research/README.md), so it is off
     "class_weight_power": {"emotion": 0.0, "sub_emotion": 0.0, "intensity": 0.0},
     "loss_weights": {"emotion": 1.0, "sub_emotion": 1.0, "intensity": 1.0},
     "max_length": 64,  # the longest sentence of the data has 35 tokens
@@ -92,7 +94,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     # lent GPU machine); the trained model comes back to the CPU, which serves it
     "device": "cpu",
     "seed": 0,
-    "decoding": "joint",  # chosen on the validation split, see benchmarks/README.md
+    "decoding": "joint",  # chosen on the validation split, see research/README.md
     # inference path: auto = torch-bf16 where the CPU has bfloat16 units, else onnx-int8;
     # torch-fp32 is the plain reference, torch-int8 the fallback (see minilm.runtime)
     "runtime": AUTO_RUNTIME,
@@ -133,28 +135,6 @@ def validation_metrics(
     return out
 
 
-def load_weights(module: torch.nn.Module, path: Path) -> None:
-    """Copy a safetensors file into ``module`` tensor by tensor (no second full copy in memory).
-
-    The file must hold exactly the module's tensors, with their shapes.
-    """
-    targets = module.state_dict()  # shares storage with the module's parameters
-    with safe_open(str(path), framework="pt") as handle:
-        names = set(handle.keys())
-        missing, unexpected = sorted(set(targets) - names), sorted(names - set(targets))
-        if missing or unexpected:
-            raise BundleError(f"{path.name}: missing tensors {missing}, unexpected {unexpected}")
-        with torch.no_grad():
-            for name in sorted(names):
-                tensor = handle.get_tensor(name)
-                if tensor.shape != targets[name].shape:
-                    raise BundleError(
-                        f"{path.name}: {name} has shape {tuple(tensor.shape)}, "
-                        f"expected {tuple(targets[name].shape)}"
-                    )
-                targets[name].copy_(tensor)
-
-
 class MiniLMModel(Predictor):
     """MiniLM-L6 (22M parameters) fine-tuned with emotion, sub-emotion and intensity heads."""
 
@@ -165,6 +145,18 @@ class MiniLMModel(Predictor):
         super().__init__(schema, **params)
         self._runtime_name: str | None = None  # resolved on first use (it probes the CPU)
         self._runtime: Runtime | None = None
+        self._network: Network | None = None  # the trained network, set by fit or load_state
+
+    @property
+    def module_(self) -> MultiTaskMiniLM:
+        """The fp32 network (a loaded bundle's is built on first use)."""
+        if self._network is None:
+            raise AttributeError("module_: this minilm model is not trained")
+        return self._network.module()
+
+    @module_.setter
+    def module_(self, module: MultiTaskMiniLM) -> None:
+        self._network = Network.of(module, config_json=self.encoder_files_["config.json"])
 
     def _check_params(self, params: Mapping[str, Any]) -> None:
         for key in ("epochs", "batch_size"):
@@ -295,16 +287,17 @@ class MiniLMModel(Predictor):
 
     # -- inference ------------------------------------------------------------------------
     def _engine(self) -> Runtime:
-        if not hasattr(self, "module_"):
+        if self._network is None:
             raise BundleError("this minilm model is not trained; call fit or load a bundle")
         if self._runtime is None:
             self._apply_threads()
             self._runtime = Runtime(
-                self.module_,
+                self._network,
                 self.tokenizer_,
                 name=self.runtime,
                 max_length=int(self._params["max_length"]),
                 batch_size=int(self._params["inference_batch_size"]),
+                onnx_cache=self.runtime_cache,
             )
         return self._runtime
 
@@ -318,8 +311,9 @@ class MiniLMModel(Predictor):
     def with_runtime(self, runtime: str) -> MiniLMModel:
         """The same trained weights behind another inference path (e.g. ``torch-fp32``)."""
         other = MiniLMModel(schema=self.schema, **{**self._params, "runtime": runtime})
+        other._network = self._network  # shared: a deferred module is built once for both
+        other.runtime_cache = self.runtime_cache
         for name in (
-            "module_",
             "tokenizer_",
             "encoder_files_",
             "history_",
@@ -333,7 +327,7 @@ class MiniLMModel(Predictor):
 
     # -- persistence ----------------------------------------------------------------------
     def save_state(self, folder: Path) -> None:
-        if not hasattr(self, "module_"):
+        if self._network is None:
             raise BundleError("cannot save an untrained minilm model")
         state = {k: v.detach().contiguous() for k, v in self.module_.state_dict().items()}
         save_file(state, str(folder / WEIGHTS_FILE), metadata={"format": "pt"})
@@ -370,11 +364,14 @@ class MiniLMModel(Predictor):
             model.steps_ = int(info["steps"])
             model.goemotions_ = info.get("goemotions")
             model.tokenizer_ = load_tokenizer(encoder_dir)
-            module = MultiTaskMiniLM(
-                empty_encoder(encoder_dir), model._sizes(), dropout=float(model._params["dropout"])
-            )
-            load_weights(module, folder / WEIGHTS_FILE)
+            tensors = load_file(str(folder / WEIGHTS_FILE))
         except (OSError, KeyError, ValueError, RuntimeError, SafetensorError) as exc:
             raise BundleError(f"minilm state in {folder} is unreadable: {exc}") from exc
-        model.module_ = module.eval()
+        model._network = Network.deferred(
+            tensors,
+            config_json=model.encoder_files_["config.json"],
+            sizes=model._sizes(),
+            dropout=float(model._params["dropout"]),
+            source=f"{folder / WEIGHTS_FILE}",
+        )
         return model

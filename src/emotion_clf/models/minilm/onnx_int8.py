@@ -1,29 +1,34 @@
 """The ``onnx-int8`` inference path: the fp32 network exported to ONNX, its linear layers
 quantised to int8, run by ONNX Runtime.
 
-On a CPU without bfloat16 units this is minilm's fastest path: against ``torch-int8``
-(PyTorch's dynamic quantisation, eager) 1.16x the sentences per second at batch 32, a third
-of the latency of one sentence, and closer to fp32's labels (``benchmarks/minilm_speed.py``).
+On a CPU without bfloat16 units this is minilm's fastest path: faster than ``torch-int8``
+(PyTorch's dynamic quantisation, eager) at every batch size and closer to fp32's labels
+(``benchmarks/results/minilm_speed.json``).
 ONNX Runtime runs the whole graph in C++, so a call holds the interpreter lock for none of it.
 
 Like the other fast paths it is derived from the bundle's fp32 weights at load time, never
-stored in a bundle: the module is exported with PyTorch's TorchScript-based exporter (about 2 s;
-the newer torch.export-based one took 14 s for this model), the export is checked against the
-eager module's logits on a padded and an unpadded batch, then every MatMul's weights are
+stored in a bundle: the module is exported with PyTorch's TorchScript-based exporter (several
+times faster than the newer torch.export-based one for this model), the export is checked
+against the eager module's logits on a padded and an unpadded batch, then every MatMul's weights are
 quantised per output channel (dynamic quantisation: activations are quantised on the fly).
-The result is kept per process, keyed by the weights, so loading the same model again (a
-rollback, ``with_runtime``) skips the 3-6 s of export and quantisation.
+The result is kept per process, and on disk where the caller gives a folder
+(:mod:`~emotion_clf.models.minilm.onnx_cache`), under a key naming everything the graph depends
+on (:func:`graph_inputs`): loading the same weights again (a rollback, ``with_runtime``, the next
+``emotion-clf predict``, another server worker) skips the export and the quantisation, and with
+them the building of the PyTorch module (:mod:`~emotion_clf.models.minilm.network`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import json
 import logging
 import tempfile
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +37,10 @@ import torch
 from torch import nn
 
 from emotion_clf.data.schema import HEADS
+from emotion_clf.models.minilm import encoder as encoder_module
+from emotion_clf.models.minilm import onnx_cache
+
+logger = logging.getLogger(__name__)
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # (input_ids, attention_mask), padded
 
@@ -39,9 +48,16 @@ INPUTS = ("input_ids", "attention_mask")
 # the export must give the eager module's logits to within float32 reordering
 EXPORT_TOLERANCE = 1e-4
 OPSET = 17
+# what quantize() asks ONNX Runtime's quantiser for (part of every graph's key)
+QUANTISER: dict[str, Any] = {"method": "dynamic", "weight_type": "QInt8", "per_channel": True}
+# the libraries whose versions can change the graph: the exporter, the traced model code, the
+# ONNX format and the quantiser with the runtime that reads its output
+LIBRARIES = ("torch", "transformers", "onnx", "onnxruntime")
+#: bump when what the key stands for changes without any of its inputs changing
+KEY_FORMAT = 1
 
-# int8 graphs by weights: (architecture, weights' digest) -> serialised model. Two entries is
-# a server's baseline and the model it swaps in or back.
+# int8 graphs by key (:func:`graph_key`) -> serialised model. Two entries is a server's
+# baseline and the model it swaps in or back.
 _MEMO: OrderedDict[str, bytes] = OrderedDict()
 _MEMO_SIZE = 2
 _MEMO_LOCK = threading.Lock()
@@ -60,13 +76,38 @@ class _Heads(nn.Module):
         return tuple(out[head] for head in HEADS)
 
 
-def weights_key(module: nn.Module, architecture: str) -> str:
-    """A digest of ``module``'s architecture and every tensor's name and bytes."""
-    digest = hashlib.sha256(architecture.encode())
-    for name, tensor in module.state_dict().items():
-        digest.update(name.encode())
-        digest.update(tensor.detach().contiguous().cpu().numpy().tobytes())
+def package_version(name: str) -> str:
+    return importlib.metadata.version(name)
+
+
+def code_fingerprint() -> str:
+    """sha256 of the code a graph comes from: the network (``encoder.py``) and its export and
+    quantisation (this module)."""
+    digest = hashlib.sha256()
+    for module in (encoder_module.__file__, __file__):
+        digest.update(Path(str(module)).read_bytes())
     return digest.hexdigest()
+
+
+def graph_inputs(network_digest: str) -> dict[str, Any]:
+    """Everything an int8 graph depends on: its key is their sha256.
+
+    ``network_digest`` names the weights and the encoder's configuration
+    (:meth:`~emotion_clf.models.minilm.network.Network.digest`).
+    """
+    return {
+        "format": KEY_FORMAT,
+        "network": network_digest,
+        "code": code_fingerprint(),
+        "versions": {name: package_version(name) for name in LIBRARIES},
+        "opset": OPSET,
+        "quantiser": QUANTISER,
+    }
+
+
+def graph_key(network_digest: str) -> str:
+    inputs = graph_inputs(network_digest)
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def export_fp32(module: nn.Module, sample: Batch, path: Path) -> None:
@@ -110,7 +151,12 @@ def quantize(source: Path, target: Path) -> None:
     hints = _QuantiserHints()
     logging.getLogger().addFilter(hints)
     try:
-        quantize_dynamic(source, target, weight_type=QuantType.QInt8, per_channel=True)
+        quantize_dynamic(
+            source,
+            target,
+            weight_type=getattr(QuantType, QUANTISER["weight_type"]),
+            per_channel=QUANTISER["per_channel"],
+        )
     finally:
         logging.getLogger().removeFilter(hints)
 
@@ -152,23 +198,83 @@ def check_export(module: nn.Module, model: bytes, batches: Sequence[Batch]) -> N
                 )
 
 
-def int8_model(module: nn.Module, checks: Sequence[Batch], *, architecture: str) -> bytes:
+def build_int8(module: nn.Module, checks: Sequence[Batch]) -> bytes:
     """``module`` as an int8-quantised ONNX model (serialised), exported on ``checks[0]`` and
-    checked on every batch of ``checks``; from the memo when these weights were converted
-    before in this process."""
-    key = weights_key(module, architecture)
-    with _MEMO_LOCK:
-        if key in _MEMO:
-            _MEMO.move_to_end(key)
-            return _MEMO[key]
+    checked on every batch of ``checks``."""
     with tempfile.TemporaryDirectory(prefix="emotion-clf-onnx-") as folder:
         fp32, int8 = Path(folder) / "fp32.onnx", Path(folder) / "int8.onnx"
         export_fp32(module, checks[0], fp32)
         check_export(module, fp32.read_bytes(), checks)
         quantize(fp32, int8)
-        model = int8.read_bytes()
+        return int8.read_bytes()
+
+
+def _remember(key: str, model: bytes) -> None:
     with _MEMO_LOCK:
         _MEMO[key] = model
+        _MEMO.move_to_end(key)
         while len(_MEMO) > _MEMO_SIZE:
             _MEMO.popitem(last=False)
-    return model
+
+
+def int8_model(
+    module: Callable[[], nn.Module],
+    checks: Sequence[Batch],
+    *,
+    key: str,
+    cache_dir: Path | None,
+    reuse: bool = True,
+) -> tuple[bytes, str]:
+    """The int8 graph of ``key`` and where it came from: ``"memo"`` (converted before in this
+    process), ``"disk"`` (the cache in ``cache_dir``), or ``"built"`` from ``module()`` (in eval
+    mode) by :func:`build_int8`, then stored in both. ``reuse=False`` builds it whatever the
+    caches hold (and replaces their entries)."""
+    if reuse:
+        with _MEMO_LOCK:
+            if key in _MEMO:
+                _MEMO.move_to_end(key)
+                return _MEMO[key], "memo"
+        if cache_dir is not None:
+            stored = onnx_cache.read_entry(cache_dir, key)
+            if stored is not None:
+                _remember(key, stored)
+                return stored, "disk"
+    model = build_int8(module(), checks)
+    if cache_dir is not None:
+        onnx_cache.write_entry(cache_dir, key, model)
+    _remember(key, model)
+    return model, "built"
+
+
+def _session_errors() -> tuple[type[Exception], ...]:
+    """What ONNX Runtime raises for a model it cannot load (its errors share no base class
+    besides Exception)."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as state
+
+    names = ("InvalidProtobuf", "InvalidGraph", "InvalidArgument", "Fail", "RuntimeException")
+    return tuple(getattr(state, name) for name in names if hasattr(state, name))
+
+
+def int8_session(
+    module: Callable[[], nn.Module],
+    checks: Sequence[Batch],
+    *,
+    key: str,
+    cache_dir: Path | None,
+    threads: int,
+) -> Any:
+    """A session on the int8 graph of ``key`` (:func:`int8_model`). A stored graph that ONNX
+    Runtime cannot load is reported, built again and replaced."""
+    model, origin = int8_model(module, checks, key=key, cache_dir=cache_dir)
+    try:
+        return session(model, threads=threads)
+    except _session_errors() as exc:
+        if origin != "disk":
+            raise
+        logger.warning(
+            "the cached int8 graph %s cannot be loaded (%s); building it again",
+            onnx_cache.entry_path(cache_dir, key) if cache_dir else key,
+            exc,
+        )
+    model, _ = int8_model(module, checks, key=key, cache_dir=cache_dir, reuse=False)
+    return session(model, threads=threads)

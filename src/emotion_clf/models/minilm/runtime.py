@@ -2,20 +2,23 @@
 
 ``torch-fp32`` is plain PyTorch: texts in the order given, ``batch_size`` at a time, each
 batch padded to its longest sentence. It is the reference the others are measured against
-(``benchmarks/minilm_speed.py``).
+(``python -m benchmarks.minilm_speed``).
 
 ``torch-bf16`` (the default where the CPU multiplies bfloat16 natively: AMX or AVX512-BF16)
 casts the fp32 weights to bfloat16 at load time and traces the module into a
 TorchScript graph (no Python between operators; exactly the eager module's logits, checked at
 load); oneDNN then runs the matrix products on the CPU's bfloat16 units. It changes test
-accuracy by under 0.1 point on every head (benchmarks/README.md has the speeds).
+accuracy by under 0.1 point on every head (``benchmarks/results/minilm_speed.json``).
 
 ``onnx-int8`` (the default elsewhere) exports the network to ONNX, quantises its linear
 layers to int8 per output channel and runs it in ONNX Runtime
 (:mod:`~emotion_clf.models.minilm.onnx_int8`): on a CPU without bfloat16 units, 2.9x
 ``torch-int8``'s rate at batch 1, 1.16x at batch 32, and within 0.3 point of fp32's accuracy
 on every head (``torch-int8``: up to 1). Where the export or ONNX Runtime fails, the runtime
-falls back to ``torch-int8`` and the log says why.
+falls back to ``torch-int8`` and the log says why. The int8 graph is kept per weights in the
+process and, where the caller gives a folder (``onnx_cache``), on disk for the next process
+(:mod:`~emotion_clf.models.minilm.onnx_cache`); a graph found there runs without the PyTorch
+module ever being built.
 
 ``torch-int8`` quantises every linear layer of the encoder to int8 per output channel,
 activations quantised on the fly (dynamic quantisation, PyTorch eager); the heads stay fp32.
@@ -35,6 +38,7 @@ import copy
 import logging
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,6 +48,7 @@ from torch import nn
 from emotion_clf.data.schema import HEADS
 from emotion_clf.models.minilm import onnx_int8
 from emotion_clf.models.minilm.encoder import MultiTaskMiniLM, pad, tokenize
+from emotion_clf.models.minilm.network import Network
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +157,7 @@ def traced(module: nn.Module, tokenizer: Any, *, pad_id: int, max_length: int) -
 
     Eager PyTorch runs Python between every operator of the 6 layers: for the short sentences
     a server sees, that is most of a pass (the graph is 1.5x eager at batch 1 to 32 here,
-    ``benchmarks/minilm_traced.py``), and it holds the interpreter lock the server's event
+    ``research/minilm_traced.py``), and it holds the interpreter lock the server's event
     loop needs. Tracing and the check add about half a second to a load.
     The graph is traced on a padded batch (so the attention mask is always applied), once per
     architecture and process (later loads copy it with their own weights, :data:`_GRAPHS`),
@@ -192,9 +197,9 @@ def traced(module: nn.Module, tokenizer: Any, *, pad_id: int, max_length: int) -
     return graph
 
 
-# What one more forward pass costs, in padded tokens: with the traced graph a pass took 3.17 ms
-# plus 0.0478 ms per padded token here (bf16, 2 threads; `benchmarks/minilm_speed.py
-# --pass-cost` fits it: 66; eager PyTorch's passes cost 132)
+# What one more forward pass costs, in padded tokens (the fixed cost of a pass over the cost of
+# one padded token): `python -m benchmarks.minilm_pass_cost` fits it on the traced graph and
+# writes benchmarks/results/minilm_pass_cost.json
 PASS_TOKENS = 66
 
 
@@ -240,48 +245,60 @@ def cheapest_cuts(lengths: np.ndarray, pass_tokens: float) -> list[tuple[int, in
 
 
 class Runtime:
-    """Runs the multi-task network over texts and returns raw logits per head."""
+    """Runs the multi-task network over texts and returns raw logits per head.
+
+    ``network``: a :class:`~emotion_clf.models.minilm.network.Network` (a module is taken as
+    :meth:`Network.of <emotion_clf.models.minilm.network.Network.of>` it). ``onnx_cache``: the
+    folder of the disk cache of int8 graphs (:mod:`~emotion_clf.models.minilm.onnx_cache`),
+    None for none. ``onnx-int8`` builds the network's module only where the graph is in
+    neither cache (:attr:`module` stays None while the session runs).
+    """
 
     def __init__(
         self,
-        module: MultiTaskMiniLM,
+        network: Network | MultiTaskMiniLM,
         tokenizer: Any,
         *,
         name: str,
         max_length: int,
         batch_size: int,
+        onnx_cache: Path | None = None,
     ) -> None:
+        network = network if isinstance(network, Network) else Network.of(network)
         self.name = resolve_runtime(name)
         self.tokenizer = tokenizer
         self.max_length = max_length
         self.batch_size = batch_size
         self.pass_tokens: float | None = PASS_TOKENS  # None: only the batch_size cut
         self.pad_id = int(tokenizer.pad_token_id)
-        self.sizes = module.head_sizes()
-        self.module: nn.Module
+        self.sizes = dict(network.sizes)
+        self.module: nn.Module | None = None
         # the ONNX Runtime session of onnx-int8 (None elsewhere, or where it could not be
         # built: then this runtime is torch-int8)
-        self.session: Any = self._onnx_session(module) if self.name == ONNX_INT8_RUNTIME else None
+        self.session: Any = (
+            self._onnx_session(network, onnx_cache) if self.name == ONNX_INT8_RUNTIME else None
+        )
         if self.name == BF16_RUNTIME:
             self.module = traced(
-                copy.deepcopy(module).to(torch.bfloat16),
+                copy.deepcopy(network.module()).to(torch.bfloat16),
                 tokenizer,
                 pad_id=self.pad_id,
                 max_length=max_length,
             )
         elif self.name == INT8_RUNTIME:
-            self.module = quantize_encoder(module)
-        else:  # fp32, and onnx-int8's module (its session runs instead)
-            self.module = module.eval()
+            self.module = quantize_encoder(network.module())
+        elif self.name == PLAIN_RUNTIME:
+            self.module = network.module().eval()
 
-    def _onnx_session(self, module: MultiTaskMiniLM) -> Any:
+    def _onnx_session(self, network: Network, cache_dir: Path | None) -> Any:
         try:
-            model = onnx_int8.int8_model(
-                module.eval(),
+            return onnx_int8.int8_session(
+                lambda: network.module().eval(),
                 check_batches(self.tokenizer, pad_id=self.pad_id, max_length=self.max_length),
-                architecture=architecture(module),
+                key=onnx_int8.graph_key(network.digest()),
+                cache_dir=cache_dir,
+                threads=torch.get_num_threads(),
             )
-            return onnx_int8.session(model, threads=torch.get_num_threads())
         except Exception as exc:  # any failure keeps a working int8 path
             logger.warning(
                 "minilm runs torch-int8: the onnx-int8 path could not be built (%s: %s)",
@@ -301,6 +318,7 @@ class Runtime:
     def _run(self, input_ids: torch.Tensor, mask: torch.Tensor) -> dict[str, np.ndarray]:
         if self.session is not None:
             return onnx_int8.run(self.session, input_ids.numpy(), mask.numpy())
+        assert self.module is not None  # every path without a session has its module
         with torch.inference_mode():
             out = self.module(input_ids, mask)
         return {head: out[head].float().numpy() for head in HEADS}

@@ -109,7 +109,7 @@ def optimizer_for(module: MultiTaskMiniLM, params: Mapping[str, Any]) -> torch.o
 
     With ``freeze_word_embeddings`` the 30,522 x 384 token embedding matrix (half the
     parameters) stays as pretrained: its dense gradient and Adam update cost about a tenth of
-    an epoch here, and training it did not help validation (benchmarks/README.md).
+    an epoch here, and training it did not help validation (research/README.md).
     """
     word_embeddings = module.encoder.get_input_embeddings().weight
     word_embeddings.requires_grad_(not params["freeze_word_embeddings"])
