@@ -83,6 +83,20 @@ def _drift(doc: Document) -> str:
     )
 
 
+def _input_bounds(doc: Document) -> str:
+    parts = []
+    audio = doc.get("audio_on_server")
+    if audio:
+        growth = " / ".join(
+            f"+{r['rss_growth_mib']:.0f}" for r in list(audio["requests"].values())[1:]
+        )
+        parts.append(f"4 h of audio refused: server RSS {growth} MiB (header / none)")
+    runs = list(doc["predict_input_file"].values())
+    peaks = " / ".join(f"{r['peak_rss_mib']:.0f}" for r in runs)
+    parts.append(f"predict peak RSS {peaks} MiB (20k rows / 2 GiB line / 2 GiB CSV record)")
+    return "; ".join(parts)
+
+
 def _main_job(doc: Document) -> str:
     minutes, seconds = divmod(doc["seconds"], 60)
     text = f"make main {int(minutes)} min {seconds:.0f} s with set-up ({doc['best_family']})"
@@ -227,6 +241,12 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "the drift check on real shifts (unseen shows) and on no-shift draws",
         "python -m benchmarks.drift --resamples 100",
         _drift,
+    ),
+    Benchmark(
+        "input_bounds",
+        "memory of refusing 4 h of audio on the server, and of predict on a 2 GiB line",
+        "python -m benchmarks.input_bounds",
+        _input_bounds,
     ),
     Benchmark(
         "main_job",

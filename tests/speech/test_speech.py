@@ -135,7 +135,10 @@ def test_a_youtube_page_without_yt_dlp_says_what_is_needed(tmp_path: Path) -> No
 def test_the_media_route_takes_uploads_bodies_and_urls(
     speech: dict[str, Path], home: Path, tmp_path: Path
 ) -> None:
-    app = build_app(home, media_max_bytes=2_000_000, media_max_seconds=60)
+    # the files are served from 127.0.0.1: an internal host, fetched only when allowed by name
+    app = build_app(
+        home, media_max_bytes=2_000_000, media_max_s=60, media_urls="127.0.0.1:internal"
+    )
     with serving_folder(speech["wav"].parent) as base, TestClient(app) as client:
         upload = client.post(
             "/predict/media",
@@ -188,7 +191,8 @@ def test_the_media_route_takes_uploads_bodies_and_urls(
     }
     assert "cannot decode audio" in refusals["not media"].json()["detail"]
     assert "2000000 bytes" in refusals["too large"].json()["detail"]
-    assert "only http(s)" in refusals["not http"].json()["detail"]
+    assert refusals["not http"].json()["detail"] == "the URL could not be fetched"
+    assert refusals["a text URL"].json()["detail"] == "the URL could not be fetched"
     assert "2,000,000 bytes" in schema["description"] and "60 seconds" in schema["description"]
     content = schema["requestBody"]["content"]
     assert content["multipart/form-data"]["schema"]["properties"]["file"]["maxLength"] == 2_000_000
@@ -196,7 +200,7 @@ def test_the_media_route_takes_uploads_bodies_and_urls(
 
 
 def test_a_long_recording_is_refused_by_the_route(speech: dict[str, Path], home: Path) -> None:
-    with TestClient(build_app(home, media_max_seconds=3)) as client:
+    with TestClient(build_app(home, media_max_s=3)) as client:
         response = client.post(
             "/predict/media",
             content=speech["wav"].read_bytes(),

@@ -2,7 +2,9 @@
 model or a running API, written as CSV, JSONL or Parquet with the rows it could not read
 beside them.
 
-- :mod:`.inputs`: sources (files, folders, lists, URLs, media) read row by row;
+- :mod:`.inputs`: sources (files, folders, lists, URLs, media) read row by row, each with a
+  bounded cost; :mod:`.formats` reads each text format, :mod:`.lines` a file's lines in
+  bounded memory, :mod:`.rows` what they yield;
 - :mod:`.run`: :func:`run_batch` and the scorers (:class:`LocalScorer`, :class:`ApiScorer`);
 - :mod:`.outputs`: the writers, each file written atomically.
 """
@@ -15,22 +17,21 @@ from emotion_clf.lazy import lazy_face
 
 if TYPE_CHECKING:
     from emotion_clf.batch.inputs import (
-        BadRow,
-        InputRow,
         SourceReader,
         clean_workdir,
         expand_sources,
         is_url,
     )
     from emotion_clf.batch.outputs import AtomicOutput
+    from emotion_clf.batch.rows import BadRow, InputRow
     from emotion_clf.batch.run import ApiScorer, BatchSummary, LocalScorer, Scorer, run_batch
 
 _LAZY: dict[str, str] = {
     "ApiScorer": "emotion_clf.batch.run",
     "AtomicOutput": "emotion_clf.batch.outputs",
-    "BadRow": "emotion_clf.batch.inputs",
+    "BadRow": "emotion_clf.batch.rows",
     "BatchSummary": "emotion_clf.batch.run",
-    "InputRow": "emotion_clf.batch.inputs",
+    "InputRow": "emotion_clf.batch.rows",
     "LocalScorer": "emotion_clf.batch.run",
     "Scorer": "emotion_clf.batch.run",
     "SourceReader": "emotion_clf.batch.inputs",

@@ -6,74 +6,70 @@ SRT or WebVTT, an audio or video file (transcribed into timed sentences, see
 :mod:`.speech`), or a YouTube page (through ``yt-dlp`` when installed). A *list file*
 (``.list`` or ``.lst``) names many sources, one per line.
 
-Files are read as streams, row by row, so a million rows take bounded memory. Each row comes
+Files are read as streams, row by row, so a million rows take bounded memory, and every input
+has a bounded cost: no record is held beyond ``max_record_bytes`` (a line of gigabytes streams
+through), no text over ``max_text_chars`` is classified, a subtitle file is read whole only
+under ``max_transcript_bytes``, a list file only under ``max_list_bytes``, and media decode no
+more than ``max_media_seconds`` (see :mod:`.formats` for the defaults and why). Each row comes
 out as an :class:`InputRow` with its source and line; a row that cannot be classified (empty
-text, broken quoting, a cue without text, a malformed line) comes out as a :class:`BadRow`
-naming its line and the reason, so that the caller can skip or stop and nothing is lost
-silently.
+text, broken quoting, a cue without text, a malformed or over-long line, a text over the limit)
+comes out as a :class:`BadRow` naming its line and the reason, so that the caller can skip or
+stop and nothing is lost silently.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
 from urllib.parse import urlparse
 
-import httpx
-
-from emotion_clf.data.schema import normalise_token
-from emotion_clf.data.timecode import timecode_seconds
-from emotion_clf.data.transcript import Transcript, parse_srt, parse_vtt
+from emotion_clf.batch.formats import (
+    MAX_RECORD_BYTES,
+    MAX_TEXT_CHARS,
+    MAX_TRANSCRIPT_BYTES,
+    csv_rows,
+    jsonl_rows,
+    read_transcript,
+    text_rows,
+    text_too_long,
+    transcript_rows,
+)
+from emotion_clf.batch.lines import read_lines
+from emotion_clf.batch.rows import BadRow, InputRow, Item
 from emotion_clf.errors import ConfigError, DataError
 from emotion_clf.speech.transcribe import MEDIA_SUFFIXES, Transcriber
+from emotion_clf.urls import UrlFetchError, UrlPolicy, fetch_url
 
 logger = logging.getLogger(__name__)
 
 TEXT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "text",
                 ".srt": "srt", ".vtt": "vtt"}  # fmt: skip
 LIST_SUFFIXES = (".list", ".lst")
-YOUTUBE_HOSTS = ("youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be")
 CONTENT_TYPES = {"text/csv": ".csv", "application/x-ndjson": ".jsonl",
                  "application/jsonl": ".jsonl", "text/plain": ".txt",
                  "application/x-subrip": ".srt", "text/vtt": ".vtt"}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class InputRow:
-    source: str
-    line: int  # line in the file (CSV: where the record starts), or the cue / sentence number
-    text: str
-    start_s: float | None = None
-    end_s: float | None = None
-
-
-@dataclass(frozen=True)
-class BadRow:
-    source: str
-    line: int  # 0: the source as a whole
-    reason: str
-
-    def describe(self) -> str:
-        return f"{self.source}" + (f", line {self.line}" if self.line else "") + f": {self.reason}"
-
-
-Item = InputRow | BadRow
+MAX_LIST_BYTES = 10_000_000  # a list file is read whole: a hundred thousand paths or URLs
 
 
 def is_url(source: str) -> bool:
-    return urlparse(source).scheme in ("http", "https")
+    """Whether ``source`` names a URL (a malformed one too: fetching refuses it cleanly)."""
+    return source[:8].lower().startswith(("http://", "https://"))
 
 
-def expand_sources(sources: list[str]) -> list[str]:
+def clip(text: str, limit: int = 200) -> str:
+    """A source as an error may show it: a URL can be as long as its sender likes."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def expand_sources(sources: list[str], *, max_list_bytes: int = MAX_LIST_BYTES) -> list[str]:
     """Sources with every list file replaced by the sources it names (paths relative to it)
-    and every folder by the files in it whose format is known, in name order."""
+    and every folder by the files in it whose format is known, in name order.
+
+    A list file over ``max_list_bytes`` is refused: it is read whole.
+    """
     out: list[str] = []
     for source in sources:
         if not is_url(source) and Path(source).is_dir():
@@ -88,7 +84,13 @@ def expand_sources(sources: list[str]) -> list[str]:
             continue
         path = Path(source)
         try:
-            lines = path.read_text(encoding="utf-8-sig").splitlines()
+            with path.open("rb") as handle:
+                data = handle.read(max_list_bytes + 1)
+            if len(data) > max_list_bytes:
+                raise DataError(
+                    f"the list file is over the limit of {max_list_bytes:,} bytes", file=path
+                )
+            lines = data.decode("utf-8-sig").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             raise DataError(f"cannot read the list file: {exc}", file=path) from exc
         for number, line in enumerate(lines, start=1):
@@ -105,20 +107,30 @@ def expand_sources(sources: list[str]) -> list[str]:
 
 @dataclass
 class SourceReader:
-    """Reads sources; ``workdir`` holds downloads, ``transcriber`` turns media into text."""
+    """Reads sources; ``workdir`` holds downloads, ``transcriber`` turns media into text.
+
+    The limits bound what one source costs: ``max_record_bytes`` a CSV record, JSONL line or
+    text line (longer ones are bad rows, read past in constant memory); ``max_text_chars`` a
+    text of any format; ``max_transcript_bytes`` a subtitle file (refused whole over it);
+    ``max_media_seconds`` a recording (None: the transcriber's ceiling,
+    :data:`emotion_clf.speech.transcribe.MAX_DURATION_S`); ``max_download_bytes`` a URL.
+    """
 
     workdir: Path
     text_column: str = "text"
     transcriber: Transcriber | None = None
     max_download_bytes: int = 500_000_000
     max_media_seconds: float | None = None
-    timeout_s: float = 60.0
+    timeout_s: float = 600.0  # a URL's whole download, redirects included
+    max_record_bytes: int = MAX_RECORD_BYTES
+    max_text_chars: int = MAX_TEXT_CHARS
+    max_transcript_bytes: int = MAX_TRANSCRIPT_BYTES
 
     def read(self, source: str) -> Iterator[Item]:
         """Every row of one source; a source that cannot be read at all is one bad row."""
         try:
             path, kind = self._local(source)
-            yield from self._rows(source, path, kind)
+            yield from text_too_long(self._rows(source, path, kind), self.max_text_chars)
         except (DataError, ConfigError) as exc:
             reason = exc.reason if isinstance(exc, DataError) else str(exc)
             line = exc.line if isinstance(exc, DataError) and exc.line else 0
@@ -131,30 +143,56 @@ class SourceReader:
             if not path.is_file():
                 raise DataError("no such file", file=source)
             return path, kind_of(path.suffix)
-        host = (urlparse(source).hostname or "").lower()
-        if host in YOUTUBE_HOSTS:
-            return download_youtube(source, self.workdir), "media"
         return self._download(source)
 
     def _download(self, url: str) -> tuple[Path, str]:
-        return download(
-            url, workdir=self.workdir, max_bytes=self.max_download_bytes, timeout_s=self.timeout_s
+        """A URL the user named, fetched within the bounds of :mod:`emotion_clf.urls`: the
+        ``any`` policy (the user runs this on a machine of their own, so an address on their
+        network is theirs to name), with the size cap, the total deadline and the strict
+        parsing every fetch has; the file's kind from the URL's suffix, else the answer's
+        Content-Type."""
+        policy = UrlPolicy(
+            mode="any",
+            max_bytes=self.max_download_bytes,
+            deadline_s=self.timeout_s,
+            allow_youtube=True,
         )
+        try:
+            fetched = fetch_url(url, policy, folder=self.workdir)
+        except UrlFetchError as exc:  # the user owns this machine: the whole reason is theirs
+            raise DataError(f"cannot download: {exc.detail or exc.reason}", file=clip(url)) from exc
+        if fetched.via == "yt-dlp":
+            return fetched.path, "media"
+        suffix = Path(urlparse(fetched.url).path).suffix.lower()
+        if suffix not in TEXT_FORMATS and suffix not in MEDIA_SUFFIXES:
+            content_type = fetched.content_type.split(";")[0].strip().lower()
+            suffix = CONTENT_TYPES.get(content_type, "")
+            if not suffix and content_type.startswith(("audio/", "video/")):
+                return fetched.path, "media"
+        return fetched.path, kind_of(suffix, source=clip(url))
 
     # -- rows of each format --------------------------------------------------------------
     def _rows(self, source: str, path: Path, kind: str) -> Iterator[Item]:
         if kind == "media":
             yield from self._media(source, path)
             return
-        with _open_text(path, source) as handle:
+        if kind in ("srt", "vtt"):
+            text = read_transcript(path, source, max_bytes=self.max_transcript_bytes)
+            yield from transcript_rows(source, text, kind)
+            return
+        limit = self.max_record_bytes
+        with path.open("rb") as handle:
+            lines = read_lines(handle, max_bytes=limit)
             if kind == "csv":
-                yield from csv_rows(source, handle, text_column=self.text_column)
+                yield from csv_rows(
+                    source, lines, text_column=self.text_column, max_record_bytes=limit
+                )
             elif kind == "jsonl":
-                yield from jsonl_rows(source, handle, text_column=self.text_column)
-            elif kind == "text":
-                yield from text_rows(source, handle)
+                yield from jsonl_rows(
+                    source, lines, text_column=self.text_column, max_record_bytes=limit
+                )
             else:
-                yield from transcript_rows(source, handle.read(), kind)
+                yield from text_rows(source, lines, max_record_bytes=limit)
 
     def _media(self, source: str, path: Path) -> Iterator[Item]:
         transcriber = self.transcriber or Transcriber()
@@ -164,35 +202,6 @@ class SourceReader:
             yield BadRow(source, 0, f"no speech found in {result.duration_s:.1f} s of audio")
         for segment in result.segments:
             yield InputRow(source, segment.index, segment.text, segment.start, segment.end)
-
-
-def download(url: str, *, workdir: Path, max_bytes: int, timeout_s: float) -> tuple[Path, str]:
-    """Download ``url`` into ``workdir`` (at most ``max_bytes``); returns the file and its
-    kind (``csv``, ``jsonl``, ``text``, ``srt``, ``vtt`` or ``media``), from the URL's suffix
-    or else the answer's Content-Type."""
-    suffix = Path(urlparse(url).path).suffix.lower()
-    target = Path(tempfile.mkstemp(dir=workdir, suffix=suffix or ".download")[1])
-    try:
-        with httpx.stream("GET", url, timeout=timeout_s, follow_redirects=True) as response:
-            if response.status_code != 200:
-                raise DataError(f"the server answered HTTP {response.status_code}", file=url)
-            size = 0
-            with target.open("wb") as handle:
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise DataError(
-                            f"larger than the download limit of {max_bytes} bytes", file=url
-                        )
-                    handle.write(chunk)
-            content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    except httpx.HTTPError as exc:
-        raise DataError(f"cannot download: {type(exc).__name__}: {exc}", file=url) from exc
-    if suffix not in TEXT_FORMATS and suffix not in MEDIA_SUFFIXES:
-        suffix = CONTENT_TYPES.get(content_type, "")
-        if not suffix and content_type.startswith(("audio/", "video/")):
-            return target, "media"
-    return target, kind_of(suffix, source=url)
 
 
 def kind_of(suffix: str, *, source: str | None = None) -> str:
@@ -208,171 +217,6 @@ def kind_of(suffix: str, *, source: str | None = None) -> str:
         field="input-file",
         allowed=known.split(", "),
     )
-
-
-class _open_text:
-    """A UTF-8 text handle (BOM skipped) whose decoding errors name the source."""
-
-    def __init__(self, path: Path, source: str) -> None:
-        self.path, self.source = path, source
-        self.handle: TextIO | None = None
-
-    def __enter__(self) -> TextIO:
-        self.handle = self.path.open(encoding="utf-8-sig", newline="")
-        return self.handle
-
-    def __exit__(self, *exc: object) -> None:
-        if self.handle is not None:
-            self.handle.close()
-        if exc and isinstance(exc[1], UnicodeDecodeError):
-            raise DataError(f"not UTF-8 text ({exc[1].reason})", file=self.source) from exc[1]
-
-
-def csv_rows(source: str, handle: TextIO, *, text_column: str) -> Iterator[Item]:
-    reader = csv.reader(handle, strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise DataError("the file is empty (no header row)", file=source, line=1) from None
-    except csv.Error as exc:
-        raise DataError(f"the header is not valid CSV: {exc}", file=source, line=1) from exc
-    names = [normalise_token(h).replace(" ", "_") for h in header]
-    wanted = normalise_token(text_column).replace(" ", "_")
-    if wanted not in names:
-        raise DataError(
-            f"no text column {text_column!r}; choose one with --text-column",
-            file=source,
-            line=1,
-            field="text_column",
-            allowed=header,
-        )
-    column = names.index(wanted)
-    starts = names.index("start_time") if "start_time" in names else None
-    ends = names.index("end_time") if "end_time" in names else None
-    while True:
-        first = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            last = reader.line_num
-            where = f"lines {first}-{last}" if last > first else f"line {first}"
-            yield BadRow(source, first, f"broken CSV quoting ({exc}; {where})")
-            continue
-        if not row:
-            continue  # a blank line between records (a row of empty fields is reported)
-        if column >= len(row):
-            yield BadRow(source, first, f"the row has {len(row)} fields, no {text_column!r}")
-            continue
-        text = row[column].strip()
-        if not text:
-            yield BadRow(source, first, "empty text")
-            continue
-        try:
-            start = _time(row, starts)
-            end = _time(row, ends)
-        except ValueError as exc:
-            yield BadRow(source, first, f"bad time: {exc}")
-            continue
-        yield InputRow(source, first, text, start, end)
-
-
-def _time(row: list[str], index: int | None) -> float | None:
-    if index is None or index >= len(row) or not row[index].strip():
-        return None
-    value = row[index].strip()
-    try:
-        return float(value)
-    except ValueError:
-        try:
-            return timecode_seconds(value)
-        except ValueError as exc:
-            raise ValueError(f"{value!r} {exc}") from None
-
-
-def jsonl_rows(source: str, handle: TextIO, *, text_column: str) -> Iterator[Item]:
-    for number, line in enumerate(handle, start=1):
-        if not line.strip():
-            continue
-        try:
-            record: Any = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield BadRow(source, number, f"not JSON: {exc.msg}")
-            continue
-        if not isinstance(record, dict):
-            yield BadRow(source, number, "not a JSON object")
-            continue
-        text = record.get(text_column)
-        if not isinstance(text, str) or not text.strip():
-            yield BadRow(source, number, f"no text in field {text_column!r}")
-            continue
-        try:
-            start = _json_time(record.get("start", record.get("start_time")))
-            end = _json_time(record.get("end", record.get("end_time")))
-        except ValueError as exc:
-            yield BadRow(source, number, f"bad time: {exc}")
-            continue
-        yield InputRow(source, number, text.strip(), start, end)
-
-
-def _json_time(value: object) -> float | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        return _time([value], 0)
-    raise ValueError(f"{value!r} is not seconds or a timecode")
-
-
-def text_rows(source: str, handle: TextIO) -> Iterator[Item]:
-    for number, line in enumerate(handle, start=1):
-        text = line.strip()
-        if text:
-            yield InputRow(source, number, text)
-        elif line.strip("\r\n"):  # spaces only: a row that says nothing
-            yield BadRow(source, number, "empty text")
-
-
-def transcript_rows(source: str, text: str, kind: str) -> Iterator[Item]:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    try:
-        transcript: Transcript = parse_srt(text) if kind == "srt" else parse_vtt(text)
-    except DataError as exc:
-        yield BadRow(source, exc.line or 0, exc.reason)
-        return
-    empty = dict(transcript.empty_cues)
-    segments = iter(transcript.segments)
-    for cue in range(1, len(transcript.segments) + len(empty) + 1):
-        if cue in empty:
-            yield BadRow(source, empty[cue], f"cue {cue} has no text")
-            continue
-        s = next(segments)
-        yield InputRow(source, s.line, s.text, s.start, s.end)
-
-
-def download_youtube(url: str, workdir: Path) -> Path:
-    """The audio of a YouTube page, through yt-dlp (an optional tool needing the internet)."""
-    try:
-        import yt_dlp
-    except ImportError:
-        raise ConfigError(
-            f"{url} is a YouTube page: downloading it needs yt-dlp (pip install yt-dlp) and "
-            "access to the internet"
-        ) from None
-    target = workdir / "youtube"
-    options = {"format": "bestaudio/best", "outtmpl": str(target / "%(id)s.%(ext)s"),
-               "quiet": True, "noprogress": True}  # fmt: skip
-    try:
-        with yt_dlp.YoutubeDL(options) as downloader:
-            info = downloader.extract_info(url, download=True)
-            path = Path(downloader.prepare_filename(info))
-    except yt_dlp.utils.DownloadError as exc:
-        raise DataError(
-            f"yt-dlp could not fetch it (is the site reachable?): {exc}", file=url
-        ) from exc
-    return path
 
 
 def clean_workdir(workdir: Path) -> None:

@@ -173,8 +173,18 @@ def predict(
     target = output or default_output(input_file, settings)
     workdir = Path(tempfile.mkdtemp(prefix="emotion-clf-batch-"))
     try:
+        batch = settings.batch
         reader = SourceReader(
-            workdir=workdir, text_column=text_column, max_media_seconds=max_media_seconds
+            workdir=workdir,
+            text_column=text_column,
+            max_media_seconds=max_media_seconds
+            if max_media_seconds is not None
+            else batch.max_media_s,
+            max_record_bytes=batch.max_record_bytes,
+            max_text_chars=settings.serving.max_text_chars,
+            max_transcript_bytes=batch.max_transcript_bytes,
+            max_download_bytes=batch.max_download_bytes,
+            timeout_s=batch.download_deadline_s,
         )
         with stream_progress("classifying") as advance:
             summary = run_batch(

@@ -17,6 +17,7 @@ from emotion_clf.config import get_settings
 from emotion_clf.errors import ConfigError
 
 APP = "emotion_clf.serving:app_from_env"
+PROTOCOL = "emotion_clf.serving.http.protocol:TimedHttpToolsProtocol"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
@@ -84,6 +85,12 @@ def serve(
             # a spawned worker answers the supervisor's pings only once it has imported the
             # CLI (seconds on busy cores); uvicorn's 5 s default killed workers in a loop
             timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+            # deadlines on each request's head and body (uvicorn has none)
+            http=PROTOCOL,
+            # X-Forwarded-For and -Proto believed only from the proxies named in the settings
+            # (uvicorn's default trusts 127.0.0.1, so any local client could pose as another)
+            proxy_headers=bool(settings.serving.trusted_proxies),
+            forwarded_allow_ips=",".join(settings.serving.trusted_proxies) or None,
         )
 
 

@@ -4,14 +4,17 @@ renders every variable as the docs' reference page."""
 
 from __future__ import annotations
 
-from emotion_clf.config.reference import settings_reference
-from emotion_clf.config.sections import (
+from emotion_clf.config.cloud import (
     AcaSettings,
     AciSettings,
     AzureMlSettings,
     AzureSettings,
-    CommaList,
     ContainerSettings,
+)
+from emotion_clf.config.reference import settings_reference
+from emotion_clf.config.sections import (
+    BatchSettings,
+    CommaList,
     DriftSettings,
     GateSettings,
     MediaSettings,
@@ -36,6 +39,7 @@ __all__ = [
     "AciSettings",
     "AzureMlSettings",
     "AzureSettings",
+    "BatchSettings",
     "CommaList",
     "ContainerSettings",
     "DriftSettings",

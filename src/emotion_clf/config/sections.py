@@ -183,6 +183,20 @@ class ServingSettings(Section):
         description="Failed POST /refresh-model attempts a client may make in a minute "
         "before it is answered 429",
     )
+    feedback_max_submissions_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="POST /feedback (or /save-feedback) submissions a client address may make "
+        "in a sliding minute; more are answered 429 with Retry-After and not saved "
+        "(0: no limit; each worker counts its own)",
+    )
+    feedback_max_bytes_per_minute: int = Field(
+        default=10_000_000,
+        ge=0,
+        description="Bytes of POST /feedback (or /save-feedback) bodies a client address may "
+        "send in a sliding minute; more are answered 429 with Retry-After and not saved "
+        "(0: no limit; one body is always taken when the minute is empty)",
+    )
     batch_limit: int = Field(default=256, description="Most texts one POST /predict/batch takes")
     max_text_chars: int = Field(default=2000, description="Longest text a route classifies")
     max_body_bytes: int = Field(
@@ -225,6 +239,21 @@ class ServingSettings(Section):
     benchmark_routes: bool = Field(
         default=False, description="Expose the hidden naive /predict/naive route (benchmarks)"
     )
+    header_timeout_s: float = Field(
+        default=10.0,
+        description="Longest a client may take to send a request's line and headers (from the "
+        "connection or its first byte); then the connection is closed with a 408",
+    )
+    body_timeout_s: float = Field(
+        default=120.0,
+        description="Longest a client may take to send a request's body once its headers are "
+        "in; then the connection is closed with a 408",
+    )
+    trusted_proxies: CommaList[str] = Field(
+        default_factory=list,
+        description="Addresses (or CIDR ranges) of proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; empty: none, the TCP peer is the client",
+    )
 
     @field_validator("serve_model")
     @classmethod
@@ -251,6 +280,63 @@ class MediaSettings(Section):
         description="CPU threads for speech to text",
         json_schema_extra=env("SPEECH_THREADS"),
     )
+    urls: CommaList[str] = Field(
+        default_factory=lambda: ["off"],
+        description="Which URLs POST /predict/media fetches: off (none), public (any host "
+        "whose every address is public), or an allow-list of hosts (host, or host:internal to "
+        "allow one on an internal network)",
+    )
+    url_deadline_s: float = Field(
+        default=60.0, description="Longest a URL download may take in all, redirects included"
+    )
+    url_max_redirects: int = Field(
+        default=3, ge=0, description="Redirects a URL download follows, each one checked again"
+    )
+    url_youtube: bool = Field(
+        default=False,
+        description="Let URLs of YouTube pages through (yt-dlp, when installed; it makes "
+        "requests of its own the URL policy cannot check)",
+    )
+    max_downloads: int = Field(
+        default=2, ge=1, description="URL downloads at once; more are answered 503"
+    )
+    json_max_bytes: int = Field(
+        default=16_384, description='Largest JSON body ({"url": ...}) POST /predict/media takes'
+    )
+
+    @field_validator("urls")
+    @classmethod
+    def _check_urls(cls, value: list[str]) -> list[str]:
+        keywords = {"off", "public"} & {v.lower() for v in value}
+        if keywords and len(value) > 1:
+            raise ValueError(
+                "EMOTION_CLF_MEDIA_URLS: off, public, or a comma-separated list of hosts"
+            )
+        return [v.lower() if v.lower() in ("off", "public") else v for v in value] or ["off"]
+
+
+class BatchSettings(Section):
+    ENV_PREFIX = "BATCH_"
+    TITLE = "Batch inference (predict --input-file)"
+
+    max_record_bytes: int = Field(
+        default=1_048_576,
+        description="Longest CSV record, JSONL line or text line read; a longer one is a "
+        "rejected row (read past in constant memory)",
+    )
+    max_transcript_bytes: int = Field(
+        default=10_000_000, description="Largest SRT or WebVTT file read (it is parsed whole)"
+    )
+    max_media_s: float = Field(
+        default=3600.0,
+        description="Longest recording transcribed when --max-media-seconds is not given",
+    )
+    max_download_bytes: int = Field(
+        default=500_000_000, description="Largest file downloaded from a URL source"
+    )
+    download_deadline_s: float = Field(
+        default=600.0, description="Longest a URL source's download may take in all"
+    )
 
 
 class DriftSettings(Section):
@@ -262,108 +348,4 @@ class DriftSettings(Section):
     )
     text_auc: float = Field(
         default=0.55, description="Text-domain classifier ROC AUC above which texts drifted"
-    )
-
-
-class AzureSettings(Section):
-    ENV_PREFIX = "AZURE_"
-    TITLE = "Azure: where the workspace and the container resources live"
-
-    subscription_id: str | None = Field(default=None, description="Azure subscription id")
-    resource_group: str | None = Field(default=None, description="Resource group")
-    location: str = Field(default="westeurope", description="Region of new resources")
-    workspace: str | None = Field(default=None, description="Azure ML workspace name")
-
-
-class AzureMlSettings(Section):
-    ENV_PREFIX = "AZUREML_"
-    TITLE = "Azure ML: registry backend, pipelines, online and batch endpoints"
-
-    registry_prefix: str = Field(
-        default="emotion-clf-registry",
-        description="Blob folder of the registry's designations, lock and audit log",
-    )
-    registry_storage: SecretStr | None = Field(
-        default=None,
-        description="A storage connection string for the registry's blobs instead of the "
-        "workspace's default datastore (another account, or Azurite)",
-    )
-    registry_container: str = Field(
-        default="emotion-clf-registry",
-        description="The blob container used with EMOTION_CLF_AZUREML_REGISTRY_STORAGE",
-    )
-    lock_lease_s: int = Field(
-        default=30, ge=15, le=60, description="Promotion lock lease, renewed while held"
-    )
-    compute: str = Field(default="cpu-cluster", description="Compute cluster for jobs")
-    instance_type: str = Field(
-        default="Standard_DS3_v2", description="VM size of online and batch deployments"
-    )
-    instance_count: int = Field(default=1, description="Instances of a deployment")
-    data_asset: str = Field(
-        default="emotion-clf-data", description="Data asset (uri_folder) the pipeline trains on"
-    )
-    environment: str = Field(
-        default="emotion-clf", description="Azure ML environment name (jobs and scoring)"
-    )
-    traffic_steps: CommaList[int] = Field(
-        default_factory=lambda: [10, 50, 100],
-        description="Percent steps of a blue-green traffic shift on an online endpoint",
-    )
-    batch_endpoint: str = Field(default="emotion-clf-batch", description="Batch endpoint name")
-
-
-class ContainerSettings(Section):
-    ENV_PREFIX = "CONTAINER_"
-    TITLE = "Containers: the image and what every container service runs"
-
-    image: str | None = Field(
-        default=None, description="The image to run, e.g. myacr.azurecr.io/emotion-clf:1a2b3c4"
-    )
-    registry_server: str | None = Field(
-        default=None, description="Image registry to pull from (default: the image's host)"
-    )
-    registry_username: str | None = Field(default=None, description="Image registry user")
-    registry_password: SecretStr | None = Field(default=None, description="Image registry password")
-    tracking_uri: str | None = Field(
-        default=None,
-        description="The model registry the containers use (default: the tracking URI, if "
-        "remote; a local SQLite store is refused)",
-    )
-    tracking_token: SecretStr | None = Field(
-        default=None, description="MLFLOW_TRACKING_TOKEN for the containers, if the server asks"
-    )
-    cpu: float = Field(default=1.0, description="CPU cores of a container")
-    memory_gb: float = Field(default=2.0, description="Memory of a container, in GB")
-    port: int = Field(default=8000, description="The port the container's server listens on")
-    ready_timeout_s: float = Field(
-        default=600.0, description="How long a deploy waits for /ready before its health check"
-    )
-
-
-class AciSettings(Section):
-    ENV_PREFIX = "ACI_"
-    TITLE = "Azure Container Instances"
-
-    name: str = Field(default="emotion-clf", description="Container group name")
-    dns_label: str | None = Field(default=None, description="DNS label (default: the name)")
-    restart_policy: str = Field(default="Always", description="Always, OnFailure or Never")
-
-
-class AcaSettings(Section):
-    ENV_PREFIX = "ACA_"
-    TITLE = "Azure Container Apps (blue and green revisions)"
-
-    name: str = Field(default="emotion-clf", description="The container app")
-    environment: str | None = Field(
-        default=None, description="Container Apps environment: a name or a full resource id"
-    )
-    min_replicas: int = Field(default=1, description="Fewest replicas of a revision")
-    max_replicas: int = Field(default=3, description="Most replicas of a revision")
-    concurrent_requests: int = Field(
-        default=20, description="Concurrent requests per replica before the app scales out"
-    )
-    traffic_steps: CommaList[int] = Field(
-        default_factory=lambda: [10, 50, 100],
-        description="Percent steps of a blue-green traffic shift between revisions",
     )

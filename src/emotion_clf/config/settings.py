@@ -26,12 +26,15 @@ from pydantic import Field, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from emotion_clf.config.sections import (
+from emotion_clf.config.cloud import (
     AcaSettings,
     AciSettings,
     AzureMlSettings,
     AzureSettings,
     ContainerSettings,
+)
+from emotion_clf.config.sections import (
+    BatchSettings,
     DriftSettings,
     GateSettings,
     MediaSettings,
@@ -53,6 +56,7 @@ SECTIONS: dict[str, type[Section]] = {
     "promotion": PromotionSettings,
     "serving": ServingSettings,
     "media": MediaSettings,
+    "batch": BatchSettings,
     "drift": DriftSettings,
     "azure": AzureSettings,
     "azureml": AzureMlSettings,
@@ -213,6 +217,7 @@ class Settings(BaseSettings):
     promotion: PromotionSettings = Field(default_factory=PromotionSettings)
     serving: ServingSettings = Field(default_factory=ServingSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
+    batch: BatchSettings = Field(default_factory=BatchSettings)
     drift: DriftSettings = Field(default_factory=DriftSettings)
     azure: AzureSettings = Field(default_factory=AzureSettings)
     azureml: AzureMlSettings = Field(default_factory=AzureMlSettings)

@@ -5,7 +5,8 @@ both sit behind the ``[speech]`` extra. Whisper returns long segments for short 
 words (with their times) are cut into sentences at sentence-ending punctuation or a long
 pause: each sentence becomes a :class:`~emotion_clf.data.transcript.Segment`, classified like a
 transcript cue. Audio and video decode through PyAV (bundled with faster-whisper): wav, mp3,
-mp4, m4a, ogg, flac, webm and the other formats FFmpeg reads.
+mp4, m4a, ogg, flac, webm and the other formats FFmpeg reads, in bounded memory
+(:mod:`.decode`: the duration limit is enforced before the samples exist).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ MEDIA_SUFFIXES = frozenset(
      ".mkv", ".mov", ".avi", ".wma", ".mpeg", ".mpg"}
 )  # fmt: skip
 SAMPLE_RATE = 16_000  # what Whisper decodes to
+# The longest audio decoded when the caller sets no limit: every call has a bounded cost, and
+# Whisper computes the features of a whole recording at once (memory grows with its length).
+MAX_DURATION_S = 3600.0
 SENTENCE_END = (".", "!", "?", "…")
 PAUSE_S = 1.0  # a silence this long ends a sentence too
 MAX_WORDS = 40  # and so does a run-on without punctuation
@@ -110,32 +114,39 @@ class Transcriber:
     def transcribe(self, path: Path, *, max_duration_s: float | None = None) -> Transcription:
         """Timed sentences of the speech in an audio or video file.
 
-        Raises :class:`DataError` for a file that is not decodable media, has no audio, or is
-        longer than ``max_duration_s``; :class:`FeatureUnavailableError` without the speech extra.
-        """
-        with self._lock:
-            model = self._load()
-            from av.error import FFmpegError
-            from faster_whisper import decode_audio
+        The audio is decoded (and a file over the limit refused) before the model loads.
 
-            started = time.perf_counter()
+        Parameters
+        ----------
+        path
+            An audio or video file.
+        max_duration_s
+            The longest audio accepted; None means :data:`MAX_DURATION_S`.
+
+        Raises
+        ------
+        DataError
+            A file that is not decodable media, has no audio, or is longer than the limit.
+        FeatureUnavailableError
+            Without the speech extra.
+        """
+        limit = MAX_DURATION_S if max_duration_s is None else max_duration_s
+        with self._lock:
             try:
-                audio = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
-            except FFmpegError as exc:  # not media, unreadable
-                raise DataError(f"cannot decode audio: {exc}", file=path) from exc
-            except IndexError as exc:  # PyAV's answer to media without an audio stream (an image)
-                raise DataError("the file holds no audio stream", file=path) from exc
+                from emotion_clf.speech.decode import load_audio
+            except ImportError as exc:  # PyAV comes with the speech extra
+                raise FeatureUnavailableError(SPEECH_HINT) from exc
+            started = time.perf_counter()
+            audio = load_audio(path, max_duration_s=limit, sampling_rate=SAMPLE_RATE)
             duration = len(audio) / SAMPLE_RATE
             if duration == 0:
                 raise DataError("the file holds no audio", file=path)
-            if max_duration_s is not None and duration > max_duration_s:
-                raise DataError(
-                    f"the audio lasts {duration:.0f} s; the limit is {max_duration_s:.0f} s",
-                    file=path,
-                )
+            decoding = time.perf_counter() - started
+            model = self._load()
+            started = time.perf_counter()
             raw, info = model.transcribe(audio, word_timestamps=True, language="en")
             segments = tuple(sentences(_words(raw)))
-        elapsed = time.perf_counter() - started
+        elapsed = decoding + time.perf_counter() - started
         logger.info(
             "transcribed %.1f s of audio into %d sentences in %.1f s",
             duration,

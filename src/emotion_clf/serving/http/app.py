@@ -29,6 +29,7 @@ from emotion_clf.serving.runtime.holder import ModelHolder
 from emotion_clf.serving.runtime.metrics import METRICS_DIR, ServingMetrics
 from emotion_clf.serving.runtime.predlog import PredictionLog
 from emotion_clf.serving.runtime.shadow import Shadow
+from emotion_clf.serving.runtime.slots import Slots
 from emotion_clf.serving.runtime.state import ServingState
 from emotion_clf.serving.runtime.workers import WorkerGroup, worker_refresher, worker_state
 from emotion_clf.speech.transcribe import Transcriber
@@ -107,6 +108,7 @@ def build_state(settings: Settings, in_flight: InFlight, source: ModelSource) ->
         metrics=metrics,
         transcriber=Transcriber(threads=settings.media.speech_threads),
         media_executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="media"),
+        downloads=Slots(settings.media.max_downloads, what="URL downloads"),
         predlog=predlog,
         workers=workers,
         shadow=shadow,

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from emotion_clf.errors import DataError, EmotionClfError
-from emotion_clf.serving.http.middleware import context_of
+from emotion_clf.serving.http.middleware import context_of, unexpected_answer
 from emotion_clf.serving.runtime.errors import public_text
 
 logger = logging.getLogger(__name__)
@@ -124,7 +124,15 @@ async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """An exception no handler expected: see :func:`.middleware.unexpected_answer`."""
+    return unexpected_answer(exc, request_id_of(request))
+
+
 def install_handlers(app: FastAPI) -> None:
+    # FastAPI's outermost layer answers with this, then raises again for the server to log:
+    # the serving middleware logs it, once
+    app.add_exception_handler(Exception, handle_unexpected)
     app.add_exception_handler(EmotionClfError, handle_domain_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)

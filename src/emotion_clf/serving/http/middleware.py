@@ -6,12 +6,14 @@
 - ``X-Model-Version`` on every response: the version that answered a prediction, else the
   version being served (``none`` before the first load);
 - request counts and latency by route and status (Prometheus) and one structured log line;
-- a last line of defence: an unexpected exception is logged with its traceback and the request
-  id, and answered with a 500 that shows nothing else.
+- a last line of defence: an unexpected exception is logged once, with its traceback and the
+  request id, and answered with the documented JSON body: a 500 that shows nothing else, or a
+  507 when the disk is full.
 """
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
 import logging
@@ -31,6 +33,7 @@ logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("emotion_clf.serving.access")
 
 CONTEXT_KEY = "emotion_clf.context"
+OUT_OF_SPACE = "the server is out of disk space; try again later"
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # request ids: a random per-process prefix and a counter (unique across workers and restarts;
 # uuid4 reads the OS entropy pool on every request, which shows at high request rates)
@@ -123,15 +126,17 @@ class ServingMiddleware:
                 )(scope, receive, send_with_headers)
             else:
                 await self.app(scope, self._limited(receive, limit), send_with_headers)
-        except Exception:
+        except Exception as exc:
+            # the one record of an unexpected error, with its traceback: the server's own log
+            # never sees it (it would be a second, with the same traceback)
             logger.exception(
                 "request %s (%s %s) failed", request_id, scope["method"], scope["path"]
             )
-            if response_started:
-                raise  # too late for a clean answer; the server closes the connection
-            await JSONResponse(
-                {"detail": "internal error", "request_id": request_id}, status_code=500
-            )(scope, receive, send_with_headers)
+            if not response_started:  # FastAPI's handlers did not answer (the fast lane)
+                answer = unexpected_answer(exc, request_id)
+                await answer(scope, receive, send_with_headers)
+            # else the answer is out (FastAPI's error layer sent it, or a streamed body broke
+            # off and the server closes the connection)
         finally:
             self.in_flight.value -= 1
             elapsed = time.perf_counter() - started
@@ -167,6 +172,22 @@ class ServingMiddleware:
             return message
 
         return receive_limited
+
+
+def unexpected_answer(exc: Exception, request_id: str | None) -> JSONResponse:
+    """The answer to an exception no handler expected: the documented JSON body with the
+    request id and nothing of the error (it is logged once, with its traceback, by
+    :class:`ServingMiddleware`). A full disk is said plainly: a 507, so that a client knows
+    retrying at once will not help."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return JSONResponse(
+            {
+                "detail": "the server is out of disk space; try again later",
+                "request_id": request_id,
+            },
+            status_code=507,
+        )
+    return JSONResponse({"detail": "internal error", "request_id": request_id}, status_code=500)
 
 
 def _request_id(scope: Scope) -> str:

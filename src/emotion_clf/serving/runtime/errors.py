@@ -62,3 +62,13 @@ class RefreshError(EmotionClfError):
             "swapped": False,
             "duration_s": round(self.duration_s, 4),
         }
+
+
+class BusyError(EmotionClfError):
+    """Every slot of a bounded resource (URL downloads, say) is taken: try again shortly."""
+
+    http_status = 503
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after_s)}

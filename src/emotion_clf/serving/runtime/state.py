@@ -16,6 +16,7 @@ from emotion_clf.serving.runtime.loading import LoadedModel
 from emotion_clf.serving.runtime.metrics import ServingMetrics
 from emotion_clf.serving.runtime.predlog import PredictionLog, utc_now
 from emotion_clf.serving.runtime.shadow import Shadow
+from emotion_clf.serving.runtime.slots import Slots
 from emotion_clf.serving.runtime.workers import WorkerGroup
 from emotion_clf.speech.transcribe import Transcriber
 
@@ -31,6 +32,7 @@ class ServingState:
     predlog: PredictionLog
     transcriber: Transcriber  # loads Whisper on the first /predict/media request
     media_executor: ThreadPoolExecutor  # one transcription at a time, off the event loop
+    downloads: Slots  # URL downloads at once (async; more are answered 503)
     workers: WorkerGroup | None = None  # the server's other workers (serve --workers N > 1)
     shadow: Shadow | None = None  # the candidate on sampled live traffic (EMOTION_CLF_SHADOW_RATE)
 

