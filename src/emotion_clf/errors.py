@@ -1,7 +1,11 @@
 """The package's exceptions: one root, subclasses carrying structured fields.
 
 Entry points (the CLI, the HTTP app) catch :class:`EmotionClfError` and show its message;
-anything else is a bug and keeps its traceback in the logs.
+anything else is a bug and keeps its traceback in the logs. An error speaks at three levels:
+``message`` to anyone (an API answer shows it, as ``public``); ``where`` (a file path, a URI
+without credentials) to whoever runs the machine: the CLI and logs add it; ``detail``
+(a library's own words: SQL, its URLs) to whoever debugs: logs, and the CLI only at
+``--log-level debug``.
 """
 
 from __future__ import annotations
@@ -19,15 +23,19 @@ class EmotionClfError(Exception):
     exit_code: int = 1
     http_status: int = 400
 
-    def __init__(self, message: str = "", *, detail: str | None = None) -> None:
+    def __init__(
+        self, message: str = "", *, detail: str | None = None, where: str | None = None
+    ) -> None:
         self.message = message
-        self.detail = detail  # internal text (a library's message, a path): logs and CLI only
-        super().__init__(f"{message} ({detail})" if detail else message)
+        self.detail = detail  # a library's own text: logs, and the CLI at debug level
+        self.where = where  # where it happened (a path): logs and the CLI, never an API answer
+        text = f"{message}: {where}" if where else message
+        super().__init__(f"{text} ({detail})" if detail else text)
 
     @property
     def public(self) -> str:
-        """The message without the internal detail: what an API client may be shown."""
-        return self.message if self.detail else str(self)
+        """The message without ``where`` and ``detail``: what an API client may be shown."""
+        return self.message if self.detail or self.where else str(self)
 
 
 class ConfigError(EmotionClfError):
@@ -107,13 +115,22 @@ class RegistryError(EmotionClfError):
 
 
 class RegistryUnavailableError(RegistryError):
-    """The model registry cannot be reached."""
+    """The model registry cannot be reached.
 
+    Its own exit code, 4, so a scheduled command tells "the registry is down, missing or
+    damaged" from a failure of its own work (1) or a bad setting (2).
+    """
+
+    exit_code = 4
     http_status = 503
 
 
 class RegistryStoreError(RegistryUnavailableError):
-    """The registry's store cannot be read: missing, corrupt, not a registry, another schema."""
+    """The registry's store cannot be read: missing, corrupt, not a registry, another schema.
+
+    ``where`` names the store (the SQLite file): a command that only reads never creates
+    one, so a store that is lost or not mounted is this error, not a new empty registry.
+    """
 
 
 class DesignationConflictError(RegistryError):
@@ -164,3 +181,27 @@ class CloudError(EmotionClfError):
 
 class NotebookError(EmotionClfError):
     """A notebook run failed; the report was not published."""
+
+
+class StorageError(EmotionClfError):
+    """A file the server must write could not be written (a read-only or failing disk).
+
+    ``kept`` says whether what the client sent is stored anyway (in quarantine): the answer
+    states it, so a client knows whether to send it again.
+    """
+
+    http_status = 503
+
+    def __init__(self, message: str, *, kept: bool = False, detail: str | None = None) -> None:
+        super().__init__(message, detail=detail)
+        self.kept = kept
+
+    def details(self) -> dict[str, object]:
+        return {"kept": self.kept}
+
+
+class StorageFullError(StorageError):
+    """The disk is full (ENOSPC): answered 507 Insufficient Storage, so a client knows that
+    sending the same request again at once will not help."""
+
+    http_status = 507

@@ -15,7 +15,7 @@ from tests.cli.helpers import run_cli
     [
         ("train", "--family", "xgboost", "--out", "unused"),  # a usage error: exit 2
         ("predict", "Hi.", "--model", "baseline"),  # a domain error: its own exit code
-        ("registry", "list", "--json"),  # success: an empty registry, as JSON
+        ("shadow-report", "--json"),  # success: an empty prediction log, as JSON
     ],
     ids=["usage error", "domain error", "success"],
 )

@@ -151,3 +151,30 @@ def test_the_lease_is_renewed_while_held_and_lapses_when_its_holder_is_killed(
     with registry.promotion_lock(ttl_s=600, holder="next"):
         assert (registry.lock_state() or pytest.fail("not held")).holder == "next"
     assert registry.lock_state() is None and registry.break_lock() is False
+
+
+@pytest.mark.parametrize("how", ["read_only", "create=False"])
+def test_a_registry_that_may_not_create_refuses_a_missing_container(
+    settings: Settings, how: str
+) -> None:
+    """The registry's own container (not the workspace datastore's, which always exists)
+    is created only by a writer that may start a registry: for anything else it is lost."""
+    from azure.storage.blob import ContainerClient
+
+    from emotion_clf.errors import RegistryStoreError
+
+    options = {"read_only": True} if how == "read_only" else {"create": False}
+    container = settings.azureml.registry_container
+    with pytest.raises(RegistryStoreError, match="blob container does not exist") as caught:
+        open_registry(settings, **options).designations()
+    assert container in str(caught.value) and container not in caught.value.public
+    storage = settings.azureml.registry_storage
+    assert storage is not None
+    client = ContainerClient.from_connection_string(
+        storage.get_secret_value(), container_name=container
+    )
+    assert not client.exists()
+
+    writer = open_registry(settings)
+    assert writer.designations() == {} and writer.created and client.exists()
+    assert not open_registry(settings, create=False).created

@@ -57,8 +57,8 @@ def test_a_store_that_cannot_be_read_is_unavailable_and_nothing_is_created(
     with pytest.raises(RegistryStoreError) as caught:
         open_registry(settings, read_only=True).resolve("baseline")
     assert message in caught.value.message
-    assert str(store) not in caught.value.public  # the path is detail, for the log only
-    assert caught.value.detail is not None and str(store) in caught.value.detail
+    assert str(store) not in caught.value.public  # the path is for the log and the CLI only
+    assert caught.value.where == str(store) and str(store) in str(caught.value)
     assert (store.read_bytes() if store.exists() else None) == before  # untouched, not created
 
     # fetching falls back to the last verified copy this machine has, and says why
@@ -81,3 +81,43 @@ def test_a_read_only_registry_reads_and_refuses_to_write(home: Path) -> None:
     with pytest.raises(RegistryError, match="opened read-only"):
         registry.set_designation("baseline", "2")
     assert open_registry(make_settings(home)).designations()["baseline"] == "1"
+
+
+def test_a_writer_that_may_not_create_a_registry_refuses_a_missing_store(tmp_path: Path) -> None:
+    """Promotion, rollback and unlock open the registry so: a lost store stays lost."""
+    settings = make_settings(tmp_path / "home")
+    with pytest.raises(RegistryStoreError, match="does not exist") as caught:
+        open_registry(settings, create=False)
+    assert caught.value.where == str(store_of(tmp_path / "home"))
+    assert not (tmp_path / "home").exists()
+
+
+@pytest.mark.parametrize("fault", ["corrupt", "another schema", "not a registry"])
+def test_a_writer_refuses_a_damaged_store_even_where_it_may_create_one(
+    home: Path, fault: str
+) -> None:
+    damage, message = FAULTS[fault]
+    store = store_of(home)
+    damage(store)
+    before = store.read_bytes()
+    with pytest.raises(RegistryStoreError) as caught:
+        open_registry(make_settings(home), create=True)
+    assert message in caught.value.message
+    assert store.read_bytes() == before  # MLflow would have added its tables to any SQLite file
+
+
+def test_only_the_open_that_creates_the_store_says_it_did(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "home")
+    assert open_registry(settings).created
+    assert store_of(tmp_path / "home").is_file()
+    assert not open_registry(settings).created
+    assert not open_registry(settings, read_only=True).created
+
+
+def test_reading_the_audit_log_before_any_promotion_creates_nothing(empty_home: Path) -> None:
+    """A read-only registry reads an empty log (it used to create the audit experiment)."""
+    before = store_of(empty_home).read_bytes()
+    registry = open_registry(make_settings(empty_home), read_only=True)
+    assert registry.audit.entries() == []
+    assert registry.audit.previous_baseline("1") is None
+    assert store_of(empty_home).read_bytes() == before

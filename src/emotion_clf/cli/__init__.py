@@ -1,7 +1,8 @@
 """The ``emotion-clf`` command line: thin commands that parse, call the package, print.
 
 Errors the package raises on purpose (:class:`~emotion_clf.errors.EmotionClfError`) are shown
-as one clear message and an exit code, without a traceback.
+as one clear message and an exit code, without a traceback; what a library said behind one
+(SQL, its help links) only with ``emotion-clf --log-level debug``.
 """
 
 from __future__ import annotations
@@ -11,21 +12,16 @@ import sys
 
 import typer
 
-from emotion_clf.cli import azure as azure_commands
-from emotion_clf.cli import data as data_commands
-from emotion_clf.cli import drift as drift_commands
-from emotion_clf.cli import feedback as feedback_commands
 from emotion_clf.cli import health as health_commands
 from emotion_clf.cli import lifecycle as lifecycle_commands
 from emotion_clf.cli import models as model_commands
 from emotion_clf.cli import performance as performance_commands
 from emotion_clf.cli import predict as predict_commands
-from emotion_clf.cli import registry as registry_commands
-from emotion_clf.cli import report as report_commands
 from emotion_clf.cli import serve as serve_commands
 from emotion_clf.cli import settings as settings_commands
 from emotion_clf.cli import shadow as shadow_commands
-from emotion_clf.cli.output import error
+from emotion_clf.cli.lazy import lazy_groups
+from emotion_clf.cli.output import LogLevel, LogLevelOption, error, set_log_level, show_error
 from emotion_clf.errors import EmotionClfError
 
 app = typer.Typer(
@@ -35,6 +31,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
     add_completion=False,
+    # the command groups, imported when used (emotion_clf.cli.lazy): `emotion-clf predict`
+    # does not import the Azure SDK wrappers, deployment specs or report builders
+    cls=lazy_groups(
+        registry="emotion_clf.cli.registry:app",
+        data="emotion_clf.cli.data:app",
+        report="emotion_clf.cli.report:app",
+        drift="emotion_clf.cli.drift:app",
+        feedback="emotion_clf.cli.feedback:app",
+        azure="emotion_clf.cli.azure:app",
+    ),
 )
 model_commands.register(app)
 app.command()(predict_commands.predict)
@@ -44,12 +50,11 @@ shadow_commands.register(app)
 health_commands.register(app)
 performance_commands.register(app)
 settings_commands.register(app)
-app.add_typer(registry_commands.app, name="registry")
-app.add_typer(data_commands.app, name="data")
-app.add_typer(report_commands.app, name="report")
-app.add_typer(drift_commands.app, name="drift")
-app.add_typer(feedback_commands.app, name="feedback")
-app.add_typer(azure_commands.app, name="azure")
+
+
+@app.callback()
+def _options(log_level: LogLevelOption = LogLevel.warning) -> None:
+    set_log_level(log_level)
 
 
 def main() -> None:
@@ -59,7 +64,7 @@ def main() -> None:
     try:
         app()
     except EmotionClfError as exc:
-        error(str(exc))
+        show_error(exc)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         error("interrupted")

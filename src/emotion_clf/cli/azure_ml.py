@@ -67,7 +67,7 @@ def _version(settings: Settings, version: str | None, dry_run: bool) -> str:
         return version
     if dry_run:
         raise ConfigError("--dry-run needs --version V (it reads no registry)")
-    return open_registry(settings).resolve("dynamic").version
+    return open_registry(settings, read_only=True).resolve("dynamic").version
 
 
 def _written(plan: Plan, out: Path, json_output: bool) -> None:

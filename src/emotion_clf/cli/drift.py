@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from emotion_clf.batch.inputs import clean_workdir
-from emotion_clf.cli.output import console, error, info, print_json, warn
+from emotion_clf.cli.output import console, info, print_json, show_error, warn
 from emotion_clf.config import get_settings
 from emotion_clf.errors import EmotionClfError
 from emotion_clf.files import write_atomic
@@ -100,7 +100,7 @@ def check(
             out=out,
         )
     except EmotionClfError as exc:
-        error(str(exc))
+        show_error(exc)
         sys.exit(2)
     for message in run.warnings:
         warn(message)

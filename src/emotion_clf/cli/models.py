@@ -13,6 +13,7 @@ from emotion_clf.cli.output import (
     fraction_progress,
     info,
     print_json,
+    say_if_created,
     show_evaluation,
 )
 from emotion_clf.config import get_settings
@@ -99,7 +100,9 @@ def train(
         )
     version = None
     if register:
-        version = open_registry(settings).register(result).version
+        registry = open_registry(settings, create=True)
+        version = registry.register(result).version
+        say_if_created(registry)
     if json_output:
         print_json(
             {

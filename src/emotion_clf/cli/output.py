@@ -1,15 +1,20 @@
 """The CLI's output layer: Rich tables on stdout, progress and messages on stderr.
 
-Machine-readable output (``--json``) goes to stdout alone, so it can be piped.
+Machine-readable output (``--json``) goes to stdout alone, so it can be piped. An error is
+one line: its message and where it happened; the library's own words behind it (SQL, a
+driver's help links) only at ``--log-level debug``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -23,10 +28,12 @@ from rich.progress import (
 from rich.table import Table
 
 from emotion_clf.data.schema import HEADS
+from emotion_clf.errors import EmotionClfError
 from emotion_clf.models.base import Prediction
 
 if TYPE_CHECKING:  # scikit-learn's import is paid by the commands that evaluate
     from emotion_clf.evaluation import Evaluation
+    from emotion_clf.registry import ModelRegistry
 
 console = Console()
 err_console = Console(stderr=True)
@@ -37,8 +44,51 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+class LogLevel(StrEnum):
+    """``--log-level``: which log records reach stderr."""
+
+    critical = "critical"
+    error = "error"
+    warning = "warning"
+    info = "info"
+    debug = "debug"
+
+
+LogLevelOption = Annotated[
+    LogLevel,
+    typer.Option(
+        "--log-level",
+        case_sensitive=False,
+        help="Log records from this level up reach stderr; debug also shows what lies "
+        "behind an error (a library's own message).",
+    ),
+]
+DETAILS_HINT = "`emotion-clf --log-level debug ...` shows the details"
+
+
+def set_log_level(level: LogLevel) -> None:
+    """Apply ``--log-level`` (the root logger: ``main`` sends it to stderr)."""
+    logging.getLogger().setLevel(level.value.upper())
+
+
 def error(message: str) -> None:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def error_text(exc: EmotionClfError, *, details: bool) -> str:
+    """What the CLI says of ``exc``: its message and ``where``; its ``detail`` (SQL, a
+    library's URL) on a line of its own only with ``details``, else a pointer to it."""
+    if not exc.detail:
+        return str(exc)
+    text = f"{exc.message}: {exc.where}" if exc.where else exc.message
+    if details:
+        return f"{text}\n  detail: {exc.detail}"
+    return f"{text} ({DETAILS_HINT})"
+
+
+def show_error(exc: EmotionClfError) -> None:
+    """:func:`error` for a package error, with its detail at ``--log-level debug``."""
+    error(error_text(exc, details=logging.getLogger().isEnabledFor(logging.DEBUG)))
 
 
 def warn(message: str) -> None:
@@ -47,6 +97,12 @@ def warn(message: str) -> None:
 
 def info(message: str) -> None:
     err_console.print(message, highlight=False, soft_wrap=True)
+
+
+def say_if_created(registry: ModelRegistry) -> None:
+    """The one line saying that a new registry was started: its store did not exist."""
+    if registry.created:
+        info(f"created a new registry at {registry.location}")
 
 
 @contextmanager

@@ -1,4 +1,9 @@
-"""``registry list | show | history | unlock``."""
+"""``registry list | show | history | register | uri | unlock``.
+
+The commands that read open the registry read-only: a store that is missing is an error
+naming where it was looked for, never a new, empty registry. Only ``register`` creates one
+(and says so); ``unlock`` needs it to exist.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from emotion_clf.cli.output import console, info, print_json
+from emotion_clf.cli.output import console, info, print_json, say_if_created
 from emotion_clf.config import get_settings
 from emotion_clf.models import read_manifest
 from emotion_clf.promotion import unlock as unlock_registry
@@ -29,7 +34,7 @@ KEY_METRICS = {
 @app.command("list")
 def list_versions(json_output: JsonOption = False) -> None:
     """Every version with its designations, key metrics and creation time."""
-    versions = open_registry(get_settings()).versions()
+    versions = open_registry(get_settings(), read_only=True).versions()
     if json_output:
         print_json([v.to_dict() for v in versions])
         return
@@ -60,7 +65,7 @@ def show(
 ) -> None:
     """One version: registry record, bundle manifest and its audit entries."""
     settings = get_settings()
-    registry = open_registry(settings)
+    registry = open_registry(settings, read_only=True)
     record = registry.resolve(version)
     local = fetch_version(registry, ModelCache(settings.cache_dir), record)
     manifest = read_manifest(local.path).to_dict()
@@ -83,7 +88,7 @@ def history(
     json_output: JsonOption = False,
 ) -> None:
     """The promotion audit log: who moved the baseline, from where to where, when and why."""
-    registry = open_registry(get_settings())
+    registry = open_registry(get_settings(), read_only=True)
     lock = registry.lock_state()
     entries = registry.audit.entries(limit=limit, lock_holder=lock.audit_id if lock else None)
     if json_output:
@@ -118,8 +123,9 @@ def register_bundle(
     json_output: JsonOption = False,
 ) -> None:
     """Register a bundle folder as a new version (the training pipeline's last step)."""
-    registry = open_registry(get_settings())
+    registry = open_registry(get_settings(), create=True)
     record = registry.register_bundle(bundle, designate=None if designate == "none" else designate)
+    say_if_created(registry)
     if json_output:
         print_json(record.to_dict())
         return
@@ -128,7 +134,8 @@ def register_bundle(
 
 @app.command()
 def uri() -> None:
-    """The MLflow tracking URI of the registry (for `mlflow ui --backend-store-uri`)."""
+    """The MLflow tracking URI of the registry (for `mlflow ui --backend-store-uri`); it
+    opens nothing, so it answers whether or not the store exists."""
     print(get_settings().resolved_tracking_uri)
 
 

@@ -45,7 +45,7 @@ def production_header(settings: Settings) -> str:
 
     registry: ModelRegistry | None
     try:
-        registry = open_registry(settings)
+        registry = open_registry(settings, read_only=True)
     except EmotionClfError:
         registry = None
     state = production_state(

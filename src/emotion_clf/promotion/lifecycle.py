@@ -224,7 +224,7 @@ def promote(
     then drive ``rollouts`` (an endpoint, say) and tell the API servers to reload."""
     if force and not (reason and reason.strip()):
         raise PromotionError("a forced promotion needs --reason: say why the gate is skipped")
-    registry = open_registry(settings)
+    registry = open_registry(settings, create=False)  # a promotion never starts a registry
     cache = ModelCache(settings.cache_dir)
     target: VersionInfo = registry.version(version) if version else registry.resolve("dynamic")
     current = registry.designated("baseline")
@@ -272,7 +272,7 @@ def rollback(
 ) -> LifecycleResult:
     """Move ``baseline`` back: to ``to``, or to the previous baseline in the audit log; then
     drive ``rollouts`` with it, as :func:`promote` does."""
-    registry = open_registry(settings)
+    registry = open_registry(settings, create=False)
     current = registry.designated("baseline")
     if current is None:
         raise PromotionError("no baseline is designated; there is nothing to roll back")
@@ -301,7 +301,7 @@ def rollback(
 
 def unlock(*, settings: Settings) -> bool:
     """Remove a promotion lock left by a killed process; True if there was one."""
-    return open_registry(settings).break_lock()
+    return open_registry(settings, create=False).break_lock()
 
 
 @dataclass(frozen=True)
@@ -331,7 +331,7 @@ def promote_or_hold(
     data: Path | str | None = None,
 ) -> PromotionOutcome:
     """:func:`promote`, with a held gate as an outcome instead of an error."""
-    candidate = version or open_registry(settings).resolve("dynamic").version
+    candidate = version or open_registry(settings, read_only=True).resolve("dynamic").version
     try:
         result = promote(
             settings=settings, version=candidate, force=force, reason=reason, data=data

@@ -226,6 +226,8 @@ class ModelRegistry(ABC):
     """One registered model in a model store: versions, designations, lock and audit."""
 
     model_name: str
+    #: this registry's store did not exist and was created for it (see ``open_registry``)
+    created: bool = False
 
     @property
     @abstractmethod

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from emotion_clf.config import Settings
 from emotion_clf.errors import RegistryError, RegistryStoreError, RegistryUnavailableError
 from emotion_clf.models.base import Predictor
-from emotion_clf.models.bundle import load_bundle
+from emotion_clf.models.bundle import VerifiedBundle, load_bundle
 from emotion_clf.registry.backends import open_registry
 from emotion_clf.registry.base import ModelRegistry, VersionInfo
 from emotion_clf.registry.cache import ModelCache
@@ -29,6 +29,8 @@ class ResolvedModel:
     offline: bool = False  # the registry was unreachable; this is the last cached copy
     offline_reason: str | None = None  # why the registry was not used, when offline
     runtime_cache: Path | None = None  # where the loaded model keeps what it derives
+    # the cache's check of the bundle: the load takes it while no file has changed since
+    verified: VerifiedBundle | None = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -37,7 +39,14 @@ class ResolvedModel:
         return f"v{self.version}" + (f" ({self.designation})" if self.designation else "")
 
     def load(self) -> Predictor:
-        return load_bundle(self.path, expected_digest=self.digest, runtime_cache=self.runtime_cache)
+        """The predictor, checked against the registry's digest: every file hashed, once
+        (:class:`~emotion_clf.models.bundle.VerifiedBundle`)."""
+        return load_bundle(
+            self.path,
+            expected_digest=self.digest,
+            runtime_cache=self.runtime_cache,
+            verified=self.verified,
+        )
 
 
 def fetch_version(registry: ModelRegistry, cache: ModelCache, info: VersionInfo) -> ResolvedModel:
@@ -46,10 +55,18 @@ def fetch_version(registry: ModelRegistry, cache: ModelCache, info: VersionInfo)
         raise RegistryError(
             f"version {info.version} has no digest tag; it was not registered by emotion-clf"
         )
-    path = cache.get(info.version, info.digest)
-    if path is None:
-        path = cache.put(info.version, info.digest, lambda dest: registry.download(info, dest))
-    return ResolvedModel(path=path, ref=info.version, version=info.version, digest=info.digest)
+    verified = cache.checked(info.version, info.digest)
+    if verified is None:
+        verified = cache.put_checked(
+            info.version, info.digest, lambda dest: registry.download(info, dest)
+        )
+    return ResolvedModel(
+        path=verified.folder,
+        ref=info.version,
+        version=info.version,
+        digest=info.digest,
+        verified=verified,
+    )
 
 
 def cached_model(
@@ -69,6 +86,7 @@ def cached_model(
         offline=True,
         offline_reason=reason,
         runtime_cache=settings.runtime_cache_dir,
+        verified=cached.verified,
     )
 
 
@@ -97,12 +115,17 @@ def fetch_model(
         cached = cached_model(ref, settings=settings, reason=why)
         if cached is None:
             raise RegistryUnavailableError(
-                f"{exc.message}; and no cached copy of {ref!r} on this machine",
+                f"no cached copy of {ref!r} on this machine, and {exc.message}",
                 detail=exc.detail,
+                where=exc.where,
             ) from exc
         logger.warning(
-            "registry unreachable (%s); using cached version %s for %r", exc, cached.version, ref
+            "registry unreachable (%s); using cached version %s for %r",
+            f"{exc.message}: {exc.where}" if exc.where else exc.message,
+            cached.version,
+            ref,
         )
+        logger.debug("the registry's own words: %s", exc.detail)
         return cached
     if designation is not None:
         cache.remember(designation, info.version, resolved.digest or "")
@@ -113,4 +136,5 @@ def fetch_model(
         designation=designation,
         digest=resolved.digest,
         runtime_cache=settings.runtime_cache_dir,
+        verified=resolved.verified,
     )

@@ -2,7 +2,9 @@
 registry version number.
 
 Paths are used as they are. Designations and versions are looked up in the registry and
-fetched through the local cache (:func:`~emotion_clf.registry.fetch.fetch_model`).
+fetched through the local cache (:func:`~emotion_clf.registry.fetch.fetch_model`). Resolving
+only reads, so the registry is opened read-only: a store that is missing is an error (or the
+cached copy), never a new empty registry.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def resolve_model(ref: str, *, settings: Settings) -> ResolvedModel:
     if path.exists():
         return ResolvedModel(path=path, ref=ref, runtime_cache=settings.runtime_cache_dir)
     if is_registry_ref(ref):
-        return fetch_model(ref, settings=settings)
+        return fetch_model(ref, settings=settings, read_only=True)
     raise ModelNotFoundError(
         f"--model {ref!r} is neither a bundle folder nor a registry reference "
         f"({', '.join(DESIGNATIONS)} or a version number)"

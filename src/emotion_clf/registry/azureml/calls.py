@@ -41,23 +41,31 @@ def sdk(module: str) -> ModuleType:
 
 @contextmanager
 def azure_errors(action: str) -> Iterator[None]:
-    """Translate azure-core's exceptions into this package's, naming what was being done."""
+    """Translate azure-core's exceptions into this package's, naming what was being done.
+
+    The message is short and names the action; the SDK's own text (request ids, URLs) goes
+    into the error's ``detail``, as MLflow's does (:func:`..mlflow.calls.mlflow_errors`).
+    """
     exceptions = sdk("azure.core.exceptions")
     try:
         yield
     except exceptions.ResourceNotFoundError as exc:
-        raise ModelNotFoundError(f"{action}: {_short(exc)}") from exc
+        raise ModelNotFoundError(
+            f"{action}: not found in the workspace", detail=_short(exc)
+        ) from exc
     except exceptions.ClientAuthenticationError as exc:
         raise RegistryUnavailableError(
-            f"{action}: Azure refused the credentials ({_short(exc)}); sign in with `az login` "
-            "or set the AZURE_* variables DefaultAzureCredential reads"
+            f"{action}: Azure refused the credentials; sign in with `az login` "
+            "or set the AZURE_* variables DefaultAzureCredential reads",
+            detail=_short(exc),
         ) from exc
     except (exceptions.ServiceRequestError, exceptions.ServiceResponseError) as exc:
         raise RegistryUnavailableError(
-            f"{action}: the workspace cannot be reached ({_short(exc)})"
+            f"{action}: the workspace cannot be reached", detail=_short(exc)
         ) from exc
     except exceptions.AzureError as exc:
-        raise RegistryError(f"{action}: {_short(exc)}") from exc
+        code = error_code(exc) or type(exc).__name__  # a service code, not prose
+        raise RegistryError(f"{action}: Azure refused it ({code})", detail=_short(exc)) from exc
 
 
 def _short(exc: BaseException) -> str:

@@ -22,7 +22,6 @@ Nothing here deletes a model or a version (Azure ML cannot delete a whole model 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
 import tempfile
@@ -31,7 +30,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emotion_clf.config import Settings
-from emotion_clf.errors import DesignationConflictError, ModelNotFoundError, RegistryError
+from emotion_clf.errors import (
+    DesignationConflictError,
+    ModelNotFoundError,
+    RegistryError,
+    RegistryStoreError,
+)
 from emotion_clf.models.bundle import MANIFEST
 from emotion_clf.registry.azureml.audit import BlobAuditStore
 from emotion_clf.registry.azureml.calls import (
@@ -69,7 +73,13 @@ class AzureMlRegistry(ModelRegistry):
     """One Azure ML model and the registry's blobs beside it."""
 
     def __init__(
-        self, workspace: Workspace, *, model_name: str, prefix: str, lease_s: int = 30
+        self,
+        workspace: Workspace,
+        *,
+        model_name: str,
+        prefix: str,
+        lease_s: int = 30,
+        create: bool = True,
     ) -> None:
         self.models = workspace.models
         self.container = workspace.container
@@ -77,16 +87,20 @@ class AzureMlRegistry(ModelRegistry):
         self._location = workspace.location
         self.prefix = f"{prefix.strip('/')}/{model_name}/"
         self.lease_s = lease_s
+        self.create = create
         self._audit = BlobAuditStore(self.container, prefix=f"{self.prefix}audit/")
         self._container_ready = False
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> AzureMlRegistry:
+    def from_settings(cls, settings: Settings, *, create: bool = True) -> AzureMlRegistry:
+        """The workspace ``settings`` name; ``create``: a missing blob container may be
+        created (see :func:`~emotion_clf.registry.open_registry`)."""
         return cls(
             open_workspace(settings),
             model_name=settings.registry.model_name,
             prefix=settings.azureml.registry_prefix,
             lease_s=settings.azureml.lock_lease_s,
+            create=create,
         )
 
     @property
@@ -94,15 +108,32 @@ class AzureMlRegistry(ModelRegistry):
         return f"{self._location} (model {self.model_name})"
 
     def _blob(self, name: str) -> Any:
-        if not self._container_ready:  # the default datastore's container always exists;
-            exceptions = sdk("azure.core.exceptions")  # another one is created on first use
-            with (
-                azure_errors("opening the registry's blob container"),
-                contextlib.suppress(exceptions.ResourceExistsError),  # the usual case
-            ):
-                self.container.create_container()
+        if not self._container_ready:
+            self._open_container()
             self._container_ready = True
         return self.container.get_blob_client(f"{self.prefix}{name}")
+
+    def _open_container(self) -> None:
+        """Make sure the blob container exists, on first use. The default datastore's always
+        does; another one is created only by a registry opened to ``create`` (training,
+        registration): for any other, a missing container is a lost registry, refused."""
+        where = f"blob container {self.container.container_name!r}"
+        if not self.create:
+            with azure_errors("opening the registry's blob container"):
+                found = self.container.exists()
+            if not found:
+                raise RegistryStoreError(
+                    "the registry's blob container does not exist", where=where
+                )
+            return
+        exceptions = sdk("azure.core.exceptions")
+        with azure_errors("opening the registry's blob container"):
+            try:
+                self.container.create_container()
+            except exceptions.ResourceExistsError:  # the usual case
+                return
+        self.created = True
+        logger.info("created a new registry at %s", where)
 
     # -- reading ---------------------------------------------------------------------------
     def _designations_doc(self) -> tuple[dict[str, Any], str | None]:

@@ -24,11 +24,20 @@ NOTE_PREFIX = "note."
 
 
 class MlflowAuditStore(AuditStore):
-    """``experiment`` gives the audit experiment's id (it is created on first use)."""
+    """``experiment`` gives the audit experiment's id, creating it on first use (writing an
+    entry); ``existing`` gives it only if it exists: reading the log creates nothing, so a
+    registry opened read-only reads an empty log before the first promotion."""
 
-    def __init__(self, client: MlflowClient, *, experiment: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        client: MlflowClient,
+        *,
+        experiment: Callable[[], str],
+        existing: Callable[[], str | None],
+    ) -> None:
         self.client = client
         self._experiment = experiment
+        self._existing = existing
 
     def start(
         self,
@@ -73,9 +82,12 @@ class MlflowAuditStore(AuditStore):
             self.client.set_tag(entry_id, f"{NOTE_PREFIX}{key}", value[:_TAG_LIMIT])
 
     def entries(self, *, limit: int = 200, lock_holder: str | None = None) -> list[AuditEntry]:
+        experiment = self._existing()
+        if experiment is None:
+            return []  # no promotion yet
         with mlflow_errors("reading the audit log"):
             runs = self.client.search_runs(
-                [self._experiment()], order_by=["attributes.start_time DESC"], max_results=limit
+                [experiment], order_by=["attributes.start_time DESC"], max_results=limit
             )
         out = []
         for run in runs:

@@ -16,7 +16,12 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 from emotion_clf.config import Settings
-from emotion_clf.errors import ModelNotFoundError, RegistryError, RegistryUnavailableError
+from emotion_clf.errors import (
+    ModelNotFoundError,
+    RegistryError,
+    RegistryStoreError,
+    RegistryUnavailableError,
+)
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -29,14 +34,16 @@ _UNREACHABLE = (
     "failed with exception",
     "max retries exceeded",
     "connection refused",
+)
+_UNREADABLE = (
     "unable to open database",
     "file is not a database",
     "database disk image is malformed",
     "no such table",
     "no such column",
     "out-of-date database schema",
-    "readonly database",
 )
+_READ_ONLY = "readonly database"  # a store on a read-only mount, or opened read-only
 MISSING = "RESOURCE_DOES_NOT_EXIST"
 EXISTS = "RESOURCE_ALREADY_EXISTS"
 
@@ -48,8 +55,13 @@ def configure_mlflow(settings: Settings) -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     # MLflow writes run URLs to stdout, which would corrupt the CLI's --json output
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+    import mlflow  # noqa: F401  (importing it sets its loggers' levels: ours must come after)
+
     for name in ("mlflow", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # a failed query is logged by MLflow with its SQL and a traceback before it is raised;
+    # mlflow_errors reports it once, that text in the error's detail
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     # a down registry is reported once by mlflow_errors, not per retry
     logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
 
@@ -59,7 +71,8 @@ def mlflow_errors(action: str) -> Iterator[None]:
     """Translate MLflow's exceptions into this package's, naming what was being done.
 
     The error's message is short and names the action; MLflow's own text (SQL, URLs, paths)
-    goes into its ``detail``, which logs and the CLI show and API answers leave out.
+    goes into its ``detail``, which logs show, the CLI only at ``--log-level debug``, and API
+    answers never.
     """
     from mlflow.exceptions import MlflowException
     from sqlalchemy.exc import SQLAlchemyError
@@ -70,13 +83,21 @@ def mlflow_errors(action: str) -> Iterator[None]:
         text = str(exc)
         if exc.error_code == MISSING:
             raise ModelNotFoundError(f"{action}: not found in the registry", detail=text) from exc
+        if _READ_ONLY in text.lower():
+            raise RegistryStoreError(
+                f"{action}: the registry store is read-only", detail=text[:300]
+            ) from exc
+        if any(marker in text.lower() for marker in _UNREADABLE):
+            raise RegistryStoreError(
+                f"{action}: the registry store cannot be read", detail=text[:300]
+            ) from exc
         if any(marker in text.lower() for marker in _UNREACHABLE):
             raise RegistryUnavailableError(
                 f"{action}: the registry cannot be reached", detail=text[:300]
             ) from exc
         raise RegistryError(f"{action}: the registry refused it", detail=text[:500]) from exc
     except SQLAlchemyError as exc:  # a store MLflow could not even open: corrupt, foreign
-        raise RegistryUnavailableError(
+        raise RegistryStoreError(
             f"{action}: the registry store cannot be read", detail=str(exc)[:300]
         ) from exc
     except OSError as exc:
@@ -113,22 +134,27 @@ def deleted(action: str, call: Callable[[], object]) -> bool:
     return _call(action, MISSING, call)[0]
 
 
-def experiment_id(client: MlflowClient, name: str, *, artifact_root: str | None = None) -> str:
-    """The id of an experiment, created on first use (under ``artifact_root`` if given)."""
+def find_experiment(client: MlflowClient, name: str) -> str | None:
+    """The id of an experiment, or None if there is none (nothing is created)."""
     with mlflow_errors(f"opening experiment {name!r}"):
         experiment = client.get_experiment_by_name(name)
-    if experiment is not None:
-        return str(experiment.experiment_id)
+    return None if experiment is None else str(experiment.experiment_id)
+
+
+def experiment_id(client: MlflowClient, name: str, *, artifact_root: str | None = None) -> str:
+    """The id of an experiment, created on first use (under ``artifact_root`` if given)."""
+    found = find_experiment(client, name)
+    if found is not None:
+        return found
     location = f"{artifact_root}/{name}" if artifact_root else None
     created(
         f"creating experiment {name!r}",
         lambda: client.create_experiment(name, artifact_location=location),
     )  # or a concurrent process created it meanwhile
-    with mlflow_errors(f"opening experiment {name!r}"):
-        found = client.get_experiment_by_name(name)
+    found = find_experiment(client, name)
     if found is None:
         raise ModelNotFoundError(f"experiment {name!r} vanished right after its creation")
-    return str(found.experiment_id)
+    return found
 
 
 def ensure_model(client: MlflowClient, name: str, *, description: str = "") -> None:

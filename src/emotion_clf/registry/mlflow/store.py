@@ -40,10 +40,16 @@ from emotion_clf.registry.mlflow.calls import (
     configure_mlflow,
     ensure_model,
     experiment_id,
+    find_experiment,
     mlflow_errors,
 )
 from emotion_clf.registry.mlflow.lock import MlflowTicketLock, Tickets
-from emotion_clf.registry.mlflow.readonly import check_store, read_only_uri, sqlite_path
+from emotion_clf.registry.mlflow.readonly import (
+    check_store,
+    prepare_store,
+    read_only_uri,
+    sqlite_path,
+)
 from emotion_clf.registry.mlflow.tracking import BUNDLE_ARTIFACT, log_training_run
 from emotion_clf.registry.tags import bundle_tags, manifest_metrics, result_metrics
 
@@ -58,12 +64,21 @@ _CREDENTIALS = re.compile(r"://[^/@\s]+@")
 
 
 def _read_only(uri: str) -> str:
-    """``uri`` as a server opens it: a SQLite store checked, then opened read-only."""
+    """``uri`` as a reader opens it: a SQLite store checked, then opened read-only."""
     path = sqlite_path(uri)
     if path is None:
         return uri  # a registry server: reading it creates nothing
     check_store(path)
     return read_only_uri(path)
+
+
+def _writable(uri: str, *, create: bool) -> Path | None:
+    """Check the SQLite store of ``uri`` before a writer opens it; the store's path if it is
+    to be created (only with ``create``), else None. A registry server creates its own."""
+    path = sqlite_path(uri)
+    if path is None or not prepare_store(path, create=create):
+        return None
+    return path
 
 
 def _iso(millis: int | None) -> str:
@@ -84,6 +99,7 @@ class MlflowRegistry(ModelRegistry):
         artifact_location: str | None = None,
         tracking_uri: str | None = None,
         read_only: bool = False,
+        created: bool = False,
     ) -> None:
         self.client = client
         self.model_name = model_name
@@ -91,27 +107,36 @@ class MlflowRegistry(ModelRegistry):
         self.artifact_location = artifact_location
         self.tracking_uri = tracking_uri
         self.read_only = read_only
+        self.created = created
         self._audit = MlflowAuditStore(
-            client, experiment=lambda: self.experiment_id(f"{experiment_name}-audit")
+            client,
+            experiment=lambda: self.experiment_id(f"{experiment_name}-audit"),
+            existing=lambda: find_experiment(client, f"{experiment_name}-audit"),
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, read_only: bool = False) -> MlflowRegistry:
-        """The registry ``settings`` name. ``read_only`` (a server): create nothing, and
-        treat a SQLite store that is missing, corrupt or of another schema as unavailable
-        (see :mod:`.mlflow_readonly`)."""
+    def from_settings(
+        cls, settings: Settings, *, read_only: bool = False, create: bool = True
+    ) -> MlflowRegistry:
+        """The registry ``settings`` name. A SQLite store that is corrupt or of another schema
+        is refused (:class:`~emotion_clf.errors.RegistryStoreError`), and so is a missing one,
+        unless ``create`` (training, registration); ``read_only`` (a server, a command that
+        only reads) opens it so that nothing can be written (see :mod:`.readonly`)."""
         configure_mlflow(settings)
         from mlflow import MlflowClient
 
         uri = settings.resolved_tracking_uri
         registry_uri = settings.registry.registry_uri or uri
         local = not settings.registry.tracking_uri
+        new: list[Path] = []
         if read_only:
             uri, registry_uri = _read_only(uri), _read_only(registry_uri)
-        elif local:
-            settings.registry_dir.mkdir(parents=True, exist_ok=True)
+        else:
+            new = [p for u in {uri, registry_uri} if (p := _writable(u, create=create))]
         with mlflow_errors("opening the registry"):
             client = MlflowClient(tracking_uri=uri, registry_uri=registry_uri)
+        for path in new:
+            logger.info("created a new registry at %s", path)
         return cls(
             client,
             model_name=settings.registry.model_name,
@@ -119,6 +144,7 @@ class MlflowRegistry(ModelRegistry):
             artifact_location=settings.artifact_location if local else None,
             tracking_uri=uri,
             read_only=read_only,
+            created=bool(new),
         )
 
     def _writing(self, what: str) -> None:
