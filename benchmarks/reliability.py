@@ -44,6 +44,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks.probes import update_reliability
 from benchmarks.serving_microbatch import free_port, sample_texts
 from emotion_clf.checks.load import LoadGenerator, Request, run_load
 from emotion_clf.config import Settings
@@ -522,6 +523,7 @@ def main() -> None:
     (args.out / "reliability.json").write_text(json.dumps(results, indent=2) + "\n")
     note = render(results)
     (args.out / "reliability.md").write_text(note, encoding="utf-8")
+    update_reliability(args.out / "reliability.md")  # keeps the probe table of benchmarks.probes
     print(note)
 
 

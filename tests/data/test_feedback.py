@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import errno
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from emotion_clf.data.feedback import FeedbackRow, validate_row, write_feedback
+from emotion_clf.data import submission as submission_module
+from emotion_clf.data.feedback import FeedbackRow, render_csv, triage, validate_row, write_feedback
 from emotion_clf.data.loader import load_dataset
+from emotion_clf.data.submission import raw_item, save_submission, write_submission
 from emotion_clf.errors import DataError
 
 
@@ -89,3 +93,51 @@ def test_concurrent_writes_never_collide(tmp_path: Path) -> None:
         paths = list(pool.map(submit, range(60)))
     assert len(set(paths)) == 60
     assert len(load_dataset(tmp_path)) == sum(i % 3 + 1 for i in range(60))
+
+
+@pytest.mark.parametrize(
+    ("start", "fragment"),
+    [
+        (1e308, "start_time must be a finite number of seconds from 0 to 604800"),
+        ("1e308", "start_time must be a finite number"),
+        ("nan", "start_time must be a finite number"),
+        (10**60, "start_time must be a finite number"),
+        ("9" * 5000 + ":00:00", "is beyond 7 days"),
+    ],
+)
+def test_times_beyond_reason_are_a_row_reason_not_a_crash(start: object, fragment: str) -> None:
+    triaged = triage([row(0, start_time=start, end_time=None), row(1)], max_chars=2000)
+    [kept] = triaged.quarantined
+    assert kept.index == 0 and kept.field == "items[0].start_time"
+    assert kept.reason.startswith("items[0].start_time") and fragment in kept.reason
+    assert len(kept.reason) < 200
+    assert render_csv(triaged.rows)  # the row that was taken formats without overflow
+
+
+def test_a_submission_is_stored_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = [row(0, text="  =1+1 "), row(1, emotion="joyful")]
+    stored = save_submission(items, folder=tmp_path, name="s.csv", source="v", max_chars=2000)
+    assert (stored.csv, stored.submission, stored.quarantine) == (
+        tmp_path / "s.csv",
+        tmp_path / "s.json",
+        tmp_path / "quarantine" / "s.jsonl",
+    )
+    assert json.loads(stored.submission.read_text())["items"] == items  # exactly as sent
+    assert load_dataset(tmp_path).texts == ["=1+1"]
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(submission_module, "write_feedback", full)
+    with pytest.raises(OSError, match="No space left"):
+        save_submission(items, folder=tmp_path, name="t.csv", source=None, max_chars=2000)
+    assert sorted(p.name for p in tmp_path.rglob("t.*")) == []  # what was written is removed
+
+
+def test_text_that_is_not_valid_unicode_is_still_written_exactly(tmp_path: Path) -> None:
+    items = [{"text": "half a pair \ud800"}]
+    path = write_submission(items, folder=tmp_path, name="s.csv")
+    assert json.loads(path.read_text(encoding="ascii"))["items"] == items
+    assert raw_item(b"\xff\x00") == {"base64": "/wA="}

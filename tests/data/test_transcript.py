@@ -111,3 +111,32 @@ def test_timestamps_round_trip() -> None:
     assert parse_timestamp("02:03.5") == pytest.approx(123.5)
     assert parse_timestamp("00:00:07") == 7.0
     assert format_timecode(3723.045, separator=".") == "01:02:03.045"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "field"),
+    [
+        (0, 1e308, "segments[0].end"),  # once a 500: round(inf) formatting it back
+        (1e308, 1e308, "segments[0].start"),
+        (0, float("inf"), "segments[0].end"),
+        (float("nan"), 1, "segments[0].start"),
+        pytest.param(0, 10**5000, "segments[0].end", id="5001 digits"),  # no str() of it
+        (0, 604_800.001, "segments[0].end"),
+        (0, "1" * 5000 + ":00:00", "segments[0].end"),
+    ],
+)
+def test_segment_times_are_finite_and_within_seven_days(
+    start: float | str, end: float | str, field: str
+) -> None:
+    with pytest.raises(DataError, match=r"finite number of seconds|beyond 7 days") as caught:
+        parse_segments([(start, end, "a")])
+    assert caught.value.field == field
+    assert len(str(caught.value)) < 200  # a huge value is not echoed back whole
+    assert parse_segments([(0, 604_800, "a")]).segments[0].end == 604_800
+
+
+def test_a_cue_beyond_seven_days_names_the_cue_and_line() -> None:
+    text = "1\n00:00:01,000 --> 00:00:02,000\nhi\n\n2\n" + "9" * 5000 + ":00:00,000 --> x\nho\n"
+    with pytest.raises(DataError, match=r"cue 2: start '9{37}\.\.\.' is beyond 7 days") as caught:
+        parse_srt(text)
+    assert caught.value.line == 6

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,14 +48,6 @@ def wait_for(
             return True
         time.sleep(interval)
     return bool(predicate())
-
-
-def closed_port() -> int:
-    """A local port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def register_bundle(registry: ModelRegistry, bundle: Path) -> VersionInfo:

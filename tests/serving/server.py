@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,16 +14,10 @@ from pathlib import Path
 import httpx
 
 import emotion_clf
+from tests.http_listeners import free_port, stop, wait_until_ready
 
 CLI = str(Path(sys.executable).parent / "emotion-clf")
 SRC = str(Path(emotion_clf.__file__).resolve().parents[1])  # the code under test
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @dataclass
@@ -61,25 +52,13 @@ def running_server(
         )
     server = Server(f"http://127.0.0.1:{port}", process, log)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited with {process.returncode}:\n{server.log_tail()}")
-            try:
-                ready = httpx.get(f"{server.url}/ready", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                ready = False  # not listening yet
-            if ready:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server not ready after {timeout} s:\n{server.log_tail()}")
-            time.sleep(0.2)
+        wait_until_ready(
+            process,
+            lambda: httpx.get(f"{server.url}/ready", timeout=2).status_code == 200,
+            what="emotion-clf serve",
+            log=log,
+            timeout=timeout,
+        )
         yield server
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+        stop(process)

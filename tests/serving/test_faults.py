@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from emotion_clf.registry import open_registry
+from tests.http_listeners import free_port
 from tests.registry.test_readonly import FAULTS, store_of
 from tests.serving.helpers import (
     TOKEN,
     auth,
-    closed_port,
     corrupt,
     make_settings,
     register_bundle,
@@ -104,7 +104,7 @@ def test_a_baseline_that_no_longer_verifies_at_start_up_serves_the_cached_copy(
 
 
 def test_an_unreachable_registry_at_start_up_serves_the_cached_baseline(home: Path) -> None:
-    env = {**ENV, "EMOTION_CLF_TRACKING_URI": f"http://127.0.0.1:{closed_port()}"}
+    env = {**ENV, "EMOTION_CLF_TRACKING_URI": f"http://127.0.0.1:{free_port()}"}
     with running_server(home, env=env) as server:
         assert_offline_on_v1(server.url, "the registry is unreachable")
         refreshed = httpx.post(f"{server.url}/refresh-model", headers=auth())

@@ -13,7 +13,6 @@ import datetime
 import socket
 import ssl
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -173,14 +172,6 @@ def self_signed(folder: Path, name: str) -> tuple[Path, Path]:
         )
     )
     return cert_file, key_file
-
-
-def wait_for(condition: object, timeout_s: float = 2.0) -> None:
-    """Poll a zero-argument callable until it is true (a listener's thread records late)."""
-    assert callable(condition)
-    end = time.monotonic() + timeout_s
-    while not condition() and time.monotonic() < end:
-        time.sleep(0.01)
 
 
 class Internal:

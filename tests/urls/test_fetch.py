@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from emotion_clf.urls import UrlPolicy, fetch_url
+from tests.serving.helpers import wait_for
 from tests.urls.servers import (
     OTHER_PUBLIC,
     PUBLIC,
@@ -27,7 +28,6 @@ from tests.urls.servers import (
     TableResolver,
     redirecting,
     refused,
-    wait_for,
 )
 
 LOOPBACK = ["localhost", "LOCALHOST", "localhost.", "127.0.0.1", "127.1", "127.0.1",
@@ -60,7 +60,7 @@ def test_a_plain_connection_by_each_spelling_reaches_the_listener(
     with connection:
         connection.sendall(b"GET /x.wav HTTP/1.0\r\n\r\n")
         connection.recv(100)
-    wait_for(lambda: internal.requests)
+    wait_for(lambda: internal.requests, timeout=2)  # the listener's thread records late
     assert [r.path for r in internal.requests] == ["/x.wav"]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +10,8 @@ import typer
 
 from emotion_clf.cli.output import info, print_json, warn
 from emotion_clf.config import get_settings
+from emotion_clf.data.bounded_json import loads_bounded
+from emotion_clf.data.cells import unguard_cell
 from emotion_clf.data.feedback import (
     new_name,
     quarantine_name,
@@ -35,12 +36,18 @@ def read_items(path: Path, *, limit: int | None) -> list[Any]:
         for number, line in enumerate(text.splitlines(), start=1):
             if line.strip():
                 try:
-                    items.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    items.append({"line": number, "unreadable": line, "error": exc.msg})
+                    items.append(loads_bounded(line, field=f"line {number}"))
+                except DataError as exc:  # kept, and quarantined with the reason
+                    items.append({"line": number, "unreadable": line[:2000], "error": exc.reason})
     elif path.suffix.lower() == ".csv":
         for row in csv.DictReader(text.splitlines()):
-            item = {normalise_token(k or "").replace(" ", "_"): v for k, v in row.items()}
+            # a cell the feedback writer guarded against spreadsheets reads as it was sent
+            item = {
+                normalise_token(k or "").replace(" ", "_"): unguard_cell(v)
+                if isinstance(v, str)
+                else v
+                for k, v in row.items()
+            }
             if any((v or "").strip() for v in item.values() if isinstance(v, str)):
                 items.append(item)
     else:

@@ -209,8 +209,8 @@ class Settings(BaseSettings):
     runtime_cache: bool = Field(
         default=True,
         description="Keep what a model derives from its weights when it loads (minilm's int8 "
-        "ONNX graph) under <home>/.cache/runtime, so the next process that loads the same "
-        "weights reads it instead of deriving it again",
+        "ONNX graph or its traced bfloat16 graph) under <home>/.cache/runtime, so the next "
+        "process that loads the same weights reads it instead of deriving it again",
     )
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     gate: GateSettings = Field(default_factory=GateSettings)

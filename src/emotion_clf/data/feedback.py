@@ -3,9 +3,17 @@
 A submission's rows are triaged one by one (:func:`triage`): a row that fits the label schema
 is training-ready and goes to the submission's CSV file, which has the data's header, so
 :func:`emotion_clf.data.loader.load_dataset` (and so training) reads it back; any other row
-(an unknown sub-emotion, a sub-emotion under another parent, an empty text) goes, as it was
-sent and with the reason, to a JSON-lines file of the same name under ``quarantine/``. No row
-a person sent is ever dropped.
+(an unknown sub-emotion, a sub-emotion under another parent, an empty text, a time that is not
+finite or beyond 7 days) goes, as it was sent and with the reason, to a JSON-lines file of the
+same name under ``quarantine/``. No row a person sent is ever dropped; the whole submission,
+exactly as sent, is kept beside them (:mod:`emotion_clf.data.submission`).
+
+The CSV file is for training and for people: every cell is guarded against spreadsheet
+formulas (:func:`~emotion_clf.data.cells.guard_cell`: ``=HYPERLINK(...)`` is written
+``'=HYPERLINK(...)``) and the loader removes the guard again. Its text is the text as the
+models see it, stripped of surrounding whitespace like every prediction route strips it: a
+leading TAB a client put in front of ``=...`` to protect it is dropped, because the guard now
+protects the cell, and the exact text, TAB included, stays in the submission's JSON form.
 
 Each file is written atomically: a temp file in the same folder, flushed and fsynced, then
 renamed into place (and the folder fsynced), so a crash leaves either the whole file or none.
@@ -25,8 +33,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from emotion_clf.data.cells import guard_cell
 from emotion_clf.data.loader import CSV_HEADER, validate_labels
-from emotion_clf.data.timecode import format_timecode
+from emotion_clf.data.timecode import checked_seconds, format_timecode
 from emotion_clf.data.transcript import parse_timestamp
 from emotion_clf.errors import DataError
 from emotion_clf.files import write_atomic
@@ -52,7 +61,8 @@ def _number(text: str) -> float | None:
 
 
 def _seconds(value: float | str | None, *, field: str) -> float | None:
-    """Seconds from a number, a numeric string or a timestamp; None when absent."""
+    """Seconds from a number, a numeric string or a timestamp; None when absent. Finite and
+    within 7 days, or a DataError naming ``field`` (``1e308`` once overflowed in the writer)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, str):
@@ -60,9 +70,10 @@ def _seconds(value: float | str | None, *, field: str) -> float | None:
         if number is None:
             return parse_timestamp(value, what=field, field=field)
         value = number
-    if not (value >= 0 and value != float("inf")):
-        raise DataError(f"{field} must be a finite number of seconds >= 0", field=field)
-    return float(value)
+    try:
+        return checked_seconds(value)
+    except ValueError as exc:
+        raise DataError(f"{field} {exc}", field=field) from exc
 
 
 def validate_row(
@@ -89,8 +100,8 @@ def validate_row(
     try:
         start = _seconds(start_time, field="start_time")
         end = _seconds(end_time, field="end_time")
-    except DataError as exc:
-        raise DataError(f"{where}.{exc.field}: {exc.reason}", field=f"{where}.{exc.field}") from exc
+    except DataError as exc:  # its reason starts with the field's name
+        raise DataError(f"{where}.{exc.reason}", field=f"{where}.{exc.field}") from exc
     if start is not None and end is not None and end < start:
         raise DataError(f"{where}: end_time is before start_time", field=f"{where}.end_time")
     return FeedbackRow(text, emo, sub, inten, start, end)
@@ -101,20 +112,20 @@ def _time_cell(seconds: float | None) -> str:
 
 
 def render_csv(rows: Sequence[FeedbackRow]) -> bytes:
+    """The data's CSV format, every cell guarded against spreadsheet formulas."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
     for row in rows:
-        writer.writerow(
-            [
-                _time_cell(row.start_s),
-                _time_cell(row.end_s),
-                row.text,
-                row.emotion,
-                row.sub_emotion,
-                row.intensity,
-            ]
+        cells = (
+            _time_cell(row.start_s),
+            _time_cell(row.end_s),
+            row.text,
+            row.emotion,
+            row.sub_emotion,
+            row.intensity,
         )
+        writer.writerow([guard_cell(cell) for cell in cells])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -227,13 +238,21 @@ def write_quarantine(
 ) -> Path:
     """The quarantined rows of one submission, as JSON lines in ``<folder>/quarantine/``."""
     received = datetime.now(UTC).isoformat(timespec="seconds")
-    lines = [
-        json.dumps({**q.to_dict(), "source": source, "received_at": received}, ensure_ascii=False)
-        for q in entries
-    ]
+    lines = [json_text({**q.to_dict(), "source": source, "received_at": received}) for q in entries]
     target = write_atomic(folder / QUARANTINE / name, "\n".join(lines) + "\n")
     logger.info("feedback: %d row(s) quarantined in %s", len(entries), target.name)
     return target
+
+
+def json_text(value: Any, *, indent: int | None = None) -> str:
+    """JSON as readable UTF-8; with ASCII escapes where the value holds text UTF-8 cannot
+    encode (a lone surrogate), so that what was sent is still written exactly."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, indent=indent)
+    return text
 
 
 def quarantine_name(csv_name: str) -> str:

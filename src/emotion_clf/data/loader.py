@@ -7,6 +7,8 @@ raw intensity spellings. Rows with no text and no labels are subtitle gaps: skip
 counted. Rows with text but no label at all were never annotated: skipped and counted. Anything
 else that is wrong (an unknown label, a row with some labels missing, a sub-emotion that
 contradicts its emotion, a malformed time) is an error naming the file, line and field.
+A cell guarded against spreadsheet formulas (``'=...``, as the feedback writer and spreadsheets
+write it) is read without the guard: see :mod:`emotion_clf.data.cells`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from emotion_clf.data.cells import unguard_cell
 from emotion_clf.data.schema import (
     EMOTIONS,
     HEADS,
@@ -166,7 +169,8 @@ def _parse_row(
 
     def cell(name: str) -> str:
         position = index.get(name)
-        return row[position] if position is not None and position < len(row) else ""
+        # a spreadsheet guard ('=...) is not part of the text (emotion_clf.data.cells)
+        return unguard_cell(row[position]) if position is not None and position < len(row) else ""
 
     text = cell("text").strip()
     labels = [cell(name) for name in HEADS]

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from emotion_clf.data.timecode import timecode_seconds
+from emotion_clf.data.timecode import checked_seconds, timecode_seconds
 from emotion_clf.errors import DataError
 
 _TAG = re.compile(r"<[^>]*>")
@@ -44,7 +44,8 @@ def parse_timestamp(
     try:
         return timecode_seconds(text)
     except ValueError as exc:
-        raise DataError(f"{what} {text!r} {exc}", line=line, field=field, value=text) from exc
+        shown = text if len(text) <= 40 else text[:37] + "..."  # the answer echoes it
+        raise DataError(f"{what} {shown!r} {exc}", line=line, field=field, value=shown) from exc
 
 
 def _blocks(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -157,8 +158,16 @@ def parse_vtt(text: str) -> Transcript:
     return _build("vtt", cues)
 
 
+def _short(value: object) -> str:
+    if isinstance(value, int) and abs(value) >= 10**30:
+        return "an integer of more than 30 digits"  # str() of 5,000 digits raises ValueError
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def parse_segments(items: Sequence[tuple[float | str, float | str, str]]) -> Transcript:
-    """JSON segments already shaped by the API schema: (start, end, text) each."""
+    """JSON segments already shaped by the API schema: (start, end, text) each; every time
+    finite and within 7 days (:func:`~emotion_clf.data.timecode.checked_seconds`)."""
     cues: list[Cue] = []
     for i, (raw_start, raw_end, raw_text) in enumerate(items):
         times = []
@@ -167,12 +176,10 @@ def parse_segments(items: Sequence[tuple[float | str, float | str, str]]) -> Tra
             if isinstance(raw, str):
                 value = parse_timestamp(raw, what=where, field=where)
             else:
-                value = float(raw)
-                if not value >= 0 or value == float("inf"):
-                    raise DataError(
-                        f"{where} must be a finite number of seconds >= 0, got {raw}",
-                        field=where,
-                    )
+                try:
+                    value = checked_seconds(raw)
+                except ValueError as exc:
+                    raise DataError(f"{where} {exc}, got {_short(raw)}", field=where) from exc
             times.append(value)
         if times[1] < times[0]:
             raise DataError(f"segments[{i}] ends before it starts", field=f"segments[{i}].end")

@@ -46,8 +46,8 @@ class PredictionRecord:
         """The record as one JSON line: what ``json`` makes of a dict of these fields.
 
         Built piece by piece: a server writes thousands a second, and the ``json`` module took
-        about 8 of the 20 µs a line cost through a dict (the writer holds the GIL the event
-        loop needs). Each string goes through ``json``'s own escaping, each number through its
+        a large share of a line's cost through a dict (the writer holds the GIL the event loop
+        needs). Each string goes through ``json``'s own escaping, each number through its
         own formatting; a test holds this equal to ``json``'s encoding of the dict.
         """
         p = self.prediction

@@ -4,8 +4,8 @@ Whoever sends a URL to the server must not learn what is behind an address: a cl
 timeout, an HTTP status or a service that is not media would otherwise tell them apart, and
 the fetcher would become a port scanner of the server's network. So every refusal and every
 failed fetch raises :class:`UrlFetchError` with one fixed public message; what happened goes
-in :attr:`UrlFetchError.detail`, for the server's log (and the CLI, whose user is the owner of
-the machine).
+in :attr:`UrlFetchError.detail`, for the server's log (and for batch inference on the
+command line, whose user owns the machine: its bad-row reason quotes the detail).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ class UrlFetchError(DataError):
 
     ``str(error)`` and :attr:`public` are different on purpose, as for every
     :class:`~emotion_clf.errors.EmotionClfError` with a ``detail``: the HTTP error handler
-    answers :attr:`public` (always :data:`PUBLIC_MESSAGE`), while logs and the CLI print
-    ``str(error)``, which adds the detail. No URL and no value is echoed in the public part.
+    answers :attr:`public` (always :data:`PUBLIC_MESSAGE`), while logs print ``str(error)``,
+    which adds the detail. No URL and no value is echoed in the public part.
 
     Parameters
     ----------

@@ -45,8 +45,15 @@ import httpx
 
 from emotion_clf.urls.errors import UrlFetchError, clip
 from emotion_clf.urls.hosts import IPAddress
-from emotion_clf.urls.policy import Resolver, UrlDecision, UrlPolicy, decide, system_resolver
-from emotion_clf.urls.youtube import download_youtube
+from emotion_clf.urls.policy import (
+    YOUTUBE_HOSTS,
+    Resolver,
+    UrlDecision,
+    UrlPolicy,
+    decide,
+    system_resolver,
+)
+from emotion_clf.urls.youtube import download_youtube, require_yt_dlp
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +108,15 @@ def fetch_url(
     )
 
 
+def _names_youtube(url: str) -> bool:
+    """Whether ``url``'s host is a YouTube host, read without resolving (or raising)."""
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return False
+    return host in YOUTUBE_HOSTS
+
+
 async def fetch_url_async(
     url: str,
     policy: UrlPolicy,
@@ -141,6 +157,8 @@ async def fetch_url_async(
         every URL, so it tells a client nothing about a target).
     """
     deadline = time.monotonic() + policy.deadline_s
+    if policy.allow_youtube and _names_youtube(url):
+        require_yt_dlp()
     try:
         try:
             async with asyncio.timeout(policy.deadline_s):

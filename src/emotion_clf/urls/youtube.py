@@ -28,6 +28,19 @@ logger = logging.getLogger(__name__)
 MAX_SOCKET_TIMEOUT_S = 30.0
 
 
+def require_yt_dlp() -> Any:
+    """The yt-dlp module, or :class:`FeatureUnavailableError` saying what to install: checked
+    before the URL is even resolved, so a machine without yt-dlp (and perhaps without the
+    internet) says what it lacks rather than that a name does not resolve."""
+    try:
+        import yt_dlp
+    except ImportError:
+        raise FeatureUnavailableError(
+            "a YouTube page needs yt-dlp (pip install yt-dlp) and access to the internet"
+        ) from None
+    return yt_dlp
+
+
 def download_youtube(
     url: str, *, policy: UrlPolicy, folder: Path, deadline: float
 ) -> tuple[Path, int]:
@@ -51,12 +64,7 @@ def download_youtube(
     UrlFetchError
         When yt-dlp fails, or the file is too large or late.
     """
-    try:
-        import yt_dlp
-    except ImportError:
-        raise FeatureUnavailableError(
-            "YouTube pages need yt-dlp (pip install yt-dlp) and access to the internet"
-        ) from None
+    yt_dlp = require_yt_dlp()
     cancelled = yt_dlp.utils.DownloadCancelled
 
     def bounds(progress: dict[str, Any]) -> None:

@@ -8,11 +8,11 @@ from fastapi.testclient import TestClient
 
 from emotion_clf.promotion import promote
 from emotion_clf.registry import open_registry
+from tests.http_listeners import free_port
 from tests.serving.helpers import (
     TOKEN,
     auth,
     build_app,
-    closed_port,
     corrupt,
     make_settings,
     register_bundle,
@@ -116,7 +116,7 @@ def test_a_corrupt_new_bundle_keeps_the_old_model_and_says_why(
 
 def test_unreachable_registry_serves_the_cached_version_and_says_so(home: Path) -> None:
     # the template fetched baseline once: this home's cache remembers baseline -> v1
-    down = f"http://127.0.0.1:{closed_port()}"
+    down = f"http://127.0.0.1:{free_port()}"
     with TestClient(build_app(home, tracking_uri=down)) as client:
         ready = client.get("/ready")
         assert ready.status_code == 200
@@ -134,7 +134,7 @@ def test_unreachable_registry_serves_the_cached_version_and_says_so(home: Path) 
 
 
 def test_with_no_model_at_all_it_starts_answers_503_and_keeps_trying(empty_home: Path) -> None:
-    down = f"http://127.0.0.1:{closed_port()}"
+    down = f"http://127.0.0.1:{free_port()}"
     with TestClient(build_app(empty_home, tracking_uri=down)) as client:
         assert client.get("/health").status_code == 200
         ready = client.get("/ready")

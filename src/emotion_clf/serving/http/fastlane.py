@@ -3,8 +3,9 @@ answered without FastAPI's per-request layers.
 
 Under 32 clients with the tfidf model, a profile of the server (py-spy) put far more of a
 request's time in FastAPI's layers (exception wrappers, routing, dependency solving, body
-parsing, response validation) than in the model: ``GET /health`` alone ran at about 4,200
-requests/s where a bare ASGI app on the same uvicorn answers 30,000.
+parsing, response validation) than in the model: ``GET /health`` alone answered several times
+fewer requests a second than a bare ASGI app on the same uvicorn
+(``python -m benchmarks.serving_stack_cost``).
 
 The lane does what the routes do, with the same parts: the request model of
 :mod:`.schemas` validates the body (pydantic, from the JSON bytes), the same limits apply,

@@ -176,8 +176,19 @@ class FeedbackRowOutcome(BaseModel):
 
 
 class FeedbackResponse(BaseModel):
-    success: bool
-    filename: str
+    """The answer to a submission every row of which is kept (200, or 202 with none saved)."""
+
+    success: bool = Field(
+        description="True: every row is kept, saved or in quarantine; do not send them again"
+    )
+    filename: str | None = Field(
+        description="The CSV file of training-ready rows; null when no row fits the schema"
+    )
+    submission_file: str | None = Field(
+        default=None,
+        description="The submission exactly as sent (JSON); null when it is kept only as a "
+        "whole body in quarantine",
+    )
     message: str
     record_count: int = Field(description="Rows saved as training-ready feedback")
     quarantined: int = Field(description="Rows kept in quarantine, with their reasons")

@@ -50,8 +50,8 @@ def _by_predictor(jobs: list[_Job]) -> list[list[_Job]]:
 
 
 # the most text a model that holds the interpreter lock predicts on the event loop's thread in
-# one call: about 8 ms of tfidf (2 µs a character at a server's batch sizes); a full batch of
-# 32 transcript sentences (34 characters on average) is about 1,100
+# one call: a few milliseconds of tfidf, well above a full batch of transcript sentences (the
+# cost per character: ``python -m benchmarks.tfidf_speed``)
 LOOP_CHARS = 4_000
 
 
@@ -62,11 +62,11 @@ def on_loop(texts: Sequence[str], predictor: Predictor, *, alone: bool) -> bool:
       finds that process dead starts it again, which takes seconds.
     - One text with no other request queued or on its way (``alone``) does: nothing could
       overlap with the call, and the hand-off to the thread and back (waking an idle core each
-      way) cost a one-client request about half a millisecond.
+      way) cost a one-client request more than the call itself.
     - A model that holds the interpreter lock (``Predictor.holds_gil``) does, up to
       :data:`LOOP_CHARS` of text: in the thread it would take turns with the loop for the
-      lock, and those hand-offs cost more than they overlap (tfidf, two workers, 32 clients:
-      4,300-4,600 -> 5,900-6,100 requests/s, p99 19.6 -> 12.5 ms, research/README.md).
+      lock, and those hand-offs cost more than they overlap (measured with tfidf, two
+      workers, 32 clients: research/README.md).
       A longer batch goes to the thread, where the loop still gets the lock every switch
       interval (5 ms) instead of waiting for the whole call.
 
@@ -93,8 +93,8 @@ def returning_wait(
     Under load the clients a batch answers send their next request straight away, but each
     answer leaves at its own moment: a batch that starts on the first of them splits the
     clients into two groups that take turns, each waiting for the other's batch and then its
-    own (minilm, one worker, 32 clients: batches of 18 on average, p50 71 ms, about two
-    batches). Waiting a moment for the rest keeps them in one batch, which also costs less
+    own (seen with minilm, one worker, 32 clients: about two batches of latency where one
+    would do). Waiting a moment for the rest keeps them in one batch, which also costs less
     than two halves. The wait is bounded by a share (:data:`RETURN_SHARE`) of the last
     batch's run time, so a fast model waits microseconds, and counts from when that batch's
     answers were handed out (``finished_ago_s``), so a server that was idle waits not at all.
@@ -179,7 +179,7 @@ class MicroBatcher:
             futures.append(future)
         self._pending += 1
         try:
-            if len(futures) == 1:  # the usual case; ``gather`` costs about 7 µs more a request
+            if len(futures) == 1:  # the usual case; ``gather`` would cost more a request
                 return await futures[0]
             parts = await asyncio.gather(*futures)
         finally:
@@ -262,8 +262,8 @@ class MicroBatcher:
             self.metrics.batch_duration.observe(self._last_run_s)
             self._expected = len(live) + (self._queue.qsize() if self._queue else 0)
         # the requests just answered write their responses on the loop's next turn, one after
-        # another (minilm, 32 clients: 4.3 ms for the 32, most of the 5 ms a returning
-        # request may be waited for); their clients' next requests can only come after that,
+        # another (for 32 minilm clients, most of the time a returning request may be waited
+        # for); their clients' next requests can only come after that,
         # so the wait for them (``returning_wait``) counts from when the answers are out
         await asyncio.sleep(0)
         self._finished_at = time.perf_counter()

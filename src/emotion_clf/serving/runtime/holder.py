@@ -266,8 +266,11 @@ class ModelHolder:
             outcome = self._apply(loaded, previous, trigger, started)
             self._last_result = outcome
         if outcome.swapped:
+            replaced = previous is not None
             del previous  # requests still on it keep their own references
-            self._release = asyncio.create_task(asyncio.to_thread(release_freed_memory))
+            self._release = asyncio.create_task(
+                asyncio.to_thread(release_freed_memory, replaced=replaced)
+            )
         return outcome
 
     def _shared_answer(self, trigger: str, started: float) -> RefreshOutcome:

@@ -186,18 +186,21 @@ def load_verified(
     )
 
 
-def release_freed_memory() -> None:
+def release_freed_memory(*, replaced: bool = True) -> None:
     """After a model load: hand a replaced model's memory back, and keep what is loaded out of
     later garbage collections.
 
     Dropping a model frees its tensors, but glibc keeps the freed pages in its heap, and each
-    new model lands in fresh ones: a server that swaps minilm bundles grew by about 200 MiB over
-    eight swaps before it levelled off (``benchmarks/swap_memory.py``). Collecting the dropped
+    new model lands in fresh ones: a server that swaps minilm bundles grew swap after swap before
+    it levelled off (``python -m benchmarks.swap_memory``). Collecting the dropped
     model's cycles and asking glibc to trim its heap keeps it flat (the trim is a no-op where
     libc is not glibc). ``gc.freeze()`` then moves every object alive now (MLflow, torch, the
     model) out of the collector's reach: full collections that walked them stopped the event
-    loop for tens to hundreds of milliseconds, the server's p99 (``research/README.md``).
+    loop long enough to set the server's p99 (``research/README.md``).
     """
+    if not replaced:  # the first model: nothing was dropped, so nothing to collect or trim
+        gc.freeze()
+        return
     gc.unfreeze()
     gc.collect()
     gc.freeze()

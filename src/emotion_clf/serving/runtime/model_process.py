@@ -1,10 +1,9 @@
 """The served model in a process of its own (``EMOTION_CLF_MODEL_PROCESS=true``).
 
 In a server worker the model's thread and the event loop share one GIL, and every Python step
-of one waits for the other. ``research/model_beside_python.py`` puts a number on
-it: tfidf's ``predict_batch`` beside a thread that runs Python without pause made 387 instead of
-9,457 sentences/s and spent 217 instead of 106 µs of CPU per sentence; beside a busy process,
-10,148 sentences/s.
+of one waits for the other: a model beside a thread that runs Python without pause predicts
+many times slower than beside a busy process (``research/model_beside_python.py``; the
+figures are in ``research/README.md``).
 
 With this setting each model a worker loads lives in a child process (``spawn``). The child
 loads, verifies and warms the bundle up itself (:func:`~.loading.load_verified`: checksums and
