@@ -1,13 +1,16 @@
-"""How long ``emotion-clf predict "text"`` takes with a minilm baseline on the onnx-int8 path:
-the first call (the int8 graph exported, checked, quantised and stored in the disk cache),
-the second call (the graph read from the cache), and the second call with the cache off.
+"""How long ``emotion-clf predict "text"`` takes with a minilm baseline, per runtime: the
+first call (the runtime's graph derived from the weights and stored in the disk cache), the
+second call (the graph read from the cache), and the second call with the cache off.
 
-In a fresh temporary ``EMOTION_CLF_HOME`` the script registers a minilm bundle and promotes it
-to baseline: one trained for ``--steps`` steps on four of the bundled batch files, or
-``--bundle DIR``. The bundle must run ``--runtime`` (default ``onnx-int8``, the only path the
-disk cache serves; ``auto`` picks ``torch-bf16`` on a CPU with bfloat16 units), so a bundle
-whose manifest asks for another runtime is saved again with that one (same weights and files).
-Then every round, each call a fresh process (``python -m emotion_clf predict --json TEXT``):
+The runtimes (``--runtimes``, default ``onnx-int8,auto``) are the paths the disk cache serves:
+``onnx-int8`` (its int8 ONNX graph) and ``auto``, the default, which picks ``torch-bf16`` (its
+traced TorchScript graph) on a CPU with bfloat16 units, ``onnx-int8`` elsewhere; the result
+records what each resolved to here. The script trains one minilm bundle for ``--steps`` steps
+on four of the bundled batch files, or takes ``--bundle DIR``, and saves it again per runtime
+with that runtime in its manifest (same weights and files); each runtime gets its own fresh
+temporary ``EMOTION_CLF_HOME``, with its bundle registered and promoted to baseline. Then every
+round, for each runtime in turn (so both see the same load on a shared machine), each call a
+fresh process (``python -m emotion_clf predict --json TEXT``):
 
 * ``cold``: the cache folder ``<home>/.cache/runtime`` emptied, then a call;
 * ``warm``: the same call again;
@@ -16,14 +19,17 @@ Then every round, each call a fresh process (``python -m emotion_clf predict --j
   bundle's load and the prediction;
 * ``off``: the cache folder emptied and the call made with ``EMOTION_CLF_RUNTIME_CACHE=false``.
 
-An untimed call first fetches the bundle into the workspace's model cache and warms the
+An untimed call first fetches each bundle into its workspace's model cache and warms the
 operating system's file cache, so every timed call starts from the same place. The script
-checks what it measures: that the cold call wrote a cache entry (else the command line does
-not pass the cache folder yet and ``warm`` is no faster than ``off``), that ``off`` wrote
-none, and that every call gave the same answer. Writes
-``benchmarks/results/cli_predict_start.json`` and prints a table::
+checks what it measures: that the cold call wrote one cache entry of the resolved runtime
+(else the warm call is not using the cache and is no faster than ``off``), that ``off`` wrote
+none, and that every call of a runtime gave the same answer. A last, untimed warm call per
+runtime runs under ``python -X importtime``: where the start's imports go (``warm_imports_s``:
+the cumulative seconds of the libraries that weigh, as that flag counts them; ``null`` for one
+the call did not import at all). Writes ``benchmarks/results/cli_predict_start.json`` and
+prints a table per runtime::
 
-    python -m benchmarks.cli_predict_start [--bundle DIR] [--repeats 3]
+    python -m benchmarks.cli_predict_start [--bundle DIR] [--runtimes onnx-int8,auto] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -46,9 +52,24 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 CACHE = Path(".cache") / "runtime"  # under the workspace home: Settings.runtime_cache_dir
-ENTRIES = "minilm-onnx-int8-*.bin"
+ENTRIES = "minilm-*.bin"  # any runtime's entry: minilm-<runtime>-<key>.bin
 TEXT = "I can't believe we finally made it, this is wonderful!"
 TARGET_S = 3.0  # the second call's answer, on a 2-core machine
+RUNTIMES = "onnx-int8,auto"
+# the warm call's imports worth watching (python -X importtime, cumulative)
+WATCHED = (
+    "emotion_clf.cli",
+    "emotion_clf.azure",
+    "mlflow",
+    "sqlalchemy",
+    "alembic",
+    "torch",
+    "transformers",
+    "onnxruntime",
+    "tokenizers",
+    "numpy",
+    "pandas",
+)
 CALLS = {
     "cold": "first call (cold disk cache)",
     "warm": "second call (warm disk cache)",
@@ -126,6 +147,27 @@ def predict(home: Path, *, cache_on: bool, model: str = "baseline") -> tuple[flo
     return wall, cpu, json.loads(done.stdout)
 
 
+def import_profile(home: Path) -> dict[str, float | None]:
+    """One more warm call under ``python -X importtime``: the cumulative import seconds of each
+    :data:`WATCHED` module, ``None`` for one it did not import."""
+    predict(home, cache_on=True)  # the last timed call leaves the cache empty: fill it
+    env = {**os.environ, "EMOTION_CLF_HOME": str(home), "EMOTION_CLF_REFRESH_ENDPOINTS": ""}
+    env.pop("EMOTION_CLF_RUNTIME_CACHE", None)
+    command = [sys.executable, "-X", "importtime", "-m", "emotion_clf", "predict", "--json", TEXT]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=home)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
+    seconds: dict[str, float | None] = dict.fromkeys(WATCHED)
+    for line in done.stderr.splitlines():
+        # "import time:  self [us] | cumulative | imported package", nested names indented
+        fields = line.removeprefix("import time:").split("|")
+        if len(fields) == 3 and fields[2].strip() in seconds and fields[1].strip().isdigit():
+            name = fields[2].strip()
+            if seconds[name] is None:  # its first import is the one that costs
+                seconds[name] = round(int(fields[1]) / 1e6, 3)
+    return seconds
+
+
 def package_source() -> str:
     """Where the timed processes import emotion_clf from (``PYTHONPATH`` may name a copy)."""
     command = [sys.executable, "-c", "import emotion_clf; print(emotion_clf.__file__)"]
@@ -143,89 +185,145 @@ def empty_cache(home: Path) -> None:
     shutil.rmtree(home / CACHE, ignore_errors=True)
 
 
-def measure(home: Path, bundle: Path, repeats: int) -> dict[str, Any]:
-    predict(home, cache_on=True)  # fetch the bundle into the model cache, warm the file cache
-    seconds: dict[str, list[float]] = {name: [] for name in CALLS}
-    cpu: dict[str, list[float]] = {name: [] for name in CALLS}
-    answers: list[Any] = []
-    written, off_wrote = [], []
-    for _ in range(repeats):
-        for name in CALLS:
-            if name in ("cold", "off"):
-                empty_cache(home)
-            model = str(bundle) if name == "warm_folder" else "baseline"
-            wall, used, answer = predict(home, cache_on=name != "off", model=model)
-            seconds[name].append(round(wall, 3))
-            cpu[name].append(round(used, 3))
-            answers.append({**answer, "model": None})  # the label names the path or version
-            if name == "cold":
-                written.append(len(entries(home)) == 1)
-            if name == "off":
-                off_wrote.append(bool(entries(home)))
+def new_runs() -> dict[str, Any]:
+    return {
+        "seconds": {name: [] for name in CALLS},
+        "cpu_seconds": {name: [] for name in CALLS},
+        "answers": [],
+        "written": [],
+        "off_wrote": [],
+    }
+
+
+def measure_round(home: Path, bundle: Path, runs: dict[str, Any], *, resolved: str) -> None:
+    """One round of :data:`CALLS` in ``home``, added to ``runs``."""
+    for name in CALLS:
+        if name in ("cold", "off"):
+            empty_cache(home)
+        model = str(bundle) if name == "warm_folder" else "baseline"
+        wall, used, answer = predict(home, cache_on=name != "off", model=model)
+        runs["seconds"][name].append(round(wall, 3))
+        runs["cpu_seconds"][name].append(round(used, 3))
+        runs["answers"].append({**answer, "model": None})  # the label names the path or version
+        if name == "cold":
+            found = [p.name for p in entries(home)]
+            runs["written"].append(len(found) == 1 and found[0].startswith(f"minilm-{resolved}-"))
+        if name == "off":
+            runs["off_wrote"].append(bool(entries(home)))
+
+
+def summarise(runs: dict[str, Any]) -> dict[str, Any]:
+    seconds, cpu, answers = runs["seconds"], runs["cpu_seconds"], runs["answers"]
     return {
         "seconds": seconds,
         "cpu_seconds": cpu,
         "median_s": {name: statistics.median(values) for name, values in seconds.items()},
         "median_cpu_s": {name: statistics.median(values) for name, values in cpu.items()},
-        "cache_written_by_cold_call": all(written),
-        "cache_written_with_cache_off": any(off_wrote),
+        "cache_written_by_cold_call": all(runs["written"]),
+        "cache_written_with_cache_off": any(runs["off_wrote"]),
         "same_answers": all(answer == answers[0] for answer in answers),
         "answer": answers[0],
     }
 
 
-def render(document: dict[str, Any]) -> str:
-    lines = ["| emotion-clf predict | median wall s | wall s, each round | median CPU s |"]
-    lines.append("|---|---:|---|---:|")
+def measure(setups: dict[str, dict[str, Any]], repeats: int) -> dict[str, dict[str, Any]]:
+    """Every runtime's calls, the runtimes taking turns each round."""
+    for setup in setups.values():
+        predict(setup["home"], cache_on=True)  # fetch the bundle into the model cache
+    runs = {runtime: new_runs() for runtime in setups}
+    for _ in range(repeats):
+        for runtime, setup in setups.items():
+            measure_round(setup["home"], setup["bundle"], runs[runtime], resolved=setup["resolved"])
+    return {runtime: summarise(runs[runtime]) for runtime in setups}
+
+
+def render_runtime(runtime: str, result: dict[str, Any]) -> str:
+    lines = [
+        f"### {runtime} (runs {result['resolved']})\n",
+        "| emotion-clf predict | median wall s | wall s, each round | median CPU s |",
+        "|---|---:|---|---:|",
+    ]
     for name, label in CALLS.items():
-        runs = ", ".join(f"{s:.2f}" for s in document["seconds"][name])
+        runs = ", ".join(f"{s:.2f}" for s in result["seconds"][name])
         lines.append(
-            f"| {label} | {document['median_s'][name]:.2f} | {runs} | "
-            f"{document['median_cpu_s'][name]:.2f} |"
+            f"| {label} | {result['median_s'][name]:.2f} | {runs} | "
+            f"{result['median_cpu_s'][name]:.2f} |"
         )
-    warm = document["median_s"]["warm"]
+    warm = result["median_s"]["warm"]
     lines.append(f"\nsecond call under {TARGET_S:.0f} s: {'yes' if warm < TARGET_S else 'no'}")
-    if not document["cache_written_by_cold_call"]:
+    if not result["cache_written_by_cold_call"]:
         lines.append(
-            f"WARNING: the first call wrote no {CACHE}/{ENTRIES}: this command line does not "
-            "pass the runtime cache folder, so the warm call is not using it"
+            f"WARNING: the first call wrote no {CACHE}/minilm-{result['resolved']}-*.bin: the "
+            "model did not run the runtime asked for, or this command line does not pass the "
+            "runtime cache folder; the warm call is not using it"
         )
-    if document["cache_written_with_cache_off"]:
+    if result["cache_written_with_cache_off"]:
         lines.append("WARNING: EMOTION_CLF_RUNTIME_CACHE=false did not turn the cache off")
-    if not document["same_answers"]:
+    if not result["same_answers"]:
         lines.append("WARNING: the calls did not all give the same answer")
+    imports = ", ".join(
+        f"{name} {'-' if s is None else f'{s:.2f}'}" for name, s in result["warm_imports_s"].items()
+    )
+    lines.append(f"warm call's imports (s, -X importtime, cumulative; - = not imported): {imports}")
     return "\n".join(lines)
+
+
+def render(document: dict[str, Any]) -> str:
+    return "\n\n".join(
+        render_runtime(runtime, result) for runtime, result in document["runtimes"].items()
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bundle", type=Path, help="a minilm bundle (default: train one)")
     parser.add_argument("--steps", type=int, default=5, help="training steps without --bundle")
-    parser.add_argument("--runtime", default="onnx-int8")
+    parser.add_argument(
+        "--runtimes", default=RUNTIMES, help=f"comma-separated (default {RUNTIMES})"
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=HERE / "results" / "cli_predict_start.json")
     args = parser.parse_args()
+    from emotion_clf.models.minilm import resolve_runtime
+
+    runtimes = [name.strip() for name in args.runtimes.split(",") if name.strip()]
+    resolved = {runtime: resolve_runtime(runtime) for runtime in runtimes}  # raises if unknown
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="emotion-clf-cli-start-") as folder:
         work = Path(folder)
         if args.bundle is not None:
-            bundle = with_runtime(args.bundle.resolve(), args.runtime, work / "bundle")
+            source = args.bundle.resolve()
         else:
-            bundle = train_bundle(work / "bundle", steps=args.steps, runtime=args.runtime)
-        home = work / "home"
-        home.mkdir()
-        version = make_baseline(home, bundle)
-        measured = measure(home, bundle, args.repeats)
+            source = train_bundle(work / "trained", steps=args.steps, runtime=runtimes[0])
+        setups: dict[str, dict[str, Any]] = {}
+        for number, runtime in enumerate(runtimes):
+            bundle = with_runtime(source, runtime, work / f"bundle-{number}")
+            home = work / f"home-{number}"
+            home.mkdir()
+            setups[runtime] = {
+                "bundle": bundle,
+                "home": home,
+                "resolved": resolved[runtime],
+                "baseline_version": make_baseline(home, bundle),
+            }
+        measured = measure(setups, args.repeats)
+        imports = {runtime: import_profile(setup["home"]) for runtime, setup in setups.items()}
     document = {
         **header(__file__, load_before),
         "bundle": str(args.bundle) if args.bundle else f"trained, {args.steps} steps",
-        "runtime": args.runtime,
-        "baseline_version": version,
         "text": TEXT,
         "emotion_clf_source": package_source(),
         "repeats": args.repeats,
         "target_warm_s": TARGET_S,
-        **measured,
+        "runtimes": {
+            runtime: {
+                "resolved": setup["resolved"],
+                "baseline_version": setup["baseline_version"],
+                **measured[runtime],
+                "warm_imports_s": imports[runtime],
+            }
+            for runtime, setup in setups.items()
+        },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(document, indent=2) + "\n")

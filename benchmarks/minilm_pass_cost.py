@@ -1,7 +1,7 @@
-"""What one forward pass of a minilm bundle costs, in padded tokens: ``runtime.PASS_TOKENS``.
+"""What one forward pass of a minilm bundle costs, in padded tokens: ``batching.PASS_TOKENS``.
 
 A batch padded to its longest sentence pays for every padded token, and a batch cut in two
-pays for one more pass. ``runtime.sorted_batches`` cuts a batch where a pass of its own costs
+pays for one more pass. ``batching.sorted_batches`` cuts a batch where a pass of its own costs
 less than the padding it saves, so it needs the price of a pass in tokens. This measures the
 shipped runtime (``runtime="auto"``) on random token ids, rows x length from 1 x 8 to 32 x 64,
 fits ``ms = a + b * padded tokens`` and reports ``a / b``; then batch-32 throughput on the test
@@ -42,7 +42,7 @@ def main() -> None:
     from emotion_clf.data.loader import load_dataset
     from emotion_clf.data.split import split_by_batch
     from emotion_clf.models.bundle import load_bundle
-    from emotion_clf.models.minilm.runtime import PASS_TOKENS
+    from emotion_clf.models.minilm.batching import PASS_TOKENS
 
     model = load_bundle(args.bundle).with_runtime("auto")
     engine = model._engine()

@@ -17,7 +17,7 @@ Writes ``benchmarks/results/minilm_speed.json`` and prints a table::
 
     python -m benchmarks.minilm_speed --bundle /tmp/minilm-default
 
-What one forward pass costs (``runtime.PASS_TOKENS``) is ``benchmarks.minilm_pass_cost``.
+What one forward pass costs (``batching.PASS_TOKENS``) is ``benchmarks.minilm_pass_cost``.
 """
 
 from __future__ import annotations

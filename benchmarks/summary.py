@@ -65,10 +65,21 @@ def _batch_memory(doc: Document) -> str:
 
 
 def _cli_predict_start(doc: Document) -> str:
-    median = doc["median_s"]
+    parts = []
+    for runtime, result in doc["runtimes"].items():
+        median = result["median_s"]
+        name = runtime if result["resolved"] == runtime else f"{runtime} ({result['resolved']})"
+        parts.append(
+            f"{name}: second call {median['warm']:.2f} s (cache off {median['off']:.2f} s, "
+            f"first call {median['cold']:.2f} s)"
+        )
+    return "; ".join(parts)
+
+
+def _probes(doc: Document) -> str:
     return (
-        f"second call {median['warm']:.2f} s (cache off {median['off']:.2f} s, first call "
-        f"{median['cold']:.2f} s); {doc['runtime']}"
+        f"{doc['probes']} probes in {len(doc['classes'])} classes, {doc['failures']} failed "
+        "(table in results/reliability.md)"
     )
 
 
@@ -243,6 +254,12 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         _drift,
     ),
     Benchmark(
+        "probes",
+        "the security probe suite against real servers: each probe class, expected, observed",
+        "python -m benchmarks.probes",
+        _probes,
+    ),
+    Benchmark(
         "input_bounds",
         "memory of refusing 4 h of audio on the server, and of predict on a 2 GiB line",
         "python -m benchmarks.input_bounds",
@@ -256,7 +273,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     ),
     Benchmark(
         "minilm_pass_cost",
-        "what one minilm forward pass costs in padded tokens (`runtime.PASS_TOKENS`)",
+        "what one minilm forward pass costs in padded tokens (`batching.PASS_TOKENS`)",
         "python -m benchmarks.minilm_pass_cost --bundle MINILM",
         _minilm_pass_cost,
     ),

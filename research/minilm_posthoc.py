@@ -33,8 +33,8 @@ from emotion_clf.data.schema import HEADS, SCHEMA
 from emotion_clf.models.base import HeadProbabilities, decode
 from emotion_clf.models.bundle import load_bundle
 from emotion_clf.models.minilm import MiniLMModel
+from emotion_clf.models.minilm.batching import sorted_batches
 from emotion_clf.models.minilm.encoder import mean_pool, pad, tokenize
-from emotion_clf.models.minilm.runtime import sorted_batches
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "raw"
 EMOTIONS = np.array(SCHEMA.labels("emotion"))

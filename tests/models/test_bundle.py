@@ -1,16 +1,20 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from emotion_clf.errors import BundleError
+from emotion_clf.models import bundle as bundle_module
 from emotion_clf.models.bundle import (
     MANIFEST,
     bundle_digest,
+    check_bundle,
     load_bundle,
     read_manifest,
     verify_bundle,
@@ -125,3 +129,92 @@ def test_not_a_bundle(tmp_path: Path) -> None:
     (tmp_path / "bad" / MANIFEST).write_text("{not json")
     with pytest.raises(BundleError, match="not valid JSON"):
         load_bundle(tmp_path / "bad")
+
+
+# -- a check that a later load takes ---------------------------------------------------------
+@pytest.fixture
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files hashed from now on."""
+    names: list[str] = []
+    real = bundle_module.sha256_file
+
+    def counted(path: Path) -> str:
+        names.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(bundle_module, "sha256_file", counted)
+    return names
+
+
+def test_a_load_takes_the_check_and_hashes_nothing_again(bundle: Path, hashed: list[str]) -> None:
+    digest = bundle_digest(bundle)
+    hashed.clear()
+    verified = check_bundle(bundle, expected_digest=digest)
+    assert sorted(hashed) == sorted([MANIFEST, *read_manifest(bundle).files])  # one pass
+    hashed.clear()
+    loaded = load_bundle(bundle, expected_digest=digest, verified=verified)
+    assert hashed == []
+    assert loaded.predict_batch(SENTENCES).labels("emotion") == load_bundle(bundle).predict_batch(
+        SENTENCES
+    ).labels("emotion")
+
+
+def _rewrite_same_size(path: Path) -> None:
+    """A changed byte, the size and the modification time put back as they were."""
+    before = path.stat()
+    data = bytearray(path.read_bytes())
+    data[-2] ^= 0x01
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+
+
+def _replace_file(path: Path) -> None:
+    """The same bytes in a new file (another inode), as a swap of the file would leave."""
+    copy = path.with_name(path.name + ".new")
+    shutil.copy2(path, copy)
+    data = bytearray(copy.read_bytes())
+    data[-2] ^= 0x01
+    copy.write_bytes(bytes(data))
+    os.replace(copy, path)
+
+
+def _add_file(path: Path) -> None:
+    (path.parent / "payload.pkl").write_bytes(b"\x80\x04K\x01.")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_rewrite_same_size, "checksum mismatch for state.safetensors"),
+        (_replace_file, "checksum mismatch for state.safetensors"),
+        (_add_file, "not listed in the manifest"),
+    ],
+)
+def test_a_bundle_changed_after_its_check_is_checked_again_and_refused(
+    bundle: Path, hashed: list[str], change: Callable[[Path], None], message: str
+) -> None:
+    digest = bundle_digest(bundle)
+    verified = check_bundle(bundle, expected_digest=digest)
+    change(bundle / "state.safetensors")
+    hashed.clear()
+    with pytest.raises(BundleError, match=message):
+        load_bundle(bundle, expected_digest=digest, verified=verified)
+
+
+def test_a_check_stands_only_for_its_folder_and_digest(
+    bundle: Path, tmp_path: Path, hashed: list[str]
+) -> None:
+    digest = bundle_digest(bundle)
+    unpinned = check_bundle(bundle)  # against no digest
+    other = tmp_path / "other"
+    shutil.copytree(bundle, other)
+    hashed.clear()
+    load_bundle(other, verified=unpinned)  # another folder: checked itself
+    assert "state.safetensors" in hashed
+    hashed.clear()
+    load_bundle(bundle, expected_digest=digest, verified=unpinned)  # a digest it did not compare
+    assert "state.safetensors" in hashed
+    pinned = check_bundle(bundle, expected_digest=digest)
+    with pytest.raises(BundleError, match="digest does not match"):
+        load_bundle(bundle, expected_digest="0" * 64, verified=pinned)

@@ -29,6 +29,8 @@ from emotion_clf.models.base import decode
 from emotion_clf.models.bundle import load_bundle, read_manifest, verify_bundle
 from emotion_clf.models.minilm import MiniLMModel, onnx_int8
 from emotion_clf.models.minilm import encoder as minilm_encoder
+from emotion_clf.models.minilm import folder as minilm_folder
+from emotion_clf.models.minilm.batching import sorted_batches
 from emotion_clf.models.minilm.encoder import pad, tokenize
 from emotion_clf.models.minilm.runtime import (
     BF16_RUNTIME,
@@ -38,7 +40,6 @@ from emotion_clf.models.minilm.runtime import (
     RUNTIMES,
     Runtime,
     resolve_runtime,
-    sorted_batches,
 )
 from emotion_clf.models.minilm.training import class_weights, training_batches
 from emotion_clf.training import TrainResult, build_predictor, train_model
@@ -135,6 +136,7 @@ def test_the_bundle_loads_without_the_pretrained_package(
         raise AssertionError("loading a bundle looked for the pretrained package")
 
     monkeypatch.setattr(minilm_encoder, "pretrained_folder", missing)
+    monkeypatch.setattr(minilm_folder, "pretrained_folder", missing)
     attempts_before = len(no_network)
     loaded = load_bundle(result.bundle)
     assert isinstance(loaded, MiniLMModel)
@@ -329,9 +331,9 @@ def test_the_onnx_path_runs_onnx_runtime_and_leaves_the_module_as_it_was(
     assert fast.runtime == ONNX_INT8_RUNTIME
     engine = fast._engine()
     assert type(engine.session).__module__.startswith("onnxruntime")
-    # as many threads as torch has: `serve --workers N` gives each worker cores/N of them
+    # counted as torch counts its own: `serve --workers N` gives each worker cores/N of them
     options = engine.session.get_session_options()
-    assert options.intra_op_num_threads == torch.get_num_threads()
+    assert options.intra_op_num_threads == onnx_int8.session_threads(0)
     assert not model.module_.training
     after = plain.logits(SENTENCES)
     for head in HEADS:
@@ -533,7 +535,7 @@ def test_a_batch_is_cut_where_a_pass_of_its_own_costs_less_than_the_padding() ->
 def test_the_cuts_are_the_cheapest_there_are() -> None:
     from itertools import combinations, pairwise
 
-    from emotion_clf.models.minilm.runtime import cheapest_cuts
+    from emotion_clf.models.minilm.batching import cheapest_cuts
 
     def cost(lengths: list[int], runs: list[tuple[int, int]], c: float) -> float:
         return sum((b - a) * lengths[b - 1] + c for a, b in runs)

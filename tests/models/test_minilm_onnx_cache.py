@@ -2,18 +2,22 @@
 something asks for it.
 
 A second load of the same weights with the same cache folder reads the graph and builds
-nothing (no export, no quantisation, no PyTorch module), and answers exactly as the load that
-built it; a damaged entry is reported, built again and replaced; the key follows the library
-versions and the export settings; an entry appears whole or not at all.
+nothing (no export, no quantisation, no PyTorch module, no import of torch or transformers),
+and answers exactly as the load that built it; a damaged entry is reported, built again and
+replaced; the key follows the library versions and the export settings; an entry appears
+whole or not at all.
 """
 
 from __future__ import annotations
 
 import collections
 import importlib.metadata
+import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +30,8 @@ import torch
 from emotion_clf.data.schema import HEADS
 from emotion_clf.errors import BundleError
 from emotion_clf.models.bundle import load_bundle
-from emotion_clf.models.minilm import MiniLMModel, onnx_cache, onnx_int8
+from emotion_clf.models.minilm import MiniLMModel, onnx_int8
+from emotion_clf.models.minilm.graph_cache import ONNX_INT8
 from emotion_clf.models.minilm.network import Network, weights_digest
 from emotion_clf.models.minilm.runtime import INT8_RUNTIME, ONNX_INT8_RUNTIME, PLAIN_RUNTIME
 from tests.conftest import TinyMiniLM
@@ -115,7 +120,7 @@ def test_a_second_load_reads_the_graph_and_builds_nothing(
     assert first.runtime_cache == tmp_path  # load_bundle passed it on, with_runtime kept it
     built = logits(first)
     (entry,) = tmp_path.iterdir()
-    assert entry.name.startswith(onnx_cache.PREFIX) and first._network is not None
+    assert entry.name.startswith(ONNX_INT8.prefix) and first._network is not None
     assert first._network.built  # the export needed the module
 
     def refused(*args: Any, **kwargs: Any) -> None:
@@ -173,8 +178,8 @@ def _garbage(entry: Path) -> None:
 
 def _unloadable(entry: Path) -> None:
     """A whole entry (its header matches) whose graph ONNX Runtime cannot load."""
-    folder, key = entry.parent, entry.name.removeprefix(onnx_cache.PREFIX).split(".")[0]
-    onnx_cache.write_entry(folder, key, b"not an onnx graph")
+    folder, key = entry.parent, entry.name.removeprefix(ONNX_INT8.prefix).split(".")[0]
+    ONNX_INT8.write(folder, key, b"not an onnx graph")
 
 
 @pytest.mark.parametrize(
@@ -288,7 +293,7 @@ def test_an_entry_appears_whole_or_not_at_all(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     key, graph = "ab" * 32, os.urandom(1 << 20)
-    entry = onnx_cache.entry_path(tmp_path, key)
+    entry = ONNX_INT8.entry_path(tmp_path, key)
     real_replace = os.replace
     seen: list[bytes] = []
 
@@ -300,8 +305,8 @@ def test_an_entry_appears_whole_or_not_at_all(
         real_replace(source, target)
 
     monkeypatch.setattr(os, "replace", replace)
-    assert onnx_cache.write_entry(tmp_path, key, graph) == entry
-    assert onnx_cache.read_entry(tmp_path, key) == graph
+    assert ONNX_INT8.write(tmp_path, key, graph) == entry
+    assert ONNX_INT8.read(tmp_path, key) == graph
     assert seen == [entry.read_bytes()]
     assert [p.name for p in tmp_path.iterdir()] == [entry.name]
 
@@ -311,10 +316,10 @@ def test_an_entry_appears_whole_or_not_at_all(
     entry.unlink()
     monkeypatch.setattr(os, "replace", crash)
     with caplog.at_level(logging.WARNING):
-        assert onnx_cache.write_entry(tmp_path, key, graph) is None
+        assert ONNX_INT8.write(tmp_path, key, graph) is None
     assert "No space left on device" in caplog.text
     assert list(tmp_path.iterdir()) == []  # neither an entry nor the temp file
-    assert onnx_cache.read_entry(tmp_path, key) is None
+    assert ONNX_INT8.read(tmp_path, key) is None
 
 
 def test_writers_racing_on_one_entry_leave_a_whole_one(
@@ -330,11 +335,11 @@ def test_writers_racing_on_one_entry_leave_a_whole_one(
 
     def write(graph: bytes) -> None:
         for _ in range(15):
-            written.append(onnx_cache.write_entry(tmp_path, key, graph))
+            written.append(ONNX_INT8.write(tmp_path, key, graph))
 
     def reader() -> None:
         while not done.is_set():
-            read.append(onnx_cache.read_entry(tmp_path, key))
+            read.append(ONNX_INT8.read(tmp_path, key))
 
     writers = [threading.Thread(target=write, args=(g,)) for g in graphs]
     watcher = threading.Thread(target=reader)
@@ -347,11 +352,11 @@ def test_writers_racing_on_one_entry_leave_a_whole_one(
         done.set()
         watcher.join()
     assert own_records(caplog) == []  # no read found a damaged entry
-    assert written == [onnx_cache.entry_path(tmp_path, key)] * 30
+    assert written == [ONNX_INT8.entry_path(tmp_path, key)] * 30
     assert {r for r in read if r is not None} <= set(graphs)
     assert sum(r is not None for r in read) > 0
-    assert onnx_cache.read_entry(tmp_path, key) in graphs
-    assert [p.name for p in tmp_path.iterdir()] == [onnx_cache.entry_path(tmp_path, key).name]
+    assert ONNX_INT8.read(tmp_path, key) in graphs
+    assert [p.name for p in tmp_path.iterdir()] == [ONNX_INT8.entry_path(tmp_path, key).name]
 
 
 # -- the network a loaded bundle builds on first use ------------------------------------------
@@ -410,3 +415,49 @@ def test_tensors_that_do_not_fit_the_network_are_a_bundle_error_when_it_is_built
     del tensors["heads.emotion.bias"]
     with pytest.raises(BundleError, match="missing tensors"):
         model.with_runtime(INT8_RUNTIME).logits(SENTENCES)
+
+
+def test_a_cache_hit_imports_neither_torch_nor_transformers(
+    tiny_minilm: TinyMiniLM, stored: dict[str, Any], tmp_path: Path
+) -> None:
+    """What ``emotion-clf predict`` with a minilm baseline loads: the bundle's tensors as
+    numpy arrays, the tokenizer from ``tokenizer.json``, the graph from the disk cache. Each
+    of torch and transformers took longer to import than the rest of the load together."""
+    copy_entry(stored, tmp_path)
+    code = f"""
+import json, sys
+from pathlib import Path
+from emotion_clf.models.bundle import load_bundle
+model = load_bundle({str(tiny_minilm.result.bundle)!r}, runtime_cache=Path({str(tmp_path)!r}))
+model = model.with_runtime({ONNX_INT8_RUNTIME!r})
+logits = model.logits({SENTENCES!r})
+print(json.dumps({{
+    "runtime": model.runtime,
+    "built": model._network.built,
+    "imported": sorted(m for m in ("torch", "transformers") if m in sys.modules),
+    "logits": {{head: values.tolist() for head, values in logits.items()}},
+}}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    answer = json.loads(done.stdout)
+    assert answer["runtime"] == ONNX_INT8_RUNTIME and not answer["built"]
+    assert answer["imported"] == []
+    got = {head: np.asarray(v, dtype=np.float32) for head, v in answer["logits"].items()}
+    assert_identical(stored["logits"], got)
+
+
+def test_the_session_threads_are_counted_as_torch_counts_its_own(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert onnx_int8.session_threads(3) == 3  # the model's parameter first
+    assert onnx_int8.session_threads(0) == 0  # ONNX Runtime's default: one per physical core
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # what `serve --workers N` sets per worker
+    assert onnx_int8.session_threads(0) == 1
+    assert onnx_int8.session_threads(2) == 2
+    monkeypatch.setenv("OMP_NUM_THREADS", "many")
+    with caplog.at_level(logging.WARNING):
+        assert onnx_int8.session_threads(0) == 0
+    assert "OMP_NUM_THREADS='many'" in caplog.text

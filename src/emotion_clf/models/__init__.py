@@ -3,7 +3,8 @@
 - :class:`Predictor`: texts in, hierarchy-consistent predictions out (:func:`decode`);
 - families: ``tfidf`` (:mod:`.tfidf`) and ``minilm`` (:mod:`.minilm`), found by name
   through :data:`FAMILIES` and imported only when used (torch is heavy);
-- the bundle: :func:`save_bundle`, :func:`load_bundle`, :func:`verify_bundle`;
+- the bundle: :func:`save_bundle`, :func:`load_bundle`, :func:`verify_bundle`,
+  :func:`check_bundle` (a verification a later load takes);
 - :func:`evaluate`: run a predictor over labelled rows and score it.
 """
 
@@ -24,7 +25,9 @@ from emotion_clf.models.bundle import (
     FAMILIES,
     MANIFEST,
     Manifest,
+    VerifiedBundle,
     bundle_digest,
+    check_bundle,
     family_class,
     load_bundle,
     read_manifest,
@@ -45,7 +48,9 @@ __all__ = [
     "Predictor",
     "ProgressCallback",
     "TrainingSources",
+    "VerifiedBundle",
     "bundle_digest",
+    "check_bundle",
     "decode",
     "evaluate",
     "family_class",

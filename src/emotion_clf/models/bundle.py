@@ -7,6 +7,13 @@ a label schema other than this package's, and never unpickles anything.
 
 A bundle's *digest* is the sha256 of its manifest: since the manifest pins every file's hash,
 the digest identifies the whole bundle (the registry records it; ``/model`` shows it).
+
+Hashing every file is the slow part of a check (the weights of a minilm are 90 MB). The
+registry's cache checks a bundle before it hands it out (a damaged copy is fetched again), and
+the load that follows takes that check (:class:`VerifiedBundle`) instead of hashing everything
+again, as long as no file of the folder has changed since: the same names, sizes, inodes and
+modification and change times. A write to a file, and any attempt to put its times back, moves
+its change time, so a bundle altered after its check is checked again, and refused.
 """
 
 from __future__ import annotations
@@ -228,20 +235,75 @@ def verify_bundle(folder: Path | str, *, expected_digest: str | None = None) -> 
     return manifest
 
 
+# per file of a bundle: size, modification and change times (ns), inode, device
+FileState = tuple[int, int, int, int, int]
+
+
+def file_states(folder: Path) -> dict[str, FileState]:
+    """What :class:`VerifiedBundle` compares: every file of ``folder``, the manifest included."""
+    states: dict[str, FileState] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            st = path.stat()
+            states[path.relative_to(folder).as_posix()] = (
+                st.st_size,
+                st.st_mtime_ns,
+                st.st_ctime_ns,
+                st.st_ino,
+                st.st_dev,
+            )
+    return states
+
+
+@dataclass(frozen=True)
+class VerifiedBundle:
+    """A bundle that passed :func:`verify_bundle` (against ``expected_digest``, if any), and
+    the state of its files just before it was hashed."""
+
+    folder: Path
+    manifest: Manifest
+    expected_digest: str | None
+    files: Mapping[str, FileState]
+
+    def stands_for(self, folder: Path, *, expected_digest: str | None) -> bool:
+        """Whether this check holds for ``folder`` now: the same folder, checked against
+        ``expected_digest`` (if one is asked for), no file added, removed or changed since."""
+        return (
+            folder.resolve() == self.folder.resolve()
+            and expected_digest in (None, self.expected_digest)
+            and file_states(folder) == self.files
+        )
+
+
+def check_bundle(folder: Path | str, *, expected_digest: str | None = None) -> VerifiedBundle:
+    """:func:`verify_bundle`, and the record :func:`load_bundle` accepts in place of doing it
+    again. The files' states are read first: a change made while they are hashed shows."""
+    folder = Path(folder)
+    before = file_states(folder) if folder.is_dir() else {}
+    manifest = verify_bundle(folder, expected_digest=expected_digest)
+    return VerifiedBundle(folder, manifest, expected_digest, before)
+
+
 def load_bundle(
     folder: Path | str,
     *,
     expected_digest: str | None = None,
     runtime_cache: Path | None = None,
+    verified: VerifiedBundle | None = None,
 ) -> Predictor:
     """Verify a bundle and rebuild its predictor. Raises BundleError on any problem.
 
     ``runtime_cache``: a folder where the predictor keeps what it derives from its weights for
     its inference path, and finds what an earlier load kept (minilm's int8 ONNX graph; an
     entry point passes ``<home>/.cache/runtime``); None derives it at every load.
+    ``verified``: this bundle's :func:`check_bundle`, taken instead of verifying it again where
+    it still stands (:meth:`VerifiedBundle.stands_for`); otherwise every file is hashed.
     """
     folder = Path(folder)
-    manifest = verify_bundle(folder, expected_digest=expected_digest)
+    if verified is not None and verified.stands_for(folder, expected_digest=expected_digest):
+        manifest = verified.manifest
+    else:
+        manifest = verify_bundle(folder, expected_digest=expected_digest)
     cls = family_class(manifest.family)
     predictor = cls.load_state(folder, schema=manifest.schema, params=manifest.params)
     predictor.runtime_cache = runtime_cache

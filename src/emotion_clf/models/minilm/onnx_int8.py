@@ -12,10 +12,11 @@ times faster than the newer torch.export-based one for this model), the export i
 against the eager module's logits on a padded and an unpadded batch, then every MatMul's weights are
 quantised per output channel (dynamic quantisation: activations are quantised on the fly).
 The result is kept per process, and on disk where the caller gives a folder
-(:mod:`~emotion_clf.models.minilm.onnx_cache`), under a key naming everything the graph depends
+(:mod:`~emotion_clf.models.minilm.graph_cache`), under a key naming everything the graph depends
 on (:func:`graph_inputs`): loading the same weights again (a rollback, ``with_runtime``, the next
 ``emotion-clf predict``, another server worker) skips the export and the quantisation, and with
-them the building of the PyTorch module (:mod:`~emotion_clf.models.minilm.network`).
+them the building of the PyTorch module (:mod:`~emotion_clf.models.minilm.network`) and the
+import of torch: only the export and its check import it.
 """
 
 from __future__ import annotations
@@ -24,25 +25,30 @@ import hashlib
 import importlib.metadata
 import json
 import logging
+import os
 import tempfile
 import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from torch import nn
 
 from emotion_clf.data.schema import HEADS
-from emotion_clf.models.minilm import encoder as encoder_module
-from emotion_clf.models.minilm import onnx_cache
+from emotion_clf.models.minilm.graph_cache import ONNX_INT8
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    Batch = tuple[torch.Tensor, torch.Tensor]  # (input_ids, attention_mask), padded
 
 logger = logging.getLogger(__name__)
 
-Batch = tuple[torch.Tensor, torch.Tensor]  # (input_ids, attention_mask), padded
+# the network's code, part of every graph's key (read, not imported: it imports torch)
+ENCODER_SOURCE = Path(__file__).with_name("encoder.py")
 
 INPUTS = ("input_ids", "attention_mask")
 # the export must give the eager module's logits to within float32 reordering
@@ -63,19 +69,6 @@ _MEMO_SIZE = 2
 _MEMO_LOCK = threading.Lock()
 
 
-class _Heads(nn.Module):
-    """The network with a tuple output, one tensor per head in :data:`HEADS` order (the
-    exporter names outputs by position)."""
-
-    def __init__(self, module: nn.Module) -> None:
-        super().__init__()
-        self.module = module
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[Any, ...]:
-        out = self.module(input_ids, attention_mask)
-        return tuple(out[head] for head in HEADS)
-
-
 def package_version(name: str) -> str:
     return importlib.metadata.version(name)
 
@@ -84,8 +77,8 @@ def code_fingerprint() -> str:
     """sha256 of the code a graph comes from: the network (``encoder.py``) and its export and
     quantisation (this module)."""
     digest = hashlib.sha256()
-    for module in (encoder_module.__file__, __file__):
-        digest.update(Path(str(module)).read_bytes())
+    for source in (ENCODER_SOURCE, Path(__file__)):
+        digest.update(source.read_bytes())
     return digest.hexdigest()
 
 
@@ -117,7 +110,22 @@ def export_fp32(module: nn.Module, sample: Batch, path: Path) -> None:
     to the mode it found on the wrapper, and a new module starts in training mode, so dropout
     would be live in ``module`` afterwards (and its logits would miss the check).
     """
-    network = _Heads(module).eval()
+    import torch
+    from torch import nn
+
+    class Heads(nn.Module):
+        """The network with a tuple output, one tensor per head in :data:`HEADS` order (the
+        exporter names outputs by position)."""
+
+        def __init__(self, module: nn.Module) -> None:
+            super().__init__()
+            self.module = module
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[Any, ...]:
+            out = self.module(input_ids, attention_mask)
+            return tuple(out[head] for head in HEADS)
+
+    network = Heads(module).eval()
     axes = {name: {0: "batch", 1: "tokens"} for name in INPUTS}
     with warnings.catch_warnings(), torch.no_grad():
         # the TorchScript-based exporter is deprecated in torch 2.9+ and the transformers
@@ -161,12 +169,29 @@ def quantize(source: Path, target: Path) -> None:
         logging.getLogger().removeFilter(hints)
 
 
+def session_threads(threads: int) -> int:
+    """The intra-op threads of a session, counted as torch counts its own: ``threads`` where
+    above 0 (the model's parameter), else ``OMP_NUM_THREADS`` where set (``emotion-clf serve
+    --workers N`` gives each worker its share of the cores there), else 0: ONNX Runtime's
+    default, one per physical core, as torch's. Read without torch, which this path need not
+    import."""
+    if threads > 0:
+        return threads
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    if value:
+        logger.warning("OMP_NUM_THREADS=%r is not a positive number; ignoring it", value)
+    return 0
+
+
 def session(model: bytes, *, threads: int) -> Any:
-    """An ONNX Runtime session on the CPU with ``threads`` intra-op threads."""
+    """An ONNX Runtime session on the CPU with ``threads`` intra-op threads (0: its default,
+    one per physical core)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = max(1, threads)
+    options.intra_op_num_threads = max(0, threads)
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -184,6 +209,8 @@ def run(sess: Any, input_ids: np.ndarray, mask: np.ndarray) -> dict[str, np.ndar
 def check_export(module: nn.Module, model: bytes, batches: Sequence[Batch]) -> None:
     """Raise unless the fp32 graph gives ``module``'s logits on every batch (``module`` as it
     is: in eval mode, or dropout makes them differ)."""
+    import torch
+
     sess = session(model, threads=1)
     for input_ids, mask in batches:
         with torch.inference_mode():
@@ -200,7 +227,7 @@ def check_export(module: nn.Module, model: bytes, batches: Sequence[Batch]) -> N
 
 def build_int8(module: nn.Module, checks: Sequence[Batch]) -> bytes:
     """``module`` as an int8-quantised ONNX model (serialised), exported on ``checks[0]`` and
-    checked on every batch of ``checks``."""
+    checked on every batch of ``checks`` (torch tensors)."""
     with tempfile.TemporaryDirectory(prefix="emotion-clf-onnx-") as folder:
         fp32, int8 = Path(folder) / "fp32.onnx", Path(folder) / "int8.onnx"
         export_fp32(module, checks[0], fp32)
@@ -219,7 +246,7 @@ def _remember(key: str, model: bytes) -> None:
 
 def int8_model(
     module: Callable[[], nn.Module],
-    checks: Sequence[Batch],
+    checks: Callable[[], Sequence[Batch]],
     *,
     key: str,
     cache_dir: Path | None,
@@ -227,21 +254,22 @@ def int8_model(
 ) -> tuple[bytes, str]:
     """The int8 graph of ``key`` and where it came from: ``"memo"`` (converted before in this
     process), ``"disk"`` (the cache in ``cache_dir``), or ``"built"`` from ``module()`` (in eval
-    mode) by :func:`build_int8`, then stored in both. ``reuse=False`` builds it whatever the
-    caches hold (and replaces their entries)."""
+    mode) and ``checks()`` by :func:`build_int8`, then stored in both. ``reuse=False`` builds it
+    whatever the caches hold (and replaces their entries). Both are called only to build: a
+    graph found in a cache needs neither the module nor torch."""
     if reuse:
         with _MEMO_LOCK:
             if key in _MEMO:
                 _MEMO.move_to_end(key)
                 return _MEMO[key], "memo"
         if cache_dir is not None:
-            stored = onnx_cache.read_entry(cache_dir, key)
+            stored = ONNX_INT8.read(cache_dir, key)
             if stored is not None:
                 _remember(key, stored)
                 return stored, "disk"
-    model = build_int8(module(), checks)
+    model = build_int8(module(), checks())
     if cache_dir is not None:
-        onnx_cache.write_entry(cache_dir, key, model)
+        ONNX_INT8.write(cache_dir, key, model)
     _remember(key, model)
     return model, "built"
 
@@ -257,7 +285,7 @@ def _session_errors() -> tuple[type[Exception], ...]:
 
 def int8_session(
     module: Callable[[], nn.Module],
-    checks: Sequence[Batch],
+    checks: Callable[[], Sequence[Batch]],
     *,
     key: str,
     cache_dir: Path | None,
@@ -273,7 +301,7 @@ def int8_session(
             raise
         logger.warning(
             "the cached int8 graph %s cannot be loaded (%s); building it again",
-            onnx_cache.entry_path(cache_dir, key) if cache_dir else key,
+            ONNX_INT8.entry_path(cache_dir, key) if cache_dir else key,
             exc,
         )
     model, _ = int8_model(module, checks, key=key, cache_dir=cache_dir, reuse=False)

@@ -8,7 +8,9 @@ batch padded to its longest sentence. It is the reference the others are measure
 casts the fp32 weights to bfloat16 at load time and traces the module into a
 TorchScript graph (no Python between operators; exactly the eager module's logits, checked at
 load); oneDNN then runs the matrix products on the CPU's bfloat16 units. It changes test
-accuracy by under 0.1 point on every head (``benchmarks/results/minilm_speed.json``).
+accuracy by under 0.1 point on every head (``benchmarks/results/minilm_speed.json``). Where the
+caller gives a folder (``runtime_cache``), the traced graph is kept on disk for the next process
+(:mod:`~emotion_clf.models.minilm.torch_bf16`), which loads it without building the module.
 
 ``onnx-int8`` (the default elsewhere) exports the network to ONNX, quantises its linear
 layers to int8 per output channel and runs it in ONNX Runtime
@@ -16,8 +18,8 @@ layers to int8 per output channel and runs it in ONNX Runtime
 ``torch-int8``'s rate at batch 1, 1.16x at batch 32, and within 0.3 point of fp32's accuracy
 on every head (``torch-int8``: up to 1). Where the export or ONNX Runtime fails, the runtime
 falls back to ``torch-int8`` and the log says why. The int8 graph is kept per weights in the
-process and, where the caller gives a folder (``onnx_cache``), on disk for the next process
-(:mod:`~emotion_clf.models.minilm.onnx_cache`); a graph found there runs without the PyTorch
+process and, where the caller gives a folder (``runtime_cache``), on disk for the next process
+(:mod:`~emotion_clf.models.minilm.graph_cache`); a graph found there runs without the PyTorch
 module ever being built.
 
 ``torch-int8`` quantises every linear layer of the encoder to int8 per output channel,
@@ -39,16 +41,21 @@ import logging
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from torch import nn
 
 from emotion_clf.data.schema import HEADS
-from emotion_clf.models.minilm import onnx_int8
-from emotion_clf.models.minilm.encoder import MultiTaskMiniLM, pad, tokenize
+from emotion_clf.models.minilm import onnx_int8, torch_bf16
+from emotion_clf.models.minilm.batching import PASS_TOKENS, sorted_batches
 from emotion_clf.models.minilm.network import Network
+from emotion_clf.models.minilm.tokenizer import Tokenizer, pad_ids, tokenize
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from emotion_clf.models.minilm.encoder import MultiTaskMiniLM
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +69,8 @@ RUNTIMES: tuple[str, ...] = (PLAIN_RUNTIME, BF16_RUNTIME, INT8_RUNTIME, ONNX_INT
 
 def native_bf16() -> bool:
     """Whether this CPU multiplies bfloat16 in hardware (AMX tiles or AVX512-BF16)."""
+    import torch
+
     checks: list[Callable[[], bool]] = [
         getattr(torch.cpu, name)
         for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
@@ -72,19 +81,27 @@ def native_bf16() -> bool:
     return any(check() for check in checks)
 
 
-def resolve_runtime(name: str) -> str:
-    """``auto`` becomes ``torch-bf16`` on CPUs with native bfloat16, else ``onnx-int8``."""
-    if name == AUTO_RUNTIME:
-        return BF16_RUNTIME if native_bf16() else ONNX_INT8_RUNTIME
-    if name not in RUNTIMES:
+def check_runtime(name: str) -> str:
+    """``name`` if it names a runtime or ``auto``, else ValueError; probes nothing (the CPU
+    probe behind ``auto`` imports torch)."""
+    if name != AUTO_RUNTIME and name not in RUNTIMES:
         raise ValueError(
             f"unknown minilm runtime {name!r}; choose one of {(AUTO_RUNTIME, *RUNTIMES)}"
         )
     return name
 
 
+def resolve_runtime(name: str) -> str:
+    """``auto`` becomes ``torch-bf16`` on CPUs with native bfloat16, else ``onnx-int8``."""
+    if check_runtime(name) == AUTO_RUNTIME:
+        return BF16_RUNTIME if native_bf16() else ONNX_INT8_RUNTIME
+    return name
+
+
 def quantize_encoder(module: MultiTaskMiniLM) -> MultiTaskMiniLM:
     """A copy of ``module`` whose encoder linear layers are dynamic int8; heads stay fp32."""
+    import torch
+    from torch import nn
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
     quantized = copy.deepcopy(module).eval()
@@ -101,13 +118,20 @@ def quantize_encoder(module: MultiTaskMiniLM) -> MultiTaskMiniLM:
 TRACE_SAMPLE = ("a first sentence, long enough that the second one is padded", "hi")
 
 
-def check_batches(tokenizer: Any, *, pad_id: int, max_length: int) -> list[onnx_int8.Batch]:
-    """What a derived graph is made from and checked on: :data:`TRACE_SAMPLE` padded (so the
-    attention mask is applied), then its first sentence alone (no padding)."""
+def sample_ids(tokenizer: Tokenizer, *, max_length: int) -> list[list[list[int]]]:
+    """The token ids of :func:`check_batches`, unpadded (read without torch)."""
     return [
-        pad(tokenize(tokenizer, texts, max_length=max_length), pad_id=pad_id)
+        tokenize(tokenizer, texts, max_length=max_length)
         for texts in (TRACE_SAMPLE, TRACE_SAMPLE[:1])
     ]
+
+
+def check_batches(tokenizer: Tokenizer, *, pad_id: int, max_length: int) -> list[onnx_int8.Batch]:
+    """What a derived graph is made from and checked on: :data:`TRACE_SAMPLE` padded (so the
+    attention mask is applied), then its first sentence alone (no padding)."""
+    from emotion_clf.models.minilm.encoder import pad
+
+    return [pad(ids, pad_id=pad_id) for ids in sample_ids(tokenizer, max_length=max_length)]
 
 
 # One traced graph per architecture for the life of the process, its parameters emptied: a
@@ -135,6 +159,8 @@ def architecture(module: nn.Module) -> str:
 def with_weights(graph: torch.jit.ScriptModule, module: nn.Module) -> torch.jit.ScriptModule:
     """A copy of ``graph`` (same type, same compiled graphs) holding ``module``'s tensors,
     shared, not copied."""
+    import torch
+
     with torch.inference_mode(False):  # an inference-mode copy's tensors refuse the graph's ops
         copied = copy.deepcopy(graph)
     source = {**dict(module.named_parameters()), **dict(module.named_buffers())}
@@ -145,6 +171,8 @@ def with_weights(graph: torch.jit.ScriptModule, module: nn.Module) -> torch.jit.
 
 def weightless(graph: torch.jit.ScriptModule) -> torch.jit.ScriptModule:
     """A copy of ``graph`` whose parameters are empty: the template :func:`with_weights` copies."""
+    import torch
+
     with torch.inference_mode(False):
         template = copy.deepcopy(graph)
     for tensor in template.parameters():
@@ -152,7 +180,7 @@ def weightless(graph: torch.jit.ScriptModule) -> torch.jit.ScriptModule:
     return template
 
 
-def traced(module: nn.Module, tokenizer: Any, *, pad_id: int, max_length: int) -> nn.Module:
+def traced(module: nn.Module, tokenizer: Tokenizer, *, pad_id: int, max_length: int) -> nn.Module:
     """``module`` as a traced TorchScript graph, or ``module`` itself where that fails.
 
     Eager PyTorch runs Python between every operator of the 6 layers: for the short sentences
@@ -168,6 +196,8 @@ def traced(module: nn.Module, tokenizer: Any, *, pad_id: int, max_length: int) -
     compiler at load time; this is the path that needs none, and the eager fallback keeps
     working without it.
     """
+    import torch
+
     sample, single = check_batches(tokenizer, pad_id=pad_id, max_length=max_length)
     try:
         with warnings.catch_warnings(), torch.inference_mode():
@@ -197,72 +227,33 @@ def traced(module: nn.Module, tokenizer: Any, *, pad_id: int, max_length: int) -
     return graph
 
 
-# What one more forward pass costs, in padded tokens (the fixed cost of a pass over the cost of
-# one padded token): `python -m benchmarks.minilm_pass_cost` fits it on the traced graph and
-# writes benchmarks/results/minilm_pass_cost.json
-PASS_TOKENS = 66
-
-
-def sorted_batches(
-    lengths: Sequence[int], *, batch_size: int, pass_tokens: float | None = None
-) -> list[np.ndarray]:
-    """Row indices in batches of at most ``batch_size``, rows of similar length together.
-
-    The order is by length (stable), so the batching is a pure function of the lengths. With
-    ``pass_tokens``, each block of ``batch_size`` rows is cut further where that is cheaper:
-    a pass costs its rows times its longest row plus ``pass_tokens``, so one long sentence no
-    longer pads thirty short ones to its length (:func:`cheapest_cuts`).
-    """
-    by_length = np.asarray(lengths, dtype=np.int64)
-    order = np.argsort(by_length, kind="stable")
-    out: list[np.ndarray] = []
-    for start in range(0, len(order), batch_size):
-        block = order[start : start + batch_size]
-        if pass_tokens is None:
-            out.append(block)
-        else:
-            out.extend(block[a:b] for a, b in cheapest_cuts(by_length[block], pass_tokens))
-    return out
-
-
-def cheapest_cuts(lengths: np.ndarray, pass_tokens: float) -> list[tuple[int, int]]:
-    """Cut ascending ``lengths`` into runs ``[a, b)`` so that the sum over runs of
-    ``(b - a) * lengths[b - 1] + pass_tokens`` is least (exact, by dynamic programming)."""
-    n = len(lengths)
-    best = np.zeros(n + 1)
-    begin = np.zeros(n + 1, dtype=np.int64)
-    for end in range(1, n + 1):
-        starts = np.arange(end)
-        costs = best[:end] + (end - starts) * lengths[end - 1] + pass_tokens
-        k = int(np.argmin(costs))
-        best[end], begin[end] = costs[k], k
-    runs = []
-    end = n
-    while end > 0:
-        runs.append((int(begin[end]), end))
-        end = int(begin[end])
-    return runs[::-1]
-
-
 class Runtime:
     """Runs the multi-task network over texts and returns raw logits per head.
 
     ``network``: a :class:`~emotion_clf.models.minilm.network.Network` (a module is taken as
-    :meth:`Network.of <emotion_clf.models.minilm.network.Network.of>` it). ``onnx_cache``: the
-    folder of the disk cache of int8 graphs (:mod:`~emotion_clf.models.minilm.onnx_cache`),
-    None for none. ``onnx-int8`` builds the network's module only where the graph is in
-    neither cache (:attr:`module` stays None while the session runs).
+    :meth:`Network.of <emotion_clf.models.minilm.network.Network.of>` it). ``runtime_cache``:
+    the folder of the disk cache of derived graphs
+    (:mod:`~emotion_clf.models.minilm.graph_cache`), None for none. ``onnx-int8`` builds the
+    network's module only where the graph is in neither its memo nor the disk cache
+    (:attr:`module` stays None while the session runs): with the graph in one, no torch is
+    imported. ``torch-bf16`` builds it only where its traced graph is not in the disk cache
+    (:mod:`~emotion_clf.models.minilm.torch_bf16`): with the graph there, :attr:`module` is
+    the graph read back and transformers is not imported. ``threads``: torch's intra-op
+    threads for the PyTorch paths, ONNX
+    Runtime's for ``onnx-int8`` (:func:`~emotion_clf.models.minilm.onnx_int8.session_threads`);
+    0 leaves the default.
     """
 
     def __init__(
         self,
         network: Network | MultiTaskMiniLM,
-        tokenizer: Any,
+        tokenizer: Tokenizer,
         *,
         name: str,
         max_length: int,
         batch_size: int,
-        onnx_cache: Path | None = None,
+        runtime_cache: Path | None = None,
+        threads: int = 0,
     ) -> None:
         network = network if isinstance(network, Network) else Network.of(network)
         self.name = resolve_runtime(name)
@@ -276,28 +267,52 @@ class Runtime:
         # the ONNX Runtime session of onnx-int8 (None elsewhere, or where it could not be
         # built: then this runtime is torch-int8)
         self.session: Any = (
-            self._onnx_session(network, onnx_cache) if self.name == ONNX_INT8_RUNTIME else None
+            self._onnx_session(network, runtime_cache, threads)
+            if self.name == ONNX_INT8_RUNTIME
+            else None
         )
+        if self.session is None and threads > 0:
+            import torch
+
+            torch.set_num_threads(threads)
         if self.name == BF16_RUNTIME:
-            self.module = traced(
-                copy.deepcopy(network.module()).to(torch.bfloat16),
-                tokenizer,
-                pad_id=self.pad_id,
-                max_length=max_length,
-            )
+            self.module = self._bf16_module(network, runtime_cache)
         elif self.name == INT8_RUNTIME:
             self.module = quantize_encoder(network.module())
         elif self.name == PLAIN_RUNTIME:
             self.module = network.module().eval()
 
-    def _onnx_session(self, network: Network, cache_dir: Path | None) -> Any:
+    def _bf16_module(self, network: Network, cache_dir: Path | None) -> nn.Module:
+        """The traced bf16 graph: read from the disk cache, or traced (:func:`traced`) and
+        stored there; the key is computed only where there is a cache."""
+        import torch
+
+        def build() -> nn.Module:
+            return traced(
+                copy.deepcopy(network.module()).to(torch.bfloat16),
+                self.tokenizer,
+                pad_id=self.pad_id,
+                max_length=self.max_length,
+            )
+
+        if cache_dir is None:
+            return build()
+        key = torch_bf16.graph_key(
+            network.digest(), sample=sample_ids(self.tokenizer, max_length=self.max_length)
+        )
+        module, _ = torch_bf16.bf16_graph(build, key=key, cache_dir=cache_dir)
+        return module
+
+    def _onnx_session(self, network: Network, cache_dir: Path | None, threads: int) -> Any:
         try:
             return onnx_int8.int8_session(
                 lambda: network.module().eval(),
-                check_batches(self.tokenizer, pad_id=self.pad_id, max_length=self.max_length),
+                lambda: check_batches(
+                    self.tokenizer, pad_id=self.pad_id, max_length=self.max_length
+                ),
                 key=onnx_int8.graph_key(network.digest()),
                 cache_dir=cache_dir,
-                threads=torch.get_num_threads(),
+                threads=onnx_int8.session_threads(threads),
             )
         except Exception as exc:  # any failure keeps a working int8 path
             logger.warning(
@@ -315,25 +330,22 @@ class Runtime:
             return self._plain(texts)
         return self._sorted(texts)
 
-    def _run(self, input_ids: torch.Tensor, mask: torch.Tensor) -> dict[str, np.ndarray]:
+    def _run(self, input_ids: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
         if self.session is not None:
-            return onnx_int8.run(self.session, input_ids.numpy(), mask.numpy())
+            return onnx_int8.run(self.session, input_ids, mask)
         assert self.module is not None  # every path without a session has its module
+        import torch
+
         with torch.inference_mode():
-            out = self.module(input_ids, mask)
+            out = self.module(torch.from_numpy(input_ids), torch.from_numpy(mask))
         return {head: out[head].float().numpy() for head in HEADS}
 
     def _plain(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         parts: dict[str, list[np.ndarray]] = {head: [] for head in HEADS}
         for start in range(0, len(texts), self.batch_size):
-            encoded = self.tokenizer(
-                list(texts[start : start + self.batch_size]),
-                padding=True,
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="pt",
-            )
-            out = self._run(encoded["input_ids"], encoded["attention_mask"])
+            batch = texts[start : start + self.batch_size]
+            ids = tokenize(self.tokenizer, batch, max_length=self.max_length)
+            out = self._run(*pad_ids(ids, pad_id=self.pad_id))
             for head in HEADS:
                 parts[head].append(out[head])
         return {head: np.concatenate(parts[head]) for head in HEADS}
@@ -345,7 +357,7 @@ class Runtime:
         for rows in sorted_batches(
             lengths, batch_size=self.batch_size, pass_tokens=self.pass_tokens
         ):
-            input_ids, mask = pad([ids[i] for i in rows], pad_id=self.pad_id)
+            input_ids, mask = pad_ids([ids[i] for i in rows], pad_id=self.pad_id)
             logits = self._run(input_ids, mask)
             for head in HEADS:
                 out[head][rows] = logits[head]

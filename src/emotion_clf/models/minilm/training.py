@@ -33,8 +33,9 @@ from emotion_clf.data.loader import Dataset
 from emotion_clf.data.schema import HEADS, LabelSchema
 from emotion_clf.evaluation.metrics import label_indices
 from emotion_clf.models.base import ProgressCallback
+from emotion_clf.models.minilm.batching import sorted_batches
 from emotion_clf.models.minilm.encoder import MultiTaskMiniLM, pad, tokenize
-from emotion_clf.models.minilm.runtime import sorted_batches
+from emotion_clf.models.minilm.tokenizer import Tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -51,20 +52,6 @@ class TrainingOutcome:
     history: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int = 0
     steps: int = 0
-
-
-def training_device(name: str, *, present: bool = True) -> torch.device:
-    """The torch device a training runs on: ``cpu``, or ``cuda``/``cuda:N`` where it exists
-    (``present=False`` checks the name only: a bundle trained on a GPU loads without one)."""
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise ValueError(f"device must be 'cpu' or 'cuda[:N]', not {name!r}") from None
-    if device.type not in ("cpu", "cuda"):
-        raise ValueError(f"device must be 'cpu' or 'cuda[:N]', not {name!r}")
-    if present and device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r}: no CUDA GPU is visible to torch here")
-    return device
 
 
 def class_weights(labels: np.ndarray, n_classes: int, *, power: float) -> np.ndarray:
@@ -128,7 +115,7 @@ def optimizer_for(module: MultiTaskMiniLM, params: Mapping[str, Any]) -> torch.o
 
 
 def logits_fp32(
-    module: MultiTaskMiniLM, tokenizer: Any, texts: Sequence[str], *, max_length: int
+    module: MultiTaskMiniLM, tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int
 ) -> dict[str, np.ndarray]:
     """fp32 logits, length-sorted batches (validation during training)."""
     was_training = module.training
@@ -189,7 +176,7 @@ class TrainingRows:
 
 
 def dataset_rows(
-    tokenizer: Any, train: Dataset, *, schema: LabelSchema, max_length: int
+    tokenizer: Tokenizer, train: Dataset, *, schema: LabelSchema, max_length: int
 ) -> TrainingRows:
     """Transcript rows: every head has a label."""
     return TrainingRows(
@@ -280,7 +267,7 @@ class BatchLoss:
 
 def fine_tune(
     module: MultiTaskMiniLM,
-    tokenizer: Any,
+    tokenizer: Tokenizer,
     rows: TrainingRows,
     *,
     params: Mapping[str, Any],

@@ -42,9 +42,12 @@ from emotion_clf.data.schema import LabelSchema
 from emotion_clf.evaluation.metrics import label_indices
 from emotion_clf.models.base import ProgressCallback
 from emotion_clf.models.minilm import encoder as encoder_module
+from emotion_clf.models.minilm import tokenizer as tokenizer_module
 from emotion_clf.models.minilm import training as training_module
+from emotion_clf.models.minilm.device import training_device
 from emotion_clf.models.minilm.encoder import MultiTaskMiniLM, load_pretrained_encoder, tokenize
-from emotion_clf.models.minilm.training import TrainingRows, fine_tune, training_device
+from emotion_clf.models.minilm.tokenizer import Tokenizer
+from emotion_clf.models.minilm.training import TrainingRows, fine_tune
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +101,7 @@ def _sha256_file(path: Path) -> str:
 def code_fingerprint() -> str:
     """sha256 of the source files that train the stage (an edit to any gives a new key)."""
     digest = hashlib.sha256()
-    for module in (encoder_module, training_module):
+    for module in (encoder_module, tokenizer_module, training_module):
         digest.update(Path(str(module.__file__)).read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()
@@ -126,6 +129,7 @@ def transfer_inputs(
         "encoder_weights": _sha256_file(encoder_folder / "model.safetensors"),
         "torch": torch.__version__,
         "transformers": importlib.metadata.version("transformers"),
+        "tokenizers": importlib.metadata.version("tokenizers"),
         "params": stage_params(params),
     }
 
@@ -141,7 +145,7 @@ def entry_folder(cache_dir: Path, key: str) -> Path:
 def train_transfer(
     rows: GoEmotions,
     *,
-    tokenizer: Any,
+    tokenizer: Tokenizer,
     encoder_folder: Path,
     schema: LabelSchema,
     params: Mapping[str, Any],
@@ -232,7 +236,7 @@ def _write_entry(
 def transfer_state(
     rows: GoEmotions,
     *,
-    tokenizer: Any,
+    tokenizer: Tokenizer,
     encoder_folder: Path,
     schema: LabelSchema,
     params: Mapping[str, Any],
@@ -296,7 +300,7 @@ def joint_rows(
     transcripts: TrainingRows,
     rows: GoEmotions,
     *,
-    tokenizer: Any,
+    tokenizer: Tokenizer,
     schema: LabelSchema,
     params: Mapping[str, Any],
 ) -> TrainingRows:
