@@ -47,7 +47,7 @@ LAB_ARGS ?=
 REPORT := $(CLI) report run
 KERNEL_SPEC := $(VENV)/share/jupyter/kernels/emotion-clf/kernel.json
 
-.PHONY: help setup main test test-all check format train-bundle evaluate serve clean
+.PHONY: help setup main test test-fast test-all check format train-bundle evaluate serve clean
 .PHONY: train compare promote rollback reports lab mlflow-ui drift perf health feedback-sample
 .PHONY: oci-image azurite azureml-venv test-standins
 
@@ -110,11 +110,17 @@ main: setup ## the main job: train tfidf, promote it, train BEST_FAMILY, compare
 	@$(MAKE) --no-print-directory perf
 	@$(MAKE) --no-print-directory reports
 
-test: setup test-standins ## run the test suite (slow tests excluded)
-	$(BIN)/python -m pytest
+# coverage of the package, subprocesses included ([tool.coverage.*] in pyproject.toml)
+COVERAGE := --cov=emotion_clf --cov-report=term --cov-report=xml:coverage.xml
 
-test-all: setup test-standins ## run every test, slow ones included
-	$(BIN)/python -m pytest -m ""
+test: setup test-standins ## run the test suite (slow tests excluded) with coverage (coverage.xml)
+	$(BIN)/python -m pytest $(COVERAGE)
+
+test-fast: setup ## the unit tests only (no server, subprocess, notebook or stand-in: tests/integration.py): the inner loop
+	$(BIN)/python -m pytest -m "not slow and not integration"
+
+test-all: setup test-standins ## run every test, slow ones included, with coverage
+	$(BIN)/python -m pytest -m "" $(COVERAGE)
 
 check: setup ## ruff format --check, ruff check, mypy
 	$(BIN)/ruff format --check src tests benchmarks research notebooks

@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,7 +26,7 @@ import httpx
 import pytest
 
 from emotion_clf.config import project_root
-from tests.http_listeners import free_port
+from tests.http_listeners import free_port, stop, wait_until_ready
 
 AZURITE = project_root() / "environment" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
 # Azurite's published development account (not a secret: it is in Azure's documentation)
@@ -69,30 +68,21 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/devstoreaccount1"
-    deadline = time.monotonic() + 60
     try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"azurite exited: {(root / 'azurite.log').read_text()[-2000:]}")
-            try:
-                httpx.get(url, timeout=1)  # any answer (403 without a signature) means it is up
-                break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("azurite did not start within 60 s")
-            time.sleep(0.2)
+        wait_until_ready(
+            process,
+            # any answer (403 without a signature) means it is up
+            lambda: httpx.get(url, timeout=1) is not None,
+            what="azurite",
+            log=root / "azurite.log",
+            timeout=60,
+        )
         yield (
             "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
             f"AccountKey={ACCOUNT_KEY};BlobEndpoint={url};"
         )
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=3)
-        except subprocess.TimeoutExpired:  # it waits for idle keep-alive connections
-            process.kill()
-            process.wait(timeout=10)
+        stop(process, grace=3)  # it waits for idle keep-alive connections: do not wait long
         log.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import shutil
 import socket
 from collections.abc import Iterator
@@ -20,6 +21,10 @@ from tests.serving.helpers import build_app, make_settings
 if TYPE_CHECKING:
     from emotion_clf.config import Settings
     from emotion_clf.training import TrainResult
+
+# fixtures defined beside their stand-ins, and the hook that marks integration tests
+# (pytest reads pytest_plugins only in this conftest)
+pytest_plugins = ["tests.azure_standins", "tests.mlflow_fixtures", "tests.integration"]
 
 RAW = project_root() / "data" / "raw"
 HEADER = ["start_time", "end_time", "text", "emotion", "sub-emotion", "intensity"]
@@ -73,14 +78,54 @@ def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_slice(tmp_path_factory.mktemp("slice"))
 
 
+# -- one trained tfidf for the session ----------------------------------------------------
+def folder_fingerprint(folder: Path) -> list[tuple[str, str]]:
+    """Every file under ``folder``: its relative path and sha256."""
+    return [
+        (str(path.relative_to(folder)), hashlib.sha256(path.read_bytes()).hexdigest())
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    ]
+
+
 @pytest.fixture(scope="session")
-def tfidf_bundle(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tfidf bundle trained once on the small slice."""
+def weak_result(
+    small_data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TrainResult]:
+    """tfidf trained once per session on the 480-row slice (seed 0): a poor model, shared by
+    every test that reads it (``tfidf_bundle`` is its bundle; the template registries'
+    v1 is its registration).
+
+    Never write into its bundle: copy it first (``shutil.copytree(tfidf_bundle, tmp_path /
+    ...)``). The session ends with an error if a test changed it.
+    """
     from emotion_clf.training import train_model
 
-    out = tmp_path_factory.mktemp("bundles") / "tfidf"
-    train_model("tfidf", data=small_data, out=out, seed=0)
-    return out
+    result = train_model(
+        "tfidf", data=small_data, out=tmp_path_factory.mktemp("tfidf") / "tfidf", seed=0
+    )
+    before = folder_fingerprint(result.bundle)
+    yield result
+    assert folder_fingerprint(result.bundle) == before, (
+        f"a test wrote into the shared tfidf bundle {result.bundle}: copy it first"
+    )
+
+
+@pytest.fixture(scope="session")
+def tfidf_bundle(weak_result: TrainResult) -> Path:
+    """The shared tfidf's bundle folder (read only: copy it to change it)."""
+    return weak_result.bundle
+
+
+@pytest.fixture(scope="session")
+def other_result(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
+    """tfidf on the same slice with seed 1: a second version that differs from
+    ``weak_result`` (read only, like it)."""
+    from emotion_clf.training import train_model
+
+    return train_model(
+        "tfidf", data=small_data, out=tmp_path_factory.mktemp("tfidf-1") / "b", seed=1
+    )
 
 
 # -- one tiny minilm for the session -------------------------------------------------------
@@ -172,15 +217,10 @@ def lifecycle_settings(
     monkeypatch.setenv("EMOTION_CLF_GATE_FIRST_MIN_ACCURACY", "0.3")
     monkeypatch.setenv("EMOTION_CLF_GATE_FIRST_MIN_MACRO_F1", "0.1")
     monkeypatch.setenv("EMOTION_CLF_GATE_BOOTSTRAP_SAMPLES", "300")
+    # a registry that is down fails at once (the first configure_mlflow of the process would
+    # otherwise fix MLflow's retries, with back-off, at the default for the whole session)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     return Settings()
-
-
-@pytest.fixture(scope="session")
-def weak_result(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
-    """tfidf trained on a 480-row slice: a poor model."""
-    from emotion_clf.training import train_model
-
-    return train_model("tfidf", data=small_data, out=tmp_path_factory.mktemp("weak") / "b", seed=0)
 
 
 @pytest.fixture(scope="session")
@@ -195,8 +235,9 @@ def strong_result(tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
 # Creating an MLflow SQLite store and registering versions takes seconds, so one session
 # fixture builds two template homes and each test works on its own copy:
 #
-# - ``promoted``: v1 (tfidf, seed 0) designated ``baseline`` and already fetched once (so the
-#   local cache knows it), v2 (seed 1) registered as ``dynamic``;
+# - ``promoted``: v1 (``weak_result``: tfidf, seed 0) designated ``baseline`` and already
+#   fetched once (so the local cache knows it), v2 (``other_result``: seed 1) registered as
+#   ``dynamic``;
 # - ``unpromoted``: v1 registered as ``dynamic``, no ``baseline`` yet.
 #
 # The copies share the template's artifact store (its path is recorded in the database), which
@@ -208,20 +249,21 @@ class Homes:
 
 
 @pytest.fixture(scope="session")
-def registry_homes(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Homes:
+def registry_homes(
+    weak_result: TrainResult, other_result: TrainResult, tmp_path_factory: pytest.TempPathFactory
+) -> Homes:
     from emotion_clf.promotion import promote
     from emotion_clf.registry import fetch_model, open_registry
-    from emotion_clf.training import train_model
 
     root = tmp_path_factory.mktemp("registry")
     promoted, unpromoted = root / "promoted", root / "unpromoted"
     settings = make_settings(promoted)
     registry = open_registry(settings)
-    registry.register(train_model("tfidf", data=small_data, out=root / "v1", seed=0))
+    registry.register(weak_result)
     shutil.copytree(promoted, unpromoted)
     promote(settings=settings, version="1", force=True, reason="test", refresh=False)
     fetch_model("baseline", settings=settings)  # the cache now remembers baseline -> v1
-    registry.register(train_model("tfidf", data=small_data, out=root / "v2", seed=1))
+    registry.register(other_result)
     return Homes(promoted=promoted, unpromoted=unpromoted)
 
 
@@ -274,7 +316,3 @@ def shared_client(shared_home: Path) -> Iterator[TestClient]:
     """``client`` once for a module, on ``shared_home``."""
     with TestClient(build_app(shared_home), raise_server_exceptions=False) as test_client:
         yield test_client
-
-
-from tests.azure_standins import azurite  # noqa: E402, F401
-from tests.mlflow_fixtures import any_registry_settings, mlflow_server  # noqa: E402, F401

@@ -1,15 +1,20 @@
 """Real HTTP listeners on 127.0.0.1 standing in for API servers (their /refresh-model, or a
-server that misbehaves), and free ports."""
+server that misbehaves), free ports, and the start-up wait and stop of a server subprocess."""
 
 from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+import httpx
 
 from emotion_clf.contracts import RefreshAnswer
 
@@ -123,9 +128,63 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def log_tail(log: Path, chars: int = 3000) -> str:
+    return log.read_text(errors="replace")[-chars:] if log.is_file() else "(no log)"
+
+
+def wait_until_ready(
+    process: subprocess.Popen[Any],
+    ready: Callable[[], bool],
+    *,
+    what: str,
+    log: Path,
+    timeout: float,
+    interval: float = 0.2,
+) -> None:
+    """Poll ``ready`` (an HTTP probe: an ``httpx.HTTPError`` reads as "not listening yet")
+    until it answers true. Raises ``RuntimeError``, naming ``what`` with the tail of the
+    process's ``log``, if the process exits first or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{log_tail(log)}")
+        try:
+            if ready():
+                return
+        except httpx.HTTPError:
+            pass  # not listening yet
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} not ready after {timeout} s:\n{log_tail(log)}")
+        time.sleep(interval)
+
+
+def stop(process: subprocess.Popen[Any], *, grace: float = 30) -> None:
+    """SIGTERM, then SIGKILL if the process is still there after ``grace`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
 def down_url() -> str:
     """A URL on a port nobody listens on."""
     return f"http://127.0.0.1:{free_port()}/refresh-model"
+
+
+@contextmanager
+def serving(handler: Callable[..., BaseHTTPRequestHandler]) -> Iterator[str]:
+    """``handler`` served by a thread on a free 127.0.0.1 port; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @contextmanager

@@ -3,7 +3,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from pydantic import SecretStr
 
 from emotion_clf.config import Settings
 from tests.azure_standins import FakeMlClient, FakeModelOperations
-from tests.http_listeners import free_port
+from tests.http_listeners import free_port, stop, wait_until_ready
 
 
 @pytest.fixture(scope="session")
@@ -39,29 +38,28 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = (root / "server.log").open("w")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
     try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"mlflow server exited: {(root / 'server.log').read_text()[-2000:]}"
-                )
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("mlflow server did not start within 120 s")
-            time.sleep(0.5)
+        wait_until_ready(
+            process,
+            lambda: httpx.get(f"{url}/health", timeout=1).status_code == 200,
+            what="mlflow server",
+            log=root / "server.log",
+            timeout=120,
+        )
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
         log.close()
 
 
-@pytest.fixture(params=["embedded", "server", "azureml"])
+# the server and Azure ML backends start a stand-in (requested inside, so marked here)
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("server", marks=pytest.mark.integration),
+        pytest.param("azureml", marks=pytest.mark.integration),
+    ]
+)
 def any_registry_settings(request: pytest.FixtureRequest, lifecycle_settings: Settings) -> Settings:
     """The same tests against the embedded SQLite store, a real MLflow server and the Azure ML
     backend (Azurite for the workspace's blob storage, an in-memory ``models`` operations

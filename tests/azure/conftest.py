@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 
 from emotion_clf.config import project_root
 from tests.azure_standins import missing_standin
-from tests.http_listeners import free_port
+from tests.http_listeners import free_port, stop, wait_until_ready
 
 VENV = project_root() / ".venv-azureml"
 SCORE = project_root() / "src" / "emotion_clf" / "azure" / "ml" / "score.py"
@@ -57,21 +56,15 @@ def scoring_server(tfidf_bundle: Path, tmp_path_factory: pytest.TempPathFactory)
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
     try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {(root / 'server.log').read_text()[-3000:]}")
-            try:
-                if httpx.get(url, timeout=2).text.strip() == "Healthy":
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"not up in 120 s: {(root / 'server.log').read_text()[-3000:]}")
-            time.sleep(0.5)
+        wait_until_ready(
+            process,
+            lambda: httpx.get(url, timeout=2).text.strip() == "Healthy",
+            what="Azure ML's inference server",
+            log=root / "server.log",
+            timeout=120,
+        )
         yield f"{url}/score"
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
         log.close()

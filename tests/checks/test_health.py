@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from emotion_clf.checks.health import check_health
 from emotion_clf.checks.load import LoadGenerator, Request, run_load
 from emotion_clf.checks.scenarios import scenarios
 from tests.cli.helpers import run_cli
-from tests.http_listeners import down_url
+from tests.http_listeners import down_url, serving
 from tests.serving.helpers import TOKEN
 from tests.serving.server import running_server
 
@@ -81,20 +78,8 @@ class Misbehaving(BaseHTTPRequestHandler):
         pass
 
 
-@contextmanager
-def misbehaving_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Misbehaving)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_a_misbehaving_server_fails_with_the_reasons(tmp_path: Path) -> None:
-    with misbehaving_server() as url:
+    with serving(Misbehaving) as url:
         report = check_health(url)
         cli = run_cli("health-check", "--url", url, home=tmp_path, env={"COLUMNS": "200"})
         load = run_load(
@@ -128,7 +113,7 @@ def test_no_server_is_exit_code_2_and_says_why(tmp_path: Path) -> None:
 
 
 def test_a_load_generator_stops_at_its_budget_and_keeps_each_clients_order() -> None:
-    with misbehaving_server() as url:
+    with serving(Misbehaving) as url:
         generator = LoadGenerator(url, clients=3, max_requests=30).start()
         generator.join(30)
     assert generator.count == 30

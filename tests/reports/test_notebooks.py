@@ -22,7 +22,7 @@ from emotion_clf.monitoring import drift_history
 from emotion_clf.promotion import compare_models, promote, promote_or_hold
 from emotion_clf.registry import open_registry
 from emotion_clf.reports import ReportRecord, publish_site, read_index, run_notebook
-from emotion_clf.training import train_model
+from emotion_clf.training import TrainResult
 from tests.reports.helpers import NOTEBOOKS, kernel_pythonpath
 
 pytestmark = pytest.mark.notebook
@@ -39,7 +39,9 @@ class Cycle:
 
 
 @pytest.fixture(scope="module")
-def cycle(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cycle]:
+def cycle(
+    small_data: Path, other_result: TrainResult, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cycle]:
     home = tmp_path_factory.mktemp("notebook-home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EMOTION_CLF_HOME", str(home))
@@ -54,9 +56,8 @@ def cycle(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
         records = {"train": run("01-train", family="tfidf", data=str(small_data), seed="0")}
         records["promote"] = run("promote", data=str(small_data))
-        # a second candidate, registered without a notebook to keep the test short
-        second = train_model("tfidf", data=small_data, out=home / "models" / "second", seed=1)
-        open_registry(settings).register(second)
+        # a second candidate (tfidf, seed 1), registered without a notebook to keep it short
+        open_registry(settings).register(other_result)
         records["compare"] = run("compare", data=str(small_data), disagreements=5)
         expected = compare_models(settings=settings, data=small_data)
         comparison = expected.decision.comparison

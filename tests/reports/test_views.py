@@ -12,7 +12,7 @@ from emotion_clf.data.schema import HEADS
 from emotion_clf.evaluation import delta_ci_figure, side_by_side_f1_figure
 from emotion_clf.promotion import ComparisonReport, compare_models
 from emotion_clf.reports import views, workflow
-from emotion_clf.training import train_model
+from emotion_clf.training import TrainResult, train_model
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +75,8 @@ def test_figures_draw_the_comparison(report: ComparisonReport) -> None:
     plt.close("all")
 
 
-def test_training_tables(small_data: Path, tmp_path: Path) -> None:
-    result = train_model("tfidf", data=small_data, out=tmp_path / "b", seed=0)
+def test_training_tables(weak_result: TrainResult) -> None:
+    result = weak_result
     metrics = views.metrics_frame(result.evaluations)
     assert metrics.loc[("test", "emotion"), "accuracy"] == round(
         result.evaluations["test"]["emotion"].accuracy, 3

@@ -15,7 +15,8 @@ from emotion_clf.azure.rollout import roll_back, roll_out
 from emotion_clf.checks.health import HealthReport, ScenarioResult
 from emotion_clf.errors import ConfigError
 from tests.azure.containers.test_aca import app_with
-from tests.serving.helpers import TOKEN, closed_port
+from tests.http_listeners import free_port
+from tests.serving.helpers import TOKEN
 from tests.serving.server import running_server
 
 models = pytest.importorskip("azure.mgmt.appcontainers.models")
@@ -159,7 +160,7 @@ def test_the_health_check_at_each_step_is_the_real_one(home: Path) -> None:
     """Green's label is a real server pinned to v2; blue's answers nothing."""
     env = {"EMOTION_CLF_SERVE_MODEL": "2", "EMOTION_CLF_REFRESH_TOKEN": TOKEN}
     with running_server(home, env=env) as server:
-        addresses = {"green": server.url, "blue": f"http://127.0.0.1:{closed_port()}"}
+        addresses = {"green": server.url, "blue": f"http://127.0.0.1:{free_port()}"}
 
         def check(url: str) -> DeployCheck:
             colour = "green" if "---green." in url else "blue"

@@ -12,7 +12,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 
@@ -22,8 +21,8 @@ from typer.testing import CliRunner
 
 from emotion_clf.cli import app as cli_app
 from emotion_clf.config import project_root
-from tests.serving.helpers import closed_port
-from tests.serving.server import SRC, free_port
+from tests.http_listeners import free_port, wait_until_ready
+from tests.serving.server import SRC
 
 ROOT = project_root()
 DOCKERFILE = ROOT / "Dockerfile"
@@ -208,19 +207,17 @@ def test_the_entrypoint_serves_under_the_image_environment(home: Path) -> None:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            assert process.poll() is None, (home / "entrypoint.log").read_text()[-2000:]
-            try:
-                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
+        wait_until_ready(
+            process,
+            lambda: httpx.get(f"{url}/ready", timeout=2).status_code == 200,
+            what="the image's entrypoint",
+            log=home / "entrypoint.log",
+            timeout=90,
+        )
         assert httpx.get(f"{url}/model", timeout=5).json()["version"] == "2"
         probe = subprocess.run(healthcheck_command(), env=env, capture_output=True, timeout=30)
         assert probe.returncode == 0, probe.stderr
-        elsewhere = {**env, "EMOTION_CLF_SERVE_PORT": str(closed_port())}
+        elsewhere = {**env, "EMOTION_CLF_SERVE_PORT": str(free_port())}
         down = subprocess.run(healthcheck_command(), env=elsewhere, capture_output=True, timeout=30)
         assert down.returncode != 0
     finally:

@@ -13,19 +13,21 @@ import shutil
 import signal
 import subprocess
 import tarfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
 from emotion_clf.checks.health import check_health
 from emotion_clf.config import Settings, project_root
+from tests.http_listeners import free_port, wait_until_ready
 from tests.serving.helpers import TOKEN
-from tests.serving.server import free_port
+
+if TYPE_CHECKING:
+    from emotion_clf.training import TrainResult
 
 pytestmark = pytest.mark.slow
 
@@ -80,10 +82,11 @@ def test_the_image_holds_the_server_and_nothing_secret(built: Path) -> None:
 
 
 @pytest.fixture
-def registry_with_baseline(mlflow_server: str, small_data: Path, tmp_path: Path) -> Settings:
+def registry_with_baseline(
+    mlflow_server: str, weak_result: TrainResult, tmp_path: Path
+) -> Settings:
     from emotion_clf.promotion import promote
     from emotion_clf.registry import open_registry
-    from emotion_clf.training import train_model
 
     settings = Settings(
         home=tmp_path / "home",
@@ -91,9 +94,7 @@ def registry_with_baseline(mlflow_server: str, small_data: Path, tmp_path: Path)
         model_name=f"emotion-clf-{uuid.uuid4().hex[:8]}",
         refresh_endpoints=[],
     )
-    info = open_registry(settings).register(
-        train_model("tfidf", data=small_data, out=tmp_path / "bundle", seed=0)
-    )
+    info = open_registry(settings).register(weak_result)
     promote(settings=settings, version=info.version, force=True, reason="image test", refresh=False)
     return settings
 
@@ -131,16 +132,14 @@ def test_the_image_serves_the_registry_baseline(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            assert process.poll() is None, (tmp_path / "container.log").read_text()[-3000:]
-            try:
-                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, (tmp_path / "container.log").read_text()[-3000:]
-            time.sleep(1)
+        wait_until_ready(
+            process,
+            lambda: httpx.get(f"{url}/ready", timeout=2).status_code == 200,
+            what="the image's entrypoint in buildah",
+            log=tmp_path / "container.log",
+            timeout=300,
+            interval=1,
+        )
         assert httpx.get(f"{url}/model", timeout=5).json()["version"] == "1"
         report = check_health(url, token=TOKEN)
         assert report.passed, [f.detail for f in report.failures]
