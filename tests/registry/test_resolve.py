@@ -52,8 +52,13 @@ def test_anything_else_names_what_is_accepted(tmp_path: Path) -> None:
     assert "baseline, dynamic or a version number" in str(e.value)
 
 
-def test_a_registry_reference_with_the_registry_down_and_no_cache_says_so(tmp_path: Path) -> None:
+def test_a_registry_reference_with_the_registry_down_and_no_cache_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.http_listeners import free_port
+
+    # MLflow reads its retry count once a process; an earlier test may have set it higher
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
 
     down = Settings(
         home=tmp_path, tracking_uri=f"http://127.0.0.1:{free_port()}", registry_retries=0

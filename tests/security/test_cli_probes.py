@@ -11,6 +11,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import pytest
+
 from emotion_clf.config import Settings
 from tests.batch.test_bounds import run_measured, sparse
 from tests.cli.helpers import run_cli
@@ -80,6 +82,7 @@ def test_a_damaged_store_shows_no_driver_text(
     assert result.returncode == 4 and not leaks
 
 
+@pytest.mark.integration  # the command in a process of its own, its memory read from /proc
 def test_a_two_gigabyte_line_is_a_rejected_row_in_bounded_memory(
     tmp_path: Path, tfidf_bundle: Path, probes: ProbeLog
 ) -> None:
