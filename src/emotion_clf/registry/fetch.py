@@ -90,6 +90,38 @@ def cached_model(
     )
 
 
+def quick_cached(ref: str, *, settings: Settings, cache: ModelCache) -> ResolvedModel | None:
+    """``ref`` from an embedded SQLite store read without MLflow, when the cache already holds
+    that version's exact digest (:mod:`~emotion_clf.registry.mlflow.quick`); None otherwise."""
+    if settings.registry.backend != "mlflow":
+        return None
+    from emotion_clf.registry.mlflow.quick import known_revision, read_version
+    from emotion_clf.registry.mlflow.readonly import sqlite_path
+
+    store = sqlite_path(settings.registry.registry_uri or settings.resolved_tracking_uri)
+    revision = known_revision(settings.home / ".cache")
+    if store is None or revision is None:
+        return None
+    info = read_version(store, settings.registry.model_name, ref, revision=revision)
+    if info is None or not info.digest:
+        return None
+    verified = cache.checked(info.version, info.digest)
+    if verified is None:
+        return None
+    designation = None if ref.isdigit() else ref
+    if designation is not None:
+        cache.remember(designation, info.version, info.digest)
+    return ResolvedModel(
+        path=verified.folder,
+        ref=ref,
+        version=info.version,
+        designation=designation,
+        digest=info.digest,
+        runtime_cache=settings.runtime_cache_dir,
+        verified=verified,
+    )
+
+
 def fetch_model(
     ref: str,
     *,
@@ -106,6 +138,10 @@ def fetch_model(
     """
     cache = ModelCache(settings.cache_dir)
     designation = None if ref.isdigit() else ref
+    if read_only and registry is None:
+        quick = quick_cached(ref, settings=settings, cache=cache)
+        if quick is not None:
+            return quick
     try:
         registry = registry or open_registry(settings, read_only=read_only)
         info = registry.resolve(ref)

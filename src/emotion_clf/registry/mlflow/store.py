@@ -44,8 +44,10 @@ from emotion_clf.registry.mlflow.calls import (
     mlflow_errors,
 )
 from emotion_clf.registry.mlflow.lock import MlflowTicketLock, Tickets
+from emotion_clf.registry.mlflow.quick import remember_revision
 from emotion_clf.registry.mlflow.readonly import (
     check_store,
+    expected_revision,
     prepare_store,
     read_only_uri,
     sqlite_path,
@@ -130,7 +132,10 @@ class MlflowRegistry(ModelRegistry):
         local = not settings.registry.tracking_uri
         new: list[Path] = []
         if read_only:
+            embedded = sqlite_path(registry_uri) is not None
             uri, registry_uri = _read_only(uri), _read_only(registry_uri)
+            if embedded:  # checked against this MLflow's schema just now: a quick read may
+                remember_revision(settings.home / ".cache", expected_revision())
         else:
             new = [p for u in {uri, registry_uri} if (p := _writable(u, create=create))]
         with mlflow_errors("opening the registry"):
