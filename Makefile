@@ -116,8 +116,8 @@ COVERAGE := --cov=emotion_clf --cov-report=term --cov-report=xml:coverage.xml
 test: setup test-standins ## run the test suite (slow tests excluded) with coverage (coverage.xml)
 	$(BIN)/python -m pytest $(COVERAGE)
 
-test-fast: setup ## the unit tests only (no server, subprocess, notebook or stand-in: tests/integration.py): the inner loop
-	$(BIN)/python -m pytest -m "not slow and not integration"
+test-fast: setup ## the unit tests only (no server, subprocess, notebook or stand-in: tests/integration.py), on 2 workers: the inner loop
+	$(BIN)/python -m pytest -m "not slow and not integration" -n 2 --dist loadfile
 
 test-all: setup test-standins ## run every test, slow ones included, with coverage
 	$(BIN)/python -m pytest -m "" $(COVERAGE)

@@ -51,7 +51,7 @@ def _in_process(args: list[str], env: dict[str, str]) -> subprocess.CompletedPro
 
     out, err = io.StringIO(), io.StringIO()
     code = 0
-    with _environment(env), _argv(["emotion-clf", *args]), _stderr_log(err):
+    with _environment(env), _argv(["emotion-clf", *args]), _stderr_log(err), _width(env):
         get_settings.cache_clear()
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -67,6 +67,22 @@ def _in_process(args: list[str], env: dict[str, str]) -> subprocess.CompletedPro
     return subprocess.CompletedProcess(
         ["emotion-clf", *args], code, stdout=out.getvalue(), stderr=err.getvalue()
     )
+
+
+@contextlib.contextmanager
+def _width(env: dict[str, str]) -> Iterator[None]:
+    """The consoles' width as a process started with ``env`` would have it: Rich reads
+    ``COLUMNS`` once, when the CLI's module-level consoles are made."""
+    from emotion_clf.cli.output import console, err_console
+
+    before = (console._width, err_console._width)  # None: measured from the terminal
+    columns = env.get("COLUMNS")
+    if columns and columns.isdigit():
+        console.width = err_console.width = int(columns)
+    try:
+        yield
+    finally:
+        console._width, err_console._width = before
 
 
 def _exit_code(exc: SystemExit, err: io.StringIO) -> int:
