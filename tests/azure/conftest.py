@@ -1,12 +1,17 @@
-"""The scoring server fixture shared by the scoring and endpoint tests."""
+"""The scoring server fixture shared by the scoring and endpoint tests, and the model data
+collector's sidecar it sends each scored request to."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,10 +24,52 @@ VENV = project_root() / ".venv-azureml"
 SCORE = project_root() / "src" / "emotion_clf" / "azure" / "ml" / "score.py"
 
 
+class MdcSidecar:
+    """What Azure runs beside a deployment with ``data_collector`` enabled: it takes the
+    collector's ``POST /modeldata/log`` and stores it. Here it records each payload."""
+
+    def __init__(self) -> None:
+        self.payloads: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.payloads.append(
+                    {
+                        "path": self.path,
+                        "type": self.headers.get("ce-type", ""),
+                        "correlationid": self.headers.get("ce-x-request-id"),
+                        "data": json.loads(body),
+                    }
+                )
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
 @pytest.fixture(scope="session")
-def scoring_server(tfidf_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def mdc_sidecar() -> Iterator[MdcSidecar]:
+    sidecar = MdcSidecar()
+    yield sidecar
+    sidecar.server.shutdown()
+    sidecar.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def scoring_server(
+    tfidf_bundle: Path, tmp_path_factory: pytest.TempPathFactory, mdc_sidecar: MdcSidecar
+) -> Iterator[str]:
     """gunicorn + azureml_inference_server_http serving score.py with version 3 mounted the
-    way Azure ML mounts a folder model: ``azureml-models/<name>/<version>/<folder>``."""
+    way Azure ML mounts a folder model: ``azureml-models/<name>/<version>/<folder>``; data
+    collection on, to :class:`MdcSidecar`, as a deployment with ``data_collector`` has it."""
     gunicorn = VENV / "bin" / "gunicorn"
     if not gunicorn.is_file():
         missing_standin("Azure ML's inference server (.venv-azureml)", "make azureml-venv")
@@ -37,6 +84,9 @@ def scoring_server(tfidf_bundle: Path, tmp_path_factory: pytest.TempPathFactory)
         "AZUREML_MODEL_DIR": str(model_dir),
         "EMOTION_CLF_HOME": str(root / "home"),
         "EMOTION_CLF_BATCH_LIMIT": "4",
+        "AZUREML_MDC_ENABLED": "true",
+        "AZUREML_MDC_HOST": "127.0.0.1",
+        "AZUREML_MDC_PORT": str(mdc_sidecar.port),
     }
     log = (root / "server.log").open("w")
     process = subprocess.Popen(

@@ -50,8 +50,8 @@ def test_a_failed_check_moves_every_request_back() -> None:
     assert not result.ok and result.rolled_back
     assert target.traffic[-1] == {"blue": 100, "green": 0}
     assert [s.passed for s in result.steps] == [True, True, False]
-    assert "failed its health check at 50%" in result.message
-    assert "moved back to blue" in result.message
+    assert "green failed at 50%: 2 of 27 scenarios failed" in result.message
+    assert "all traffic moved back to blue" in result.message
     assert result.to_dict()["steps"][2]["detail"] == "2 of 27 scenarios failed"
 
 
@@ -88,3 +88,40 @@ def test_colours() -> None:
         other_colour("red")
     with pytest.raises(ConfigError, match="already the colour serving"):
         roll_out(FakeTarget(), old="blue", new="blue")
+
+
+class RaisingTarget(FakeTarget):
+    """Raises ``error`` from the ``at``-th call (set_traffic or check), once."""
+
+    def __init__(self, at: int, error: BaseException) -> None:
+        super().__init__()
+        self.at, self.error, self.calls = at, error, 0
+
+    def _maybe_raise(self) -> None:
+        self.calls += 1
+        if self.calls == self.at:
+            raise self.error
+
+    def set_traffic(self, weights: Mapping[str, int]) -> None:
+        self._maybe_raise()
+        super().set_traffic(weights)
+
+    def check(self, colour: str) -> tuple[bool, str]:
+        self._maybe_raise()
+        return super().check(colour)
+
+
+@pytest.mark.parametrize("at", range(1, 8))
+def test_a_call_that_raises_anywhere_ends_on_the_old_colour(at: int) -> None:
+    target = RaisingTarget(at, RuntimeError("(Conflict) an operation is in progress"))
+    result = roll_out(target, old="blue", new="green", steps=(10, 50, 100))
+    assert not result.ok and result.rolled_back and result.settled
+    assert target.traffic[-1] == {"blue": 100, "green": 0} and result.serving == "blue"
+    assert "an operation is in progress" in result.message
+
+
+def test_ctrl_c_mid_rollout_moves_traffic_back_then_stops() -> None:
+    target = RaisingTarget(4, KeyboardInterrupt())  # the check after the 10% step
+    with pytest.raises(KeyboardInterrupt):
+        roll_out(target, old="blue", new="green", steps=(10, 50, 100))
+    assert target.traffic == [{"green": 10, "blue": 90}, {"blue": 100, "green": 0}]

@@ -113,7 +113,9 @@ def test_the_cli_says_what_is_wrong_with_exit_code_2(
         "too few": run_cli(*check, bundle, "--current", str(few), home=tmp_path),
     }
     assert {k: r.returncode for k, r in errors.items()} == dict.fromkeys(errors, 2)
-    assert "--current FILE (repeatable) or --predictions" in errors["both"].stderr
+    assert (
+        "--current FILE (repeatable), --predictions or --azure-collected" in errors["both"].stderr
+    )
     assert "ships no reference profile" in errors["no profile"].stderr
     assert "4 current rows are too few" in errors["too few"].stderr
 
@@ -189,3 +191,62 @@ def test_a_profile_built_by_hand(tfidf_bundle: Path, tmp_path: Path) -> None:
     with rows.open(newline="") as handle:
         sent = {r["text"].strip() for r in csv.DictReader(handle)}
     assert set(profile.texts) <= sent
+
+
+def write_collected(folder: Path, bundle: Path, texts: list[str], per_request: int = 8) -> None:
+    """What a managed endpoint's data collector stores, in its layout: one JSON line per
+    request in each collection, both lines sharing a correlation id (score.py's rows)."""
+    from emotion_clf.monitoring.collected import input_rows, output_rows
+
+    predictor = load_bundle(bundle)
+    hour = Path("modelDataCollector/ep/blue/{}/2026/12/07/10")
+    files = {
+        n: folder / str(hour).format(n) / "data.jsonl" for n in ("model_inputs", "model_outputs")
+    }
+    for path in files.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    with files["model_inputs"].open("w") as ins, files["model_outputs"].open("w") as outs:
+        for start in range(0, len(texts), per_request):
+            chunk = texts[start : start + per_request]
+            predicted = [p.to_dict() for p in predictor.predict_batch(chunk)]
+            cid = f"req-{start}"
+            for handle, name, rows in (
+                (ins, "model_inputs", input_rows(chunk)),
+                (outs, "model_outputs", output_rows(predicted)),
+            ):
+                line = {"type": f"azureml.inference.{name}", "correlationid": cid, "data": rows}
+                handle.write(json.dumps(line) + "\n")
+    with files["model_outputs"].open("a") as outs:
+        outs.write("not json\n")  # a damaged line is counted, not fatal
+
+
+def test_the_endpoints_collected_traffic_is_checked_like_the_prediction_log(
+    strong_result: TrainResult, tmp_path: Path
+) -> None:
+    from emotion_clf.config import Settings
+    from emotion_clf.monitoring.drift_runs import run_drift_check
+
+    profile = load_profile(strong_result.bundle)
+    assert profile is not None
+    calm_folder, shifted_folder = tmp_path / "calm", tmp_path / "shifted"
+    write_collected(calm_folder, strong_result.bundle, list(profile.texts)[:400])
+    write_collected(shifted_folder, strong_result.bundle, SHIFTED * 20)
+    calm = run_drift_check(
+        settings=Settings(home=tmp_path / "home"),
+        model=str(strong_result.bundle),
+        azure_collected=calm_folder,
+        out=tmp_path / "out",
+    )
+    assert calm.report.current_rows == 400 and not calm.report.drifted
+    assert any("1 unusable collected line" in w for w in calm.warnings), calm.warnings
+    alarm = run_cli(
+        "drift", "check", "--model", str(strong_result.bundle),
+        "--azure-collected", str(shifted_folder), "--json", home=tmp_path / "home",
+    )  # fmt: skip
+    assert alarm.returncode == 1, alarm.stderr
+    assert json.loads(alarm.stdout)["current_rows"] == 80
+    missing = run_cli(
+        "drift", "check", "--model", str(strong_result.bundle),
+        "--azure-collected", str(tmp_path / "nowhere"), home=tmp_path / "home",
+    )  # fmt: skip
+    assert missing.returncode == 2 and "does not exist" in missing.stderr + missing.stdout

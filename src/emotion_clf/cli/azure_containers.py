@@ -131,7 +131,8 @@ def aci_deploy(
     json_output: JsonOption = False,
 ) -> None:
     """Create or replace a container group running the API, print its address, then run
-    the health check against it (exit 1 if it fails)."""
+    the health check against it (exit 1 if it fails). Plain HTTP: a dev/test target (serve
+    production from Container Apps or a managed online endpoint, both HTTPS)."""
     settings = get_settings()
     spec = spec_from(settings, image=image, model=model, env=env)
     name = name or settings.aci.name
@@ -139,6 +140,7 @@ def aci_deploy(
         "location": settings.azure.location,
         "dns_label": dns_label or settings.aci.dns_label or name,
         "restart_policy": settings.aci.restart_policy,
+        "dns_scope": settings.aci.dns_scope,
     }
     if dry_run:
         group = aci.build_container_group(spec, reveal_secrets=False, **options)
@@ -153,7 +155,7 @@ def aci_deploy(
     url = aci.address(created, spec.port)
     if url is None:
         raise ConfigError(f"container group {name} was created but has no public address yet")
-    info(f"container group {name} serves {spec.model} at {url}")
+    info(f"container group {name} serves {spec.model} at {url} (plain HTTP: dev/test only)")
     if not check:
         if json_output:
             print_json({"name": name, "url": url})
@@ -253,6 +255,9 @@ def aca_deploy(
     summary = {"app": name, "revision": plan.revision, "colour": plan.colour, "plan": plan.message}
     if dry_run:
         app: Any = build(reveal_secrets=False)
+        if current is not None:  # what the PUT would carry: the live app, patched
+            kept = [s.name for s in current.configuration.secrets or []]
+            app = aca.onto_live(current, app, secret_values={n: "<kept>" for n in kept})
         path = dry_run_file(settings, out, "containerapp.json", app.as_dict())
         info(plan.message)
         if json_output:
@@ -260,7 +265,9 @@ def aca_deploy(
         return
     assert client is not None
     app = build(reveal_secrets=True)
-    deployed = aca_live.deploy(client, resource_group=target.resource_group, name=name, app=app)
+    deployed = aca_live.deploy(
+        client, resource_group=target.resource_group, name=name, app=app, live=current
+    )
     info(plan.message)
     fqdn = aca_live.app_fqdn(deployed)
     if not check or not fqdn:

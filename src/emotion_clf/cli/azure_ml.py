@@ -143,33 +143,49 @@ def pipeline_schedule(
     family: Annotated[str, typer.Option(help="Model family.")] = "tfidf",
     seed: Annotated[int, typer.Option(help="Training seed.")] = 0,
     compute: Annotated[str | None, typer.Option(help="Compute cluster.")] = None,
-    data: Annotated[Path | None, typer.Option(help="Labelled batches to upload.")] = None,
     dry_run: DryRun = False,
     out: OutOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """A recurring run of the training pipeline, created disabled."""
-    from emotion_clf.azure.ml.pipeline import create_schedule, schedule
+    """A recurring run of the training pipeline on the landing folder
+    (EMOTION_CLF_AZUREML_LANDING_*), created disabled; a run with no new data registers
+    nothing."""
+    from emotion_clf.azure.ml.pipeline import (
+        PipelineSpec,
+        create_schedule,
+        landing_uri,
+        plan_schedule,
+    )
 
     settings = get_settings()
     target = _target_or_none(settings, dry_run)
     folder = _out(settings, out, "pipeline") if dry_run else _staging(settings)
-    plan = _pipeline_plan(
-        settings, family=family, seed=seed, compute=compute, data=data, target=target, out=folder
+    spec = PipelineSpec(
+        family=family,
+        seed=seed,
+        compute=compute or settings.azureml.compute,
+        data=settings.raw_data_dir,
     )
-    entity = schedule(plan.entities["pipeline.yml"], name=name, cron=cron)
-    plan.add("schedule.yml", entity, create_job="./pipeline.yml")
+    plan = plan_schedule(spec, settings=settings, target=target, out=folder, name=name, cron=cron)
     if dry_run:
         _written(plan, folder, json_output)
         return
     with azure_call(f"creating schedule {name}"):
-        created = create_schedule(ml_client(settings), plan, entity)
+        created = create_schedule(ml_client(settings), plan)
     state = "enabled" if created.is_enabled else "disabled"
     if json_output:
-        print_json({"schedule": created.name, "cron": cron, "enabled": created.is_enabled})
+        print_json(
+            {
+                "schedule": created.name,
+                "cron": cron,
+                "enabled": created.is_enabled,
+                "reads": landing_uri(settings),
+            }
+        )
         return
     info(
-        f"schedule {created.name} ({cron}) created, {state}; enable it with `az ml schedule enable`"
+        f"schedule {created.name} ({cron}) created, {state}; each run trains on "
+        f"{landing_uri(settings)}. Enable it with `az ml schedule enable`"
     )
 
 
@@ -189,6 +205,14 @@ def endpoint_deploy(
     keep_old: Annotated[
         bool, typer.Option("--keep-old", help="Keep the old colour's deployment (for rollback).")
     ] = False,
+    normalise: Annotated[
+        bool,
+        typer.Option(
+            "--normalise",
+            help="If traffic is split (or mirrored), first move it all to the colour with the "
+            "most; without it a split endpoint is refused.",
+        ),
+    ] = False,
     colour: Annotated[
         str | None, typer.Option(help="[dry run] the colour to write (default: green).")
     ] = None,
@@ -197,8 +221,9 @@ def endpoint_deploy(
     json_output: JsonOption = False,
 ) -> None:
     """Deploy a version to the idle colour at 0%, smoke-test it, shift traffic in steps
-    with a check after each; a failed check puts all traffic back."""
-    from emotion_clf.azure.ml.endpoint import deploy, plan_deploy
+    with a check after each; any failure (a check, an Azure error) puts all traffic back."""
+    from emotion_clf.azure.ml.endpoint import deploy
+    from emotion_clf.azure.ml.online import plan_deploy
 
     settings = get_settings()
     chosen = _version(settings, version, dry_run)
@@ -224,6 +249,7 @@ def endpoint_deploy(
             mirror_percent=mirror,
             mirror_seconds=mirror_seconds,
             keep_old=keep_old,
+            normalise=normalise,
         )
     if json_output:
         print_json(result.to_dict())

@@ -82,6 +82,13 @@ def check(
         bool, typer.Option("--predictions", help="Current rows: the server's prediction log.")
     ] = False,
     since: Annotated[float, typer.Option(help="[--predictions] the last N days.")] = 7.0,
+    azure_collected: Annotated[
+        Path | None,
+        typer.Option(
+            help="Current rows: what a managed online endpoint's data collector stored (a "
+            "folder of its model_inputs and model_outputs JSON lines, downloaded)."
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Folder for the HTML report and JSON (default: monitoring/drift/)."),
@@ -97,6 +104,7 @@ def check(
             current=current or (),
             predictions=predictions,
             since_days=since,
+            azure_collected=azure_collected,
             out=out,
         )
     except EmotionClfError as exc:

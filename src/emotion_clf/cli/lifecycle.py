@@ -143,12 +143,19 @@ def promote_command(
             help="Traffic steps for --endpoint (default: EMOTION_CLF_AZUREML_TRAFFIC_STEPS)."
         ),
     ] = None,
+    mirror: Annotated[
+        int,
+        typer.Option(help="For --endpoint: mirror this percent of live traffic to it first."),
+    ] = 0,
+    mirror_seconds: Annotated[float, typer.Option(help="How long to mirror.")] = 60.0,
     json_output: JsonOption = False,
 ) -> None:
     """Run the gate, move baseline to the candidate, roll it out to each --endpoint, tell
     every server to reload."""
     settings = get_settings()
-    rollouts = endpoint_rollouts(settings, endpoint or [], steps)
+    rollouts = endpoint_rollouts(
+        settings, endpoint or [], steps, mirror=mirror, mirror_seconds=mirror_seconds
+    )
     result = promote(
         settings=settings, version=version, force=force, reason=reason, data=data, rollouts=rollouts
     )
@@ -157,7 +164,14 @@ def promote_command(
     _finish(result, json_output)
 
 
-def endpoint_rollouts(settings: Settings, endpoints: list[str], steps: str | None) -> list[Any]:
+def endpoint_rollouts(
+    settings: Settings,
+    endpoints: list[str],
+    steps: str | None,
+    *,
+    mirror: int = 0,
+    mirror_seconds: float = 60.0,
+) -> list[Any]:
     """One Azure ML endpoint rollout per --endpoint (the workspace client built once)."""
     if not endpoints:
         return []
@@ -172,6 +186,8 @@ def endpoint_rollouts(settings: Settings, endpoints: list[str], steps: str | Non
             settings=settings,
             code_root=settings.home / ".cache" / "azureml",
             steps=steps or settings.azureml.traffic_steps,
+            mirror_percent=mirror,
+            mirror_seconds=mirror_seconds,
         )
         for name in endpoints
     ]

@@ -17,7 +17,7 @@ from emotion_clf.cli.output import console, info, print_json, say_if_created
 from emotion_clf.config import get_settings
 from emotion_clf.models import read_manifest
 from emotion_clf.promotion import unlock as unlock_registry
-from emotion_clf.registry import ModelCache, fetch_version, open_registry
+from emotion_clf.registry import ModelCache, fetch_version, open_registry, trained_on_same_data
 
 app = typer.Typer(
     help="The model registry: versions, designations, promotion history.", no_args_is_help=True
@@ -120,10 +120,30 @@ def register_bundle(
     designate: Annotated[
         str, typer.Option(help="Designation to move to the new version: dynamic, or none.")
     ] = "dynamic",
+    skip_same_data: Annotated[
+        bool,
+        typer.Option(
+            "--skip-same-data",
+            help="Register nothing (exit 0) when a version of the same family was already "
+            "trained on the same data (a scheduled run with no new batches).",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Register a bundle folder as a new version (the training pipeline's last step)."""
     registry = open_registry(get_settings(), create=True)
+    if skip_same_data:
+        same = trained_on_same_data(registry.versions(), read_manifest(bundle))
+        if same is not None:
+            message = (
+                f"no new data: v{same.version} ({same.family}) was trained on the same data "
+                f"({same.tags.get('data_fingerprint', '')[:12]}); nothing registered"
+            )
+            if json_output:
+                print_json({"registered": None, "same_as": same.version, "message": message})
+            else:
+                info(message)
+            return
     record = registry.register_bundle(bundle, designate=None if designate == "none" else designate)
     say_if_created(registry)
     if json_output:

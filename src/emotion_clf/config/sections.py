@@ -73,7 +73,8 @@ class RegistrySettings(Section):
     )
     promotion_lock_ttl_s: float = Field(
         default=600.0,
-        description="After how long a promotion lock left by a killed process is broken",
+        description="After how long a promotion lock left by a killed process is broken; a "
+        "promotion holds it through its endpoint rollouts, so keep it above the longest one",
     )
 
 

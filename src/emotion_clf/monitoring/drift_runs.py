@@ -22,6 +22,7 @@ from emotion_clf.data.profile import ReferenceProfile, build_profile, load_profi
 from emotion_clf.data.schema import HEADS
 from emotion_clf.data.split import split_by_batch
 from emotion_clf.errors import DataError
+from emotion_clf.monitoring.collected import read_collected
 from emotion_clf.monitoring.drift import (
     CurrentData,
     DriftPolicy,
@@ -83,11 +84,16 @@ def gather_current(
     predictions: bool = False,
     since_days: float = 7.0,
     test_split: bool = False,
+    azure_collected: Path | None = None,
 ) -> tuple[CurrentData, list[str]]:
     """The current rows (exactly one source of them), and warnings to show."""
-    chosen = sum([bool(current), predictions, test_split])
+    chosen = sum([bool(current), predictions, test_split, azure_collected is not None])
     if chosen != 1:
-        raise DataError("give --current FILE (repeatable) or --predictions, one of them")
+        raise DataError(
+            "give --current FILE (repeatable), --predictions or --azure-collected, one of them"
+        )
+    if azure_collected is not None:
+        return from_collected(azure_collected)
     if predictions:
         start = datetime.now(UTC) - timedelta(days=since_days)
         read = read_prediction_log(settings.monitoring_dir / "predictions", since=start)
@@ -115,6 +121,26 @@ def gather_current(
     return data, []
 
 
+def from_collected(folder: Path) -> tuple[CurrentData, list[str]]:
+    """A managed endpoint's collected traffic (:mod:`.collected`) as current rows."""
+    read = read_collected(folder)
+    warnings = []
+    if read.bad_lines:
+        warnings.append(
+            f"{len(read.bad_lines)} unusable collected line(s), e.g. {read.bad_lines[0]}"
+        )
+    if read.unpaired:
+        warnings.append(f"{read.unpaired} collected row(s) without their input or output")
+    data = CurrentData(
+        description=f"the traffic Azure ML collected in {folder}",
+        lengths=[len(t) for t in read.texts],
+        labels=read.labels,
+        confidences=read.confidences,
+        texts=read.texts,
+    )
+    return data, warnings
+
+
 def run_drift_check(
     *,
     settings: Settings,
@@ -124,6 +150,7 @@ def run_drift_check(
     predictions: bool = False,
     since_days: float = 7.0,
     test_split: bool = False,
+    azure_collected: Path | None = None,
     out: Path | None = None,
 ) -> DriftRun:
     """Check, and save the Evidently HTML and the JSON summary (default:
@@ -137,6 +164,7 @@ def run_drift_check(
         predictions=predictions,
         since_days=since_days,
         test_split=test_split,
+        azure_collected=azure_collected,
     )
     policy = DriftPolicy(alpha=settings.drift.alpha, text_auc=settings.drift.text_auc)
     report = check_drift(profile, data, policy=policy, reference_name=reference_name)

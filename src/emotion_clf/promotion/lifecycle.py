@@ -5,10 +5,11 @@ Every change follows the same steps, in this order, under the registry's promoti
 1. open an audit entry (status: in progress);
 2. move ``baseline`` with a compare-and-set against the version the decision was made
    against (another promotion that won meanwhile makes this one fail, changing nothing);
-3. close the audit entry (applied, or failed with the error), release the lock;
+3. close the audit entry (applied, or failed with the error);
 4. drive each rollout the caller passed (for example a managed online endpoint's blue-green
    shift, :class:`~emotion_clf.promotion.rollout.Rollout`) and note its outcome in the audit
-   entry;
+   entry, still under the lock, so two promotions cannot drive one endpoint at once; then
+   release the lock;
 5. tell every API server to reload (``POST /refresh-model``).
 
 Everything that can fail for a reason of the input (unknown version, a bundle that does not
@@ -23,7 +24,7 @@ import getpass
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,8 +112,10 @@ def apply_designation(
     reason: str,
     forced: bool,
     decision: GateDecision | None,
+    then: Callable[[str], None] | None = None,
 ) -> str:
-    """Steps 1-3 under the promotion lock; returns the audit entry id."""
+    """Steps 1-3 under the promotion lock, then ``then(audit_id)`` (step 4) before the lock
+    is released; returns the audit entry id."""
     actor = actor_name(settings)
     holder = f"{actor} pid {os.getpid()}"
     audit = registry.audit
@@ -138,6 +141,8 @@ def apply_designation(
                 _check_unchanged(exc.actual, expected_from, action)
             raise
         audit.finish(audit_id, ok=True)
+        if then is not None:
+            then(audit_id)
     return audit_id
 
 
@@ -182,6 +187,13 @@ def _change_baseline(
 ) -> LifecycleResult:
     """Steps 1-5: the guarded alias move with its audit entry, the rollouts (each noted in
     the entry), then the refresh fan-out."""
+    outcomes: list[RolloutOutcome] = []
+
+    def drive_rollouts(audit_id: str) -> None:
+        outcomes.extend(run_rollouts(rollouts, to_version))
+        for outcome in outcomes:
+            registry.audit.annotate(audit_id, f"rollout.{outcome.name}", outcome.note())
+
     audit_id = apply_designation(
         registry,
         settings=settings,
@@ -191,6 +203,7 @@ def _change_baseline(
         reason=reason,
         forced=forced,
         decision=decision,
+        then=drive_rollouts if rollouts else None,
     )
     result = LifecycleResult(
         action,
@@ -202,9 +215,7 @@ def _change_baseline(
         decision=decision,
         audit_id=audit_id,
     )
-    result.rollouts = run_rollouts(rollouts, to_version)
-    for outcome in result.rollouts:
-        registry.audit.annotate(audit_id, f"rollout.{outcome.name}", outcome.note())
+    result.rollouts = outcomes
     if refresh:
         result.refresh = refresh_servers(settings)
     return result

@@ -22,6 +22,7 @@ from emotion_clf.registry.base import (
     ModelRegistry,
     PromotionLock,
     VersionInfo,
+    trained_on_same_data,
 )
 from emotion_clf.registry.cache import ModelCache
 from emotion_clf.registry.fetch import ResolvedModel, cached_model, fetch_model, fetch_version
@@ -47,4 +48,5 @@ __all__ = [
     "is_registry_ref",
     "open_registry",
     "resolve_model",
+    "trained_on_same_data",
 ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -94,6 +94,18 @@ class VersionInfo:
             "source": self.source,
             "metrics": self.metrics,
         }
+
+
+def trained_on_same_data(versions: Sequence[VersionInfo], manifest: Any) -> VersionInfo | None:
+    """The newest version of ``manifest``'s family trained on the same data fingerprint, or
+    None: registering the bundle again would add a version with nothing new in it."""
+    same = [
+        v
+        for v in versions
+        if v.family == manifest.family
+        and v.tags.get("data_fingerprint") == manifest.data_fingerprint
+    ]
+    return max(same, key=lambda v: int(v.version)) if same else None
 
 
 @dataclass(frozen=True)

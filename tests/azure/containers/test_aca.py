@@ -181,3 +181,13 @@ def test_the_cli_dry_run_writes_the_app_without_secrets(tmp_path: Path) -> None:
     assert aca.load_app(json.loads(text)).as_dict() == build("4").as_dict()
     summary = json.loads(result.stdout)
     assert summary["colour"] == "green" and summary["revision"].startswith("emotion-clf--v4-")
+
+
+def test_the_app_pulls_with_its_managed_identity_and_holds_no_password() -> None:
+    body = build(container_identity="system").as_dict()
+    assert body["identity"] == {"type": "SystemAssigned"}
+    assert body["properties"]["configuration"]["registries"] == [
+        {"server": "myacr.azurecr.io", "identity": "system"}
+    ]
+    names = [s["name"] for s in body["properties"]["configuration"]["secrets"]]
+    assert names == ["refresh-token"]  # no registry password among them

@@ -22,17 +22,31 @@ models = pytest.importorskip("azure.mgmt.appcontainers.models")
 
 
 class FakeApps(FakeContainerApps):
-    def __init__(self, app: Any | None) -> None:
+    """Like Azure: a GET leaves secret values out, ``list_secrets`` gives them."""
+
+    def __init__(self, app: Any | None, secrets: dict[str, str] | None = None) -> None:
         super().__init__(app)
         self.puts: list[dict[str, Any]] = []
+        self.secret_values = dict(secrets or {})
 
     def begin_create_or_update(self, resource_group: str, name: str, app: Any) -> Done:
         assert isinstance(app, models.ContainerApp)
         self.puts.append(app.as_dict())
         body = app.as_dict()  # as Azure answers: with the ingress address
         body["properties"]["configuration"]["ingress"]["fqdn"] = "emotion-clf.happy.westeurope.io"
+        for secret in body["properties"]["configuration"].get("secrets") or []:
+            if "value" in secret:
+                self.secret_values[secret["name"]] = secret.pop("value")
         self.app = models.ContainerApp(body)
         return Done(self.app)
+
+    def list_secrets(self, resource_group: str, name: str) -> Any:
+        return models.SecretsCollection(
+            value=[
+                models.ContainerAppSecret({"name": n, "value": v})
+                for n, v in self.secret_values.items()
+            ]
+        )
 
 
 class FakeRevisions:
@@ -70,8 +84,8 @@ class FakeRevisions:
 
 
 class FakeClient:
-    def __init__(self, app: Any | None) -> None:
-        self.container_apps = FakeApps(app)
+    def __init__(self, app: Any | None, secrets: dict[str, str] | None = None) -> None:
+        self.container_apps = FakeApps(app, secrets)
         self.container_apps_revisions = FakeRevisions(self.container_apps)
 
 
@@ -165,3 +179,78 @@ def test_rollback_and_status(
     assert {r["model"] for r in state["revisions"]} == {"3"}
     assert run(monkeypatch, "rollback") == 2  # blue, the older, serves already: refused
     assert "the older revision, already serves 100%" in capsys.readouterr().err
+
+
+def live_app_configured_outside_this_tool() -> Any:
+    """What someone set up by hand: a custom domain, an IP rule, CORS, Dapr, sticky
+    sessions, a user-assigned identity, a secret and a registry of their own."""
+    app = app_with(
+        [
+            {"revisionName": BLUE, "label": "blue", "weight": 100},
+            {"revisionName": GREEN, "label": "green", "weight": 0},
+        ]
+    )
+    body = app.as_dict()
+    conf = body["properties"]["configuration"]
+    conf["activeRevisionsMode"] = "Multiple"
+    conf["ingress"].update(
+        {
+            "customDomains": [
+                {"name": "emotions.example.org", "bindingType": "SniEnabled", "certificateId": "c"}
+            ],
+            "ipSecurityRestrictions": [
+                {"name": "office", "ipAddressRange": "203.0.113.0/24", "action": "Allow"}
+            ],
+            "corsPolicy": {"allowedOrigins": ["https://app.example.org"]},
+            "stickySessions": {"affinity": "sticky"},
+        }
+    )
+    conf["dapr"] = {"enabled": True, "appId": "emotions", "appPort": 8000}
+    conf["secrets"] = [{"name": "their-api-key"}]  # a GET carries no value
+    conf["registries"] = [
+        {"server": "theirs.example.org", "username": "u", "passwordSecretRef": "their-api-key"}
+    ]
+    body["identity"] = {
+        "type": "UserAssigned",
+        "userAssignedIdentities": {"/subscriptions/s/resourceGroups/r/providers/x/their-id": {}},
+    }
+    body["tags"] = {"owner": "ops"}
+    return models.ContainerApp(body)
+
+
+def test_deploy_patches_the_live_app_and_keeps_what_others_configured(
+    azure: FakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    identity = (
+        "/subscriptions/0/resourceGroups/rg/providers/Microsoft.ManagedIdentity/"
+        "userAssignedIdentities/emotion-clf"
+    )
+    monkeypatch.setenv("EMOTION_CLF_CONTAINER_IDENTITY", identity)
+    azure.container_apps.app = live_app_configured_outside_this_tool()
+    azure.container_apps.secret_values = {"their-api-key": "k-123"}
+    monkeypatch.setattr("emotion_clf.cli.azure_containers.check_deployed", passing)
+    assert run(monkeypatch, "deploy", "--version", "5", "--json") == 0
+    [body] = azure.container_apps.puts
+    conf = body["properties"]["configuration"]
+    ingress = conf["ingress"]
+    assert ingress["customDomains"][0]["name"] == "emotions.example.org"
+    assert ingress["ipSecurityRestrictions"][0]["ipAddressRange"] == "203.0.113.0/24"
+    assert ingress["corsPolicy"] == {"allowedOrigins": ["https://app.example.org"]}
+    assert ingress["stickySessions"] == {"affinity": "sticky"}
+    assert conf["dapr"]["appId"] == "emotions"
+    secrets = {s["name"]: s.get("value") for s in conf["secrets"]}
+    assert secrets["their-api-key"] == "k-123"  # sent back with its value, not emptied
+    assert secrets["refresh-token"] == TOKEN
+    servers = {r["server"]: r for r in conf["registries"]}
+    assert servers["theirs.example.org"]["username"] == "u"
+    assert servers["myacr.azurecr.io"] == {"server": "myacr.azurecr.io", "identity": identity}
+    assert body["identity"]["type"] == "UserAssigned"
+    assert set(body["identity"]["userAssignedIdentities"]) == {
+        "/subscriptions/s/resourceGroups/r/providers/x/their-id",
+        identity,
+    }
+    assert body["tags"] == {"owner": "ops", "app": "emotion-clf"}
+    # what the deployment owns did change: the new revision at 0% beside blue
+    assert [(t["label"], t["weight"]) for t in ingress["traffic"]] == [("blue", 100), ("green", 0)]
+    assert body["properties"]["template"]["revisionSuffix"].startswith("v5-")
+    assert not any("password" in str(r).lower() for r in servers["myacr.azurecr.io"].values())

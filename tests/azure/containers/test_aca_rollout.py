@@ -138,7 +138,7 @@ def test_a_failed_step_moves_every_request_back_to_blue() -> None:
         {"blue": 100, "green": 0},
     ]
     assert aca.read_colours(client.container_apps.app).serving == "blue"
-    assert "failed its health check at 50%" in result.message
+    assert "green failed at 50%" in result.message
 
 
 def test_rollback_after_a_promotion_is_one_patch() -> None:

@@ -118,8 +118,8 @@ def test_the_image_serves_the_registry_baseline(
         # binds loopback here; on Azure the image's 0.0.0.0 stands
         "EMOTION_CLF_SERVE_HOST": "127.0.0.1",
         "EMOTION_CLF_SERVE_PORT": str(port),
-        "EMOTION_CLF_TRACKING_URI": str(registry_with_baseline.tracking_uri),
-        "EMOTION_CLF_MODEL_NAME": registry_with_baseline.model_name,
+        "EMOTION_CLF_TRACKING_URI": str(registry_with_baseline.registry.tracking_uri),
+        "EMOTION_CLF_MODEL_NAME": registry_with_baseline.registry.model_name,
         "EMOTION_CLF_REFRESH_TOKEN": TOKEN,
     }
     flags = [f"--env={k}={v}" for k, v in env.items()]

@@ -96,3 +96,35 @@ def test_bad_input_is_named() -> None:
         parse_env(["API_TOKEN=abc"])
     with pytest.raises(ConfigError, match="cannot set EMOTION_CLF_SERVE_MODEL"):
         container_spec(settings(), extra_env={"EMOTION_CLF_SERVE_MODEL": "3"})
+
+
+USER_ASSIGNED = (
+    "/subscriptions/0/resourceGroups/rg/providers/Microsoft.ManagedIdentity/"
+    "userAssignedIdentities/emotion-clf"
+)
+
+
+def test_an_azure_registry_is_pulled_with_the_containers_identity_not_a_password() -> None:
+    system = container_spec(settings(container_identity="system"))
+    assert system.registry is not None
+    assert (system.registry.server, system.registry.identity) == ("myacr.azurecr.io", "system")
+    assert system.registry.password is None and system.user_assigned is None
+    assert "AZURE_CLIENT_ID" not in system.env
+    user = container_spec(
+        settings(container_identity=USER_ASSIGNED, container_identity_client_id="client-1")
+    )
+    assert user.registry is not None and user.registry.identity == USER_ASSIGNED
+    assert user.user_assigned == USER_ASSIGNED
+    assert user.env["AZURE_CLIENT_ID"] == "client-1"  # DefaultAzureCredential picks it
+    with pytest.raises(ConfigError, match="no admin password"):
+        container_spec(
+            settings(
+                container_identity="system",
+                container_registry_username="admin",
+                container_registry_password="pw-0123456789",
+            )
+        )
+    with pytest.raises(ConfigError, match="user-assigned identity's resource id"):
+        container_spec(settings(container_identity="my-identity"))
+    with pytest.raises(ConfigError, match="names a user-assigned identity"):
+        container_spec(settings(container_identity="system", container_identity_client_id="c"))

@@ -52,27 +52,11 @@ def dry_run(*args: str) -> list[Path]:
     return [Path(f) for f in json.loads(output)["files"]]
 
 
-def test_pipeline_submit_and_schedule(
-    with_workspace: Path, small_data: Path, tmp_path: Path
-) -> None:
+def test_pipeline_submit(with_workspace: Path, small_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "pipeline"
-    args = (
-        "--family",
-        "tfidf",
-        "--compute",
-        "gpu-less",
-        "--data",
-        str(small_data),
-        "--out",
-        str(out),
-    )
-    files = dry_run("azure", "pipeline", "schedule", "--cron", "0 3 * * 1", *args)
-    assert [f.name for f in files] == [
-        "environment-job.yml",
-        "data.yml",
-        "pipeline.yml",
-        "schedule.yml",
-    ]
+    args = ("--family", "tfidf", "--compute", "gpu-less", "--data", str(small_data))
+    files = dry_run("azure", "pipeline", "submit", *args, "--out", str(out))
+    assert [f.name for f in files] == ["environment-job.yml", "data.yml", "pipeline.yml"]
     env = load_environment(out / "environment-job.yml")
     assert env.name == "emotion-clf-job"
     assert (Path(env.build.path) / "Dockerfile").is_file() and (
@@ -88,12 +72,35 @@ def test_pipeline_submit_and_schedule(
     assert (written["inputs"]["family"], written["inputs"]["seed"]) == ("tfidf", 0)
     register = job.jobs["register"]
     assert "emotion-clf registry register" in register.component.command
+    assert "--skip-same-data" in register.component.command
     assert register.environment_variables["EMOTION_CLF_REGISTRY"] == "azureml"
     assert register.environment_variables["EMOTION_CLF_AZURE_WORKSPACE"] == "ws-emotion"
     assert all(str(s.environment).endswith("emotion-clf-job@latest") for s in job.jobs.values())
+    # a pinned data version: prepare/train/evaluate may be reused; register never
+    reuse = {name: step.component.is_deterministic for name, step in job.jobs.items()}
+    assert reuse == {"prepare": True, "train": True, "evaluate": True, "register": False}
+
+
+def test_the_schedule_reads_the_landing_folder_and_reuses_nothing(
+    with_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EMOTION_CLF_AZUREML_LANDING_PATH", "/batches/incoming/")
+    monkeypatch.setenv("EMOTION_CLF_AZUREML_IDENTITY_CLIENT_ID", "11111111-2222")
+    get_settings.cache_clear()
+    out = tmp_path / "pipeline"
+    files = dry_run("azure", "pipeline", "schedule", "--cron", "0 3 * * 1", "--out", str(out))
+    # no data asset: nothing is pinned, the folder is read as it is at each trigger
+    assert [f.name for f in files] == ["environment-job.yml", "pipeline.yml", "schedule.yml"]
     schedule = load_schedule(out / "schedule.yml")
-    assert schedule.trigger.expression == "0 3 * * 1"
+    assert schedule.trigger.expression == "0 3 * * 1" and not schedule.is_enabled
+    job = load_job(out / "pipeline.yml")
     assert list(schedule.create_job.jobs) == list(job.jobs)
+    landing = "azureml://datastores/workspaceblobstore/paths/batches/incoming/"
+    for built in (job, schedule.create_job):
+        assert built.inputs["raw"].path == landing
+        assert not any(step.component.is_deterministic for step in built.jobs.values())
+    register = job.jobs["register"].environment_variables
+    assert register["AZURE_CLIENT_ID"] == register["DEFAULT_IDENTITY_CLIENT_ID"] == "11111111-2222"
 
 
 def test_a_pipeline_dry_run_without_a_workspace_says_what_is_left_out(
@@ -113,6 +120,30 @@ def test_a_pipeline_dry_run_without_a_workspace_says_what_is_left_out(
     assert "EMOTION_CLF_AZURE_WORKSPACE" in output
     register = load_job(tmp_path / "p" / "pipeline.yml").jobs["register"]
     assert "EMOTION_CLF_AZURE_WORKSPACE" not in register.environment_variables
+
+
+def test_online_settings_are_their_own_and_auth_can_be_a_token(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "EMOTION_CLF_AZUREML_ENDPOINT_AUTH": "aad_token",
+        "EMOTION_CLF_AZUREML_ONLINE_INSTANCE_TYPE": "Standard_F4s_v2",
+        "EMOTION_CLF_AZUREML_ONLINE_INSTANCE_COUNT": "3",
+        "EMOTION_CLF_AZUREML_ONLINE_WORKERS": "4",
+        "EMOTION_CLF_AZUREML_ONLINE_REQUEST_TIMEOUT_S": "90",
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    out = tmp_path / "endpoint"
+    args = ("--endpoint", "e", "--version", "7", "--out", str(out))
+    dry_run("azure", "endpoint", "deploy", *args)
+    assert load_online_endpoint(out / "online-endpoint.yml").auth_mode == "aad_token"
+    deployment = load_online_deployment(out / "online-deployment-green.yml")
+    assert (deployment.instance_type, deployment.instance_count) == ("Standard_F4s_v2", 3)
+    assert deployment.environment_variables["WORKER_COUNT"] == "4"
+    assert deployment.request_settings.request_timeout_ms == 90_000
+    batch = dry_run("azure", "batch", "deploy", "--version", "7", "--out", str(tmp_path / "b"))
+    assert batch  # batch deployments keep EMOTION_CLF_AZUREML_INSTANCE_TYPE / _COUNT
 
 
 def test_endpoint_deploy(workspace: Path, tmp_path: Path) -> None:
@@ -142,6 +173,19 @@ def test_endpoint_deploy(workspace: Path, tmp_path: Path) -> None:
     assert deployment.model.endswith("emotion-clf:7")
     assert str(deployment.environment).endswith("emotion-clf-score@latest")
     assert deployment.environment_variables["EMOTION_CLF_MODEL_VERSION"] == "7"
+    # sized for the project, not Azure's defaults (5 s, one request per instance)
+    assert deployment.environment_variables["WORKER_COUNT"] == "2"
+    assert deployment.request_settings.request_timeout_ms == 60_000
+    assert deployment.request_settings.max_concurrent_requests_per_instance == 4
+    assert deployment.liveness_probe.initial_delay == 120
+    assert deployment.readiness_probe.failure_threshold == 3
+    assert (deployment.instance_type, deployment.instance_count) == ("Standard_DS3_v2", 1)
+    # its traffic reaches drift monitoring: both collections score.py sends
+    collections = deployment.data_collector.collections
+    assert {n: c.enabled for n, c in collections.items()} == {
+        "model_inputs": "true",
+        "model_outputs": "true",
+    }
     code = Path(deployment.code_configuration.code)
     assert deployment.code_configuration.scoring_script == "score.py"
     assert sorted(p.name for p in code.iterdir()) == ["score.py"]

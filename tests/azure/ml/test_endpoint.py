@@ -1,18 +1,16 @@
 """Blue-green on a managed online endpoint, against a fake ``MLClient`` that keeps the real
 ``ManagedOnlineEndpoint`` / ``ManagedOnlineDeployment`` entities it is given and records every
 traffic split. Its scoring URI is the real inference server of tests/azure/conftest.py
-(serving version 3), so the default health check between steps is the real one."""
+(serving version 3), so the default health check between steps is the real one.
+The fault-injection tests are in test_endpoint_faults.py."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from azure.ai.ml.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint
 
 from emotion_clf.azure.ml.endpoint import (
     EndpointRollout,
@@ -25,86 +23,12 @@ from emotion_clf.errors import ModelNotFoundError
 from emotion_clf.promotion import promote
 from emotion_clf.registry import open_registry
 from emotion_clf.training import TrainResult
-
-
-class Done:
-    def __init__(self, value: Any = None) -> None:
-        self.value = value
-
-    def result(self) -> Any:
-        return self.value
-
-
-def not_found(what: str) -> Exception:
-    from azure.core.exceptions import ResourceNotFoundError
-
-    return ResourceNotFoundError(f"{what} not found")
-
-
-class Endpoints:
-    def __init__(self, scoring_uri: str) -> None:
-        self.scoring_uri = scoring_uri
-        self.stored: dict[str, ManagedOnlineEndpoint] = {}
-        self.traffic: list[dict[str, int]] = []  # every split it was told to set
-
-    def get(self, name: str) -> ManagedOnlineEndpoint:
-        if name not in self.stored:
-            raise not_found(f"endpoint {name}")
-        return copy.deepcopy(self.stored[name])
-
-    def begin_create_or_update(self, entity: ManagedOnlineEndpoint) -> Done:
-        assert isinstance(entity, ManagedOnlineEndpoint)
-        stored = copy.deepcopy(entity)
-        stored._scoring_uri = self.scoring_uri  # what the service fills in (read-only)
-        if entity.name in self.stored and entity.traffic != self.stored[entity.name].traffic:
-            assert sum(entity.traffic.values()) == 100, entity.traffic
-            self.traffic.append(dict(entity.traffic))
-        self.stored[entity.name] = stored
-        return Done(copy.deepcopy(stored))
-
-    def get_keys(self, name: str) -> Any:
-        return type("Keys", (), {"primary_key": "key-1"})()
-
-
-class Deployments:
-    def __init__(self) -> None:
-        self.stored: dict[str, ManagedOnlineDeployment] = {}
-        self.deleted: list[str] = []
-
-    def begin_create_or_update(self, entity: ManagedOnlineDeployment) -> Done:
-        assert isinstance(entity, ManagedOnlineDeployment)
-        entity._to_rest_object(location="westeurope")  # the SDK's own serialisation accepts it
-        self.stored[entity.name] = copy.deepcopy(entity)
-        return Done(entity)
-
-    def list(self, endpoint_name: str) -> list[ManagedOnlineDeployment]:
-        return [d for d in self.stored.values() if d.endpoint_name == endpoint_name]
-
-    def begin_delete(self, name: str, endpoint_name: str) -> Done:
-        del self.stored[name]
-        self.deleted.append(name)
-        return Done()
-
-
-class Environments:
-    def __init__(self) -> None:
-        self.created: list[str] = []
-
-    def create_or_update(self, entity: Any) -> Any:
-        self.created.append(entity.name)
-        return entity
-
-
-@dataclass
-class FakeMlClient:
-    online_endpoints: Endpoints
-    online_deployments: Deployments
-    environments: Environments
+from tests.azure.ml.endpoint_fakes import Done, Endpoints, FakeMlClient
 
 
 @pytest.fixture
 def ml(scoring_server: str) -> FakeMlClient:
-    return FakeMlClient(Endpoints(scoring_server), Deployments(), Environments())
+    return FakeMlClient.make(scoring_server)
 
 
 def fail_at(percent: int, endpoint: Endpoints) -> Callable[[str, str], tuple[bool, str]]:
@@ -247,4 +171,6 @@ def test_an_azure_error_during_a_rollout_is_a_failed_outcome_not_a_crash(
         settings=lifecycle_settings, force=True, reason="t", refresh=False, rollouts=[rollout]
     )
     assert result.changed and result.rollout_failed
-    assert result.rollouts[0].message.startswith("deploying v1 to endpoint e: Not enough quota")
+    message = result.rollouts[0].message
+    assert message.startswith("creating the green deployment of v1: HttpResponseError: Not enough")
+    assert message.endswith("live traffic unchanged: none yet")

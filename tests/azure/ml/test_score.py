@@ -3,6 +3,7 @@ run) from .venv-azureml on 127.0.0.1, and the deployment health check run agains
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -12,6 +13,8 @@ from emotion_clf.azure.ml.score import Scorer, answer
 from emotion_clf.azure.ml.smoke import check_scoring
 from emotion_clf.contracts import BatchResponse, PredictResponse
 from emotion_clf.models import load_bundle
+from emotion_clf.monitoring.collected import CollectedRead, pair
+from tests.azure.conftest import MdcSidecar
 from tests.http_listeners import free_port
 
 
@@ -74,3 +77,42 @@ def test_answer_without_a_server(tfidf_bundle: Path) -> None:
     assert answer("not json", scorer)[1]["detail"].startswith("the body is not JSON")
     status, body = answer('{"text": "hi", "distributions": "yes"}', scorer)
     assert status == 422 and "distributions" in body["detail"]
+
+
+def test_each_scored_request_reaches_the_data_collector(
+    scoring_server: str, mdc_sidecar: MdcSidecar
+) -> None:
+    """score.py hands inputs and outputs to Azure ML's collector, which posts them to the
+    sidecar, joined by one correlation id; a 422 collects nothing."""
+    before = len(mdc_sidecar.payloads)
+    texts = ["I am so happy for you", "This is terrifying"]
+    answered = httpx.post(scoring_server, json={"texts": texts}, timeout=30).json()
+    httpx.post(scoring_server, json={"texts": []}, timeout=30)  # a 422
+    deadline = time.monotonic() + 15
+    while len(mdc_sidecar.payloads) < before + 2 and time.monotonic() < deadline:
+        time.sleep(0.1)  # the collector sends from a worker thread
+    time.sleep(0.5)  # and nothing more arrives for the 422
+    new = mdc_sidecar.payloads[before:]
+    assert sorted(p["type"] for p in new) == [
+        "azureml.inference.model_inputs",
+        "azureml.inference.model_outputs",
+    ], new
+    inputs = next(p for p in new if p["type"].endswith("inputs"))
+    outputs = next(p for p in new if p["type"].endswith("outputs"))
+    assert inputs["correlationid"] and inputs["correlationid"] == outputs["correlationid"]
+    assert inputs["data"] == [{"text": t, "length": len(t)} for t in texts]
+    assert [row["emotion"] for row in outputs["data"]] == [
+        p["emotion"]["label"] for p in answered["predictions"]
+    ]
+    assert set(outputs["data"][0]) == {
+        "emotion",
+        "emotion_confidence",
+        "sub_emotion",
+        "sub_emotion_confidence",
+        "intensity",
+        "intensity_confidence",
+    }
+    # and back as the project's prediction log, for `drift check --azure-collected`
+    read = pair([inputs], [outputs], CollectedRead())
+    assert read.texts == texts and read.unpaired == 0
+    assert read.labels["emotion"][0] == answered["predictions"][0]["emotion"]["label"]

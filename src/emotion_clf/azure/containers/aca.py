@@ -234,8 +234,10 @@ def build_container_app(
     m = require(MODELS)
     secrets = [m.Secret(name=s.name, value=s.content(reveal=reveal_secrets)) for s in spec.secrets]
     registries = None
-    if spec.registry is not None:
-        login = spec.registry
+    login = spec.registry
+    if login is not None and login.identity is not None:  # AcrPull for the app's identity
+        registries = [m.RegistryCredentials(server=login.server, identity=login.identity)]
+    elif login is not None and login.password is not None:  # a registry outside Azure
         secrets.append(
             m.Secret(name=login.password.name, value=login.password.content(reveal=reveal_secrets))
         )
@@ -293,10 +295,69 @@ def build_container_app(
     return m.ContainerApp(
         location=location,
         tags={"app": "emotion-clf"},
+        identity=app_identity(m, spec),
         managed_environment_id=environment,
         configuration=configuration,
         template=m.Template(revision_suffix=suffix, containers=[container], scale=scale),
     )
+
+
+def app_identity(m: Any, spec: ContainerSpec) -> Any | None:
+    """The app's managed identity: the system one, or a user-assigned one."""
+    if spec.identity is None:
+        return None
+    if spec.user_assigned is None:
+        return m.ManagedServiceIdentity(type="SystemAssigned")
+    return m.ManagedServiceIdentity(
+        type="UserAssigned", user_assigned_identities={spec.user_assigned: m.UserAssignedIdentity()}
+    )
+
+
+def onto_live(live: Any, built: Any, *, secret_values: Mapping[str, str]) -> Any:
+    """The PUT body for an app that exists: the live app as Azure returned it, with only
+    what a deployment owns replaced (the new revision's template, the ingress traffic, this
+    tool's secrets and registry login) and its identity added. Everything configured outside
+    this tool stays: custom domains, IP rules, CORS, sticky sessions, Dapr, other secrets
+    (``secret_values``: their values, which a GET does not return), other registries, other
+    identities, tags.
+    """
+    m = require(MODELS)
+    app = m.ContainerApp(live.as_dict())
+    app.template = built.template
+    conf, ours = app.configuration, built.configuration
+    conf.active_revisions_mode = "Multiple"
+    conf.ingress.traffic = ours.ingress.traffic
+    mine = {s.name for s in ours.secrets or []}
+    kept = []
+    for secret in conf.secrets or []:
+        if secret.name in mine:
+            continue
+        if secret.key_vault_url is None:  # a plain secret: send its value back
+            secret.value = secret_values.get(secret.name)
+        kept.append(secret)
+    conf.secrets = kept + list(ours.secrets or [])
+    servers = {r.server for r in ours.registries or []}
+    conf.registries = [r for r in conf.registries or [] if r.server not in servers] + list(
+        ours.registries or []
+    ) or None
+    app.identity = merged_identity(m, app.identity, built.identity)
+    app.tags = {**(app.tags or {}), **(built.tags or {})}
+    return app
+
+
+def merged_identity(m: Any, live: Any | None, ours: Any | None) -> Any | None:
+    """The live identities plus ours (system and user-assigned may coexist)."""
+    if ours is None or live is None:
+        return ours if live is None else live
+    kinds = {
+        k.strip()
+        for i in (live, ours)
+        for k in str(getattr(i.type, "value", i.type) or "None").split(",")
+        if k.strip() != "None"
+    }
+    users = {**(live.user_assigned_identities or {}), **(ours.user_assigned_identities or {})}
+    kind = ",".join(k for k in ("SystemAssigned", "UserAssigned") if k in kinds) or "None"
+    return m.ManagedServiceIdentity(type=kind, user_assigned_identities=users or None)
 
 
 def traffic_patch(location: str, colours: Colours, weights: Mapping[str, int]) -> Any:

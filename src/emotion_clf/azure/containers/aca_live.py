@@ -13,7 +13,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from emotion_clf.azure.containers.aca import Colours, label_fqdn, read_colours, traffic_patch
+from emotion_clf.azure.containers.aca import (
+    Colours,
+    label_fqdn,
+    onto_live,
+    read_colours,
+    traffic_patch,
+)
 from emotion_clf.azure.containers.spec import DeployCheck, check_deployed
 from emotion_clf.azure.sdk import AzureTarget, credential, require
 from emotion_clf.errors import ConfigError
@@ -35,8 +41,18 @@ def read_app(aca: Any, *, resource_group: str, name: str) -> Any | None:
         return None
 
 
-def deploy(aca: Any, *, resource_group: str, name: str, app: Any) -> Any:
-    """PUT the app (a new revision) and wait for Azure to finish provisioning it."""
+def secret_values(aca: Any, *, resource_group: str, name: str) -> dict[str, str]:
+    """The values of the app's plain secrets (a GET leaves them out; a PUT needs them)."""
+    listed = aca.container_apps.list_secrets(resource_group, name)
+    return {s.name: s.value for s in listed.value or [] if s.value is not None}
+
+
+def deploy(aca: Any, *, resource_group: str, name: str, app: Any, live: Any | None) -> Any:
+    """PUT the app (a new revision) and wait for Azure to finish provisioning it. An app
+    that exists (``live``) keeps everything this tool does not own (:func:`.aca.onto_live`)."""
+    if live is not None:
+        values = secret_values(aca, resource_group=resource_group, name=name)
+        app = onto_live(live, app, secret_values=values)
     logger.info("deploying container app %s in %s", name, resource_group)
     return aca.container_apps.begin_create_or_update(resource_group, name, app).result()
 

@@ -43,6 +43,7 @@ def build_container_group(
     location: str,
     dns_label: str,
     restart_policy: str = "Always",
+    dns_scope: str = "TenantReuse",
     reveal_secrets: bool,
 ) -> Any:
     """The ``ContainerGroup`` to create; secrets as placeholders unless ``reveal_secrets``."""
@@ -84,14 +85,28 @@ def build_container_group(
         readiness_probe=readiness,
     )
     credentials = None
-    if spec.registry is not None:
+    login = spec.registry
+    if spec.identity is not None and spec.user_assigned is None:
+        raise ConfigError(
+            "Container Instances pull images and sign in with a user-assigned identity: set "
+            "EMOTION_CLF_CONTAINER_IDENTITY to its resource id (not 'system')"
+        )
+    if login is not None and login.identity is not None:  # AcrPull for the identity
+        credentials = [m.ImageRegistryCredential(server=login.server, identity=login.identity)]
+    elif login is not None and login.password is not None:  # a registry outside Azure
         credentials = [
             m.ImageRegistryCredential(
-                server=spec.registry.server,
-                username=spec.registry.username,
-                password=spec.registry.password.content(reveal=reveal_secrets),
+                server=login.server,
+                username=login.username,
+                password=login.password.content(reveal=reveal_secrets),
             )
         ]
+    identity = None
+    if spec.user_assigned is not None:
+        identity = m.ContainerGroupIdentity(
+            type="UserAssigned",
+            user_assigned_identities={spec.user_assigned: m.UserAssignedIdentities()},
+        )
     return m.ContainerGroup(
         location=location,
         os_type="Linux",
@@ -101,8 +116,10 @@ def build_container_group(
             type="Public",
             ports=[m.Port(port=spec.port, protocol="TCP")],
             dns_name_label=check_dns_label(dns_label),
+            auto_generated_domain_name_label_scope=dns_scope,
         ),
         image_registry_credentials=credentials,
+        identity=identity,
         tags={"app": "emotion-clf", "model": spec.model},
     )
 

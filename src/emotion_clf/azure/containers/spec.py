@@ -13,6 +13,7 @@ must be one it can reach: :func:`container_tracking_uri` refuses this machine's 
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,8 @@ from pydantic import SecretStr
 from emotion_clf.checks.health import HealthReport, check_health
 from emotion_clf.config import Settings
 from emotion_clf.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DESIGNATIONS = ("baseline", "dynamic")
@@ -55,11 +58,13 @@ class SecretVar:
 
 @dataclass(frozen=True)
 class RegistryLogin:
-    """Credentials to pull the image from a private registry."""
+    """How to pull the image from a private registry: a managed identity (an Azure Container
+    Registry), or a user and pull token (a registry outside Azure)."""
 
     server: str
-    username: str
-    password: SecretVar
+    identity: str | None = None  # "system" or a user-assigned identity's resource id
+    username: str | None = None
+    password: SecretVar | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,12 @@ class ContainerSpec:
     env: Mapping[str, str]  # plain variables, shown in dry runs as they are
     secrets: tuple[SecretVar, ...] = ()
     registry: RegistryLogin | None = None
+    identity: str | None = None  # the managed identity the container runs as
+
+    @property
+    def user_assigned(self) -> str | None:
+        """The user-assigned identity's resource id, or None (none, or the system one)."""
+        return self.identity if self.identity and self.identity != "system" else None
 
     @property
     def secret_names(self) -> tuple[str, ...]:
@@ -178,29 +189,15 @@ def container_spec(
     clash = set(extra_env or {}) & ({s.env for s in secrets} | set(env))
     if clash:
         raise ConfigError(f"--env cannot set {', '.join(sorted(clash))}: a setting does")
-    registry = None
-    if settings.containers.registry_username or settings.containers.registry_password:
-        server = settings.containers.registry_server or registry_host(image)
-        if not (
-            server
-            and settings.containers.registry_username
-            and settings.containers.registry_password
-        ):
+    identity = check_identity(settings.containers.identity)
+    if settings.containers.identity_client_id:
+        if identity is None or identity == "system":
             raise ConfigError(
-                "a private registry needs EMOTION_CLF_CONTAINER_REGISTRY_USERNAME and "
-                "_PASSWORD, and a server (EMOTION_CLF_CONTAINER_REGISTRY_SERVER or the "
-                "image's host)"
+                "EMOTION_CLF_CONTAINER_IDENTITY_CLIENT_ID names a user-assigned identity: set "
+                "EMOTION_CLF_CONTAINER_IDENTITY to its resource id too"
             )
-        registry = RegistryLogin(
-            server=server,
-            username=settings.containers.registry_username,
-            password=SecretVar(
-                "",
-                "registry-password",
-                "EMOTION_CLF_CONTAINER_REGISTRY_PASSWORD",
-                settings.containers.registry_password,
-            ),
-        )
+        env["AZURE_CLIENT_ID"] = settings.containers.identity_client_id
+    registry = registry_login(settings, image, identity)
     return ContainerSpec(
         image=image,
         cpu=settings.containers.cpu,
@@ -210,7 +207,65 @@ def container_spec(
         env={**env, **(extra_env or {})},
         secrets=tuple(secrets),
         registry=registry,
+        identity=identity,
     )
+
+
+USER_ASSIGNED = re.compile(
+    r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/"
+    r"microsoft\.managedidentity/userassignedidentities/[^/]+$",
+    re.IGNORECASE,
+)
+
+
+def check_identity(identity: str | None) -> str | None:
+    """``system``, a user-assigned identity's resource id, or None."""
+    if identity is None or identity == "system" or USER_ASSIGNED.match(identity):
+        return identity
+    raise ConfigError(
+        f"EMOTION_CLF_CONTAINER_IDENTITY {identity!r}: 'system', or a user-assigned identity's "
+        "resource id (/subscriptions/.../providers/Microsoft.ManagedIdentity/"
+        "userAssignedIdentities/NAME)"
+    )
+
+
+def registry_login(settings: Settings, image: str, identity: str | None) -> RegistryLogin | None:
+    """How the image is pulled: with the containers' managed identity from an Azure
+    Container Registry, with a user and token from a registry outside Azure, or (a public
+    image) without credentials."""
+    containers = settings.containers
+    server = containers.registry_server or registry_host(image)
+    if containers.registry_username or containers.registry_password:
+        if identity is not None and server and server.endswith(".azurecr.io"):
+            raise ConfigError(
+                f"{server} is pulled with EMOTION_CLF_CONTAINER_IDENTITY; unset "
+                "EMOTION_CLF_CONTAINER_REGISTRY_USERNAME and _PASSWORD (no admin password)"
+            )
+        if not (server and containers.registry_username and containers.registry_password):
+            raise ConfigError(
+                "a registry outside Azure needs EMOTION_CLF_CONTAINER_REGISTRY_USERNAME and "
+                "_PASSWORD (a pull token), and a server (EMOTION_CLF_CONTAINER_REGISTRY_SERVER "
+                "or the image's host)"
+            )
+        return RegistryLogin(
+            server=server,
+            username=containers.registry_username,
+            password=SecretVar(
+                "",
+                "registry-password",
+                "EMOTION_CLF_CONTAINER_REGISTRY_PASSWORD",
+                containers.registry_password,
+            ),
+        )
+    if server and server.endswith(".azurecr.io") and identity is not None:
+        return RegistryLogin(server=server, identity=identity)
+    if server and server.endswith(".azurecr.io"):
+        logger.warning(
+            "the image is in %s but no EMOTION_CLF_CONTAINER_IDENTITY is set: the pull works "
+            "only if the registry allows anonymous pulls",
+            server,
+        )
+    return None
 
 
 # -- after a deploy: wait until ready, then the monitoring health check ----------------------

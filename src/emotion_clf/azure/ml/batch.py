@@ -15,7 +15,7 @@ from typing import Any
 
 from emotion_clf.azure.ml.assets import environment, environment_ref, stage_entry_code
 from emotion_clf.azure.ml.batch_score import FORMATS
-from emotion_clf.azure.ml.endpoint import model_ref
+from emotion_clf.azure.ml.online import model_ref
 from emotion_clf.azure.ml.workspace import Plan
 from emotion_clf.azure.sdk import require
 from emotion_clf.config import Settings

@@ -2,161 +2,54 @@
 
 An endpoint has up to two deployments, ``blue`` and ``green`` (one per colour), each serving
 one registry version through :mod:`emotion_clf.azure.ml.score`. :func:`deploy` creates the
-endpoint if missing, creates the deployment of the colour not serving with the version at 0%
-traffic, optionally mirrors a share of live traffic to it, then hands over to
-:func:`emotion_clf.azure.rollout.roll_out`: a smoke test through the deployment-targeting
-header, traffic in steps with :func:`check_scoring` between them, all traffic back to the
-old colour on the first failure. The old deployment is deleted afterwards unless kept.
+endpoint if missing, refuses to start from a split (or first moves all traffic to the colour
+with the most, with ``normalise``), creates the deployment of the colour not serving with the
+version at 0% traffic, then hands over to :func:`emotion_clf.azure.rollout.roll_out`: a smoke
+test through the deployment-targeting header, optionally a share of live traffic mirrored to
+it, traffic in steps with :func:`check_scoring` between them, all traffic back to the old
+colour on any failure, Azure's errors included. The old deployment is deleted afterwards
+unless kept; a failed delete is a warning, since the new colour already serves everything.
 
-:class:`EndpointTarget` is the rollout's view of one endpoint (``set_traffic`` / ``check``);
-:class:`EndpointRollout` lets ``promote`` drive a deployment after the baseline moves.
+:mod:`.online` builds the entities, :mod:`.endpoint_target` is the rollout's view of one
+endpoint; :class:`EndpointRollout` lets ``promote`` drive a deployment after the baseline
+moves.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from emotion_clf.azure.ml.assets import environment, environment_ref, stage_entry_code
-from emotion_clf.azure.ml.smoke import check_scoring
-from emotion_clf.azure.ml.workspace import Plan, azure_call
+from emotion_clf.azure.ml.assets import environment, stage_entry_code
+from emotion_clf.azure.ml.endpoint_target import (
+    Checker,
+    EndpointTarget,
+    scoring_checker,
+    serving_colour,
+)
+from emotion_clf.azure.ml.metrics import EndpointMetrics, MetricPolicy, production_check
+from emotion_clf.azure.ml.online import build_deployment, build_endpoint, version_of
+from emotion_clf.azure.ml.workspace import azure_call
 from emotion_clf.azure.rollout import (
-    COLOURS,
+    Mirror,
+    Pacing,
     RolloutResult,
+    error_text,
     other_colour,
     parse_steps,
     roll_back,
     roll_out,
+    split_problem,
 )
 from emotion_clf.azure.sdk import require
 from emotion_clf.config import Settings
-from emotion_clf.errors import ConfigError, ModelNotFoundError
+from emotion_clf.errors import CloudError, ConfigError, ModelNotFoundError
 
 logger = logging.getLogger(__name__)
-
-Checker = Callable[[str, str], tuple[bool, str]]  # (colour, version) -> (passed, detail)
-
-
-def model_ref(model_name: str, version: str) -> str:
-    return f"azureml:{model_name}:{version}"
-
-
-def version_of(model: Any) -> str | None:
-    """The registry version a deployment serves: ``azureml:<name>:<v>`` or an ARM id
-    ending ``/versions/<v>``."""
-    text = str(getattr(model, "id", None) or model or "")
-    for separator in ("/versions/", ":"):
-        if separator in text:
-            tail = text.rsplit(separator, 1)[1]
-            return tail if tail.isdigit() else None
-    return None
-
-
-def build_endpoint(name: str) -> Any:
-    entities = require("azure.ai.ml.entities")
-    return entities.ManagedOnlineEndpoint(
-        name=name,
-        auth_mode="key",
-        description="emotion-clf: blue-green deployments of registry versions",
-        tags={"project": "emotion-clf"},
-    )
-
-
-def build_deployment(
-    *, endpoint: str, colour: str, version: str, settings: Settings, code: Path
-) -> Any:
-    """The deployment of ``version`` in ``colour``, at 0% until the rollout gives it traffic."""
-    if colour not in COLOURS:
-        raise ConfigError(f"unknown colour {colour!r}; colours are {', '.join(COLOURS)}")
-    entities = require("azure.ai.ml.entities")
-    return entities.ManagedOnlineDeployment(
-        name=colour,
-        endpoint_name=endpoint,
-        model=model_ref(settings.registry.model_name, version),
-        code_configuration=entities.CodeConfiguration(
-            code=str(code.resolve()), scoring_script="score.py"
-        ),
-        environment=environment_ref("score", name=settings.azureml.environment),
-        instance_type=settings.azureml.instance_type,
-        instance_count=settings.azureml.instance_count,
-        environment_variables={
-            "EMOTION_CLF_MODEL_VERSION": version,
-            "EMOTION_CLF_BATCH_LIMIT": str(settings.serving.batch_limit),
-            "EMOTION_CLF_MAX_TEXT_CHARS": str(settings.serving.max_text_chars),
-        },
-        tags={"emotion_clf.version": version},
-    )
-
-
-def plan_deploy(*, settings: Settings, endpoint: str, version: str, colour: str, out: Path) -> Plan:
-    """What :func:`deploy` creates, for ``--dry-run``: the scoring environment, the endpoint
-    and the deployment of ``version`` in ``colour``."""
-    plan = Plan()
-    plan.add(
-        "environment-score.yml", environment("score", name=settings.azureml.environment, out=out)
-    )
-    plan.add("online-endpoint.yml", build_endpoint(endpoint))
-    code = stage_entry_code("score", out)
-    plan.add(
-        f"online-deployment-{colour}.yml",
-        build_deployment(
-            endpoint=endpoint, colour=colour, version=version, settings=settings, code=code
-        ),
-    )
-    return plan
-
-
-def serving_colour(traffic: Mapping[str, int]) -> str | None:
-    """The colour with the most live traffic, or None when nothing serves yet."""
-    live = {c: int(w) for c, w in (traffic or {}).items() if c in COLOURS and int(w) > 0}
-    return max(live, key=lambda c: live[c]) if live else None
-
-
-class EndpointTarget:
-    """One endpoint as :func:`roll_out` sees it: traffic weights and a per-colour check."""
-
-    def __init__(self, ml_client: Any, endpoint: str, *, check: Checker, versions: dict[str, str]):
-        self.ml = ml_client
-        self.endpoint = endpoint
-        self._check = check
-        self.versions = versions  # colour -> the version it should serve
-
-    def set_traffic(self, weights: Mapping[str, int]) -> None:
-        entity = self.ml.online_endpoints.get(name=self.endpoint)
-        entity.traffic = {c: int(w) for c, w in weights.items()}
-        entity.mirror_traffic = {}  # a deployment cannot take live and mirrored traffic at once
-        self.ml.online_endpoints.begin_create_or_update(entity).result()
-        logger.info("endpoint %s traffic: %s", self.endpoint, entity.traffic)
-
-    def mirror(self, colour: str, percent: int) -> None:
-        entity = self.ml.online_endpoints.get(name=self.endpoint)
-        entity.mirror_traffic = {colour: percent} if percent else {}
-        self.ml.online_endpoints.begin_create_or_update(entity).result()
-
-    def check(self, colour: str) -> tuple[bool, str]:
-        return self._check(colour, self.versions.get(colour, ""))
-
-
-def scoring_checker(ml_client: Any, endpoint: str) -> Checker:
-    """The live check: :func:`check_scoring` on the endpoint's scoring URI, with its key."""
-
-    def check(colour: str, version: str) -> tuple[bool, str]:
-        entity = ml_client.online_endpoints.get(name=endpoint)
-        keys = ml_client.online_endpoints.get_keys(name=endpoint)
-        report = check_scoring(
-            entity.scoring_uri,
-            key=getattr(keys, "primary_key", None) or getattr(keys, "access_token", None),
-            deployment=colour,
-            version=version or None,
-        )
-        failed = ", ".join(f"{r.name}: {r.detail}" for r in report.failures)
-        return report.passed, failed or f"{len(report.results)} scenarios passed"
-
-    return check
 
 
 @dataclass
@@ -165,17 +58,30 @@ class DeployResult:
     version: str
     colour: str
     rollout: RolloutResult
+    versions: dict[str, str] = field(default_factory=dict)  # colour -> the version it serves
     deleted: str | None = None
-    mirrored: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.rollout.ok
 
     @property
+    def serving_version(self) -> str | None:
+        """The version that serves all of the endpoint's traffic now (None: unknown)."""
+        colour = self.rollout.serving
+        return self.versions.get(colour) or None if colour else None
+
+    @property
     def message(self) -> str:
         text = f"endpoint {self.endpoint}: v{self.version} on {self.colour}: {self.rollout.message}"
-        return text + (f"; deleted {self.deleted}" if self.deleted else "")
+        if not self.ok and self.rollout.settled and self.rollout.serving:
+            text += (
+                f". The endpoint serves v{self.serving_version or '?'} ({self.rollout.serving}, "
+                f"100%), not v{self.version}"
+            )
+        text += f"; deleted {self.deleted}" if self.deleted else ""
+        return text + "".join(f"; warning: {w}" for w in self.warnings)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -183,9 +89,11 @@ class DeployResult:
             "version": self.version,
             "colour": self.colour,
             "ok": self.ok,
+            "settled": self.rollout.settled,
+            "serving_version": self.serving_version,
             "message": self.message,
             "deleted": self.deleted,
-            "mirrored": self.mirrored,
+            "warnings": self.warnings,
             "rollout": self.rollout.to_dict(),
         }
 
@@ -201,28 +109,57 @@ def deploy(
     mirror_percent: int = 0,
     mirror_seconds: float = 0.0,
     keep_old: bool = False,
+    normalise: bool = False,
     check: Checker | None = None,
+    pacing: Pacing | None = None,
+    metrics: EndpointMetrics | None = None,
 ) -> DeployResult:
-    """Deploy ``version`` to the idle colour of ``endpoint`` and shift traffic to it."""
+    """Deploy ``version`` to the idle colour of ``endpoint`` and shift traffic to it.
+
+    Whatever fails, the endpoint ends with all live traffic on one colour (see
+    :mod:`emotion_clf.azure.rollout`); an error before any traffic moved is raised as a
+    :class:`CloudError` that says so.
+    """
     exceptions = require("azure.core.exceptions")
+    aml = settings.azureml
     steps = parse_steps(steps)
+    if not 0 <= mirror_percent <= 50:
+        raise ConfigError(f"--mirror {mirror_percent}: Azure mirrors 0 to 50 percent")
+    pacing = pacing or Pacing(hold_s=settings.azureml.traffic_hold_s)
     ml_client.environments.create_or_update(
         environment("score", name=settings.azureml.environment, out=code_root)
     )
-    if not 0 <= mirror_percent <= 50:
-        raise ConfigError(f"--mirror {mirror_percent}: Azure mirrors 0 to 50 percent")
     try:
         current = ml_client.online_endpoints.get(name=endpoint)
     except exceptions.ResourceNotFoundError:
         logger.info("creating endpoint %s", endpoint)
         current = ml_client.online_endpoints.begin_create_or_update(
-            build_endpoint(endpoint)
+            build_endpoint(endpoint, auth_mode=settings.azureml.endpoint_auth)
         ).result()
-    old = serving_colour(current.traffic)
-    new = other_colour(old)
     versions = {
         d.name: version_of(d.model) or "" for d in ml_client.online_deployments.list(endpoint)
     }
+    target = EndpointTarget(
+        ml_client, endpoint, check=check or scoring_checker(ml_client, endpoint), versions=versions
+    )
+    old = _start_from_one_colour(target, current, normalise=normalise)
+    new = other_colour(old)
+    if metrics is None and aml.metric_gate and pacing.hold_s > 0 and old is not None:
+        metrics = EndpointMetrics(current.id, current.location)
+    if metrics is not None:
+        target.production = production_check(
+            metrics,
+            old=old,
+            share=target.share,
+            window_s=max(pacing.hold_s, mirror_seconds),
+            policy=MetricPolicy(
+                min_requests=aml.metric_min_requests,
+                max_error_rate=aml.metric_max_5xx,
+                max_error_rate_gain=aml.metric_max_5xx_gain,
+                max_p99_ratio=aml.metric_max_p99_ratio,
+            ),
+            clock=lambda: datetime.now(UTC),
+        )
     deployment = build_deployment(
         endpoint=endpoint,
         colour=new,
@@ -230,28 +167,53 @@ def deploy(
         settings=settings,
         code=stage_entry_code("score", code_root),
     )
-    ml_client.online_deployments.begin_create_or_update(deployment).result()
+    try:
+        ml_client.online_deployments.begin_create_or_update(deployment).result()
+    except Exception as exc:
+        unchanged = f"{old} (v{versions.get(old, '?')}) serves 100%" if old else "none yet"
+        raise CloudError(
+            f"creating the {new} deployment of v{version}: {error_text(exc)}; live traffic "
+            f"unchanged: {unchanged}"
+        ) from exc
     versions[new] = version
-    target = EndpointTarget(
-        ml_client, endpoint, check=check or scoring_checker(ml_client, endpoint), versions=versions
-    )
-    mirrored: dict[str, Any] = {}
-    if mirror_percent and old is not None:
-        target.mirror(new, mirror_percent)  # a copy of live requests; answers are discarded
-        time.sleep(mirror_seconds)
-        passed, detail = target.check(new)
-        mirrored = {"percent": mirror_percent, "seconds": mirror_seconds, "passed": passed}
-        target.mirror(new, 0)
-        if not passed:
-            logger.warning("%s failed its check under mirrored traffic: %s", new, detail)
-    result = roll_out(target, old=old, new=new, steps=steps)
-    if mirrored and not mirrored["passed"] and result.ok:
-        logger.warning("the mirrored-traffic check failed but every traffic step passed")
-    deleted = None
+    mirror = Mirror(mirror_percent, mirror_seconds) if mirror_percent else None
+    result = roll_out(target, old=old, new=new, steps=steps, pacing=pacing, mirror=mirror)
+    deployed = DeployResult(endpoint, version, new, result, versions=dict(versions))
     if result.ok and old is not None and not keep_old:
-        ml_client.online_deployments.begin_delete(name=old, endpoint_name=endpoint).result()
-        deleted = old
-    return DeployResult(endpoint, version, new, result, deleted=deleted, mirrored=mirrored)
+        try:
+            ml_client.online_deployments.begin_delete(name=old, endpoint_name=endpoint).result()
+            deployed.deleted = old
+        except Exception as exc:
+            deployed.warnings.append(
+                f"deleting the old {old} deployment (0% traffic) failed: {error_text(exc)}; "
+                f"see `emotion-clf azure endpoint status --endpoint {endpoint}` and delete it "
+                f"with `az ml online-deployment delete -e {endpoint} -n {old}` if it is there"
+            )
+            logger.warning(deployed.warnings[-1])
+    return deployed
+
+
+def _start_from_one_colour(target: EndpointTarget, current: Any, *, normalise: bool) -> str | None:
+    """The colour serving all live traffic (None: none yet). A split or a mirror is refused,
+    or with ``normalise`` first ended by moving all traffic to the colour with the most."""
+    problem = split_problem(current.traffic, getattr(current, "mirror_traffic", None))
+    serving = serving_colour(current.traffic)
+    if problem is None:
+        return serving
+    if not normalise:
+        raise ConfigError(
+            f"endpoint {target.endpoint}: {problem}; a rollout starts from one colour at 100%. "
+            "Finish or undo the last one (`emotion-clf azure endpoint rollback`), or pass "
+            f"--normalise to move all traffic to {serving or 'its colour'} first"
+        )
+    if serving is None:  # only a mirror, no live traffic: end the mirror
+        target.mirror(other_colour(None), 0)
+        return None
+    logger.warning(
+        "endpoint %s: %s; moving all traffic to %s first", target.endpoint, problem, serving
+    )
+    target.set_traffic({serving: 100, other_colour(serving): 0})
+    return serving
 
 
 def rollback_endpoint(ml_client: Any, *, endpoint: str) -> dict[str, int]:
@@ -321,6 +283,9 @@ class EndpointRollout:
     code_root: Path
     steps: Sequence[int] | str
     keep_old: bool = False
+    mirror_percent: int = 0
+    mirror_seconds: float = 60.0
+    normalise: bool = False
 
     @property
     def name(self) -> str:
@@ -336,4 +301,7 @@ class EndpointRollout:
                 code_root=self.code_root,
                 steps=self.steps,
                 keep_old=self.keep_old,
+                mirror_percent=self.mirror_percent,
+                mirror_seconds=self.mirror_seconds,
+                normalise=self.normalise,
             )

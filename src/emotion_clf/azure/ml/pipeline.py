@@ -2,10 +2,20 @@
 
 Each step is a command component running the same ``emotion-clf`` command a notebook or a
 user runs locally (:data:`STEP_COMMANDS`; a test runs each on a slice of the data), in the
-``job`` environment, on the data asset version the submission uploads. The last step
-registers the bundle in the workspace registry (``EMOTION_CLF_REGISTRY=azureml``) and moves
-``dynamic`` to it; the compute cluster needs a managed identity allowed to do that (README).
-:func:`schedule` wraps the same pipeline in a cron schedule, created disabled.
+``job`` environment. The last step registers the bundle in the workspace registry
+(``EMOTION_CLF_REGISTRY=azureml``) and moves ``dynamic`` to it; the compute cluster needs a
+managed identity allowed to do that (a user-assigned one is named by its client id).
+
+Two ways to run it, which differ in what they read and what Azure may reuse:
+
+- :func:`plan_submission` (``pipeline submit``): one run on the data asset version the
+  submission uploads; prepare, train and evaluate may be reused by a later submission of the
+  same version (same inputs, same outputs), register never is.
+- :func:`plan_schedule` (``pipeline schedule``): a cron schedule, created disabled, over the
+  *landing folder* of a datastore where new labelled batches arrive. A folder path is the
+  same at every trigger while its contents change, so no step is reusable, and register
+  skips a bundle trained on the same data as a version already registered (its output says
+  so): a trigger with nothing new registers nothing.
 """
 
 from __future__ import annotations
@@ -33,10 +43,11 @@ STEP_COMMANDS: Mapping[str, str] = {
         "emotion-clf evaluate --model ${{inputs.bundle}} --data ${{inputs.data}} --split test "
         "--json > ${{outputs.report}}/evaluation.json"
     ),
-    # registers only after evaluate wrote its report (the report input orders the steps)
+    # registers only after evaluate wrote its report (the report input orders the steps);
+    # a bundle trained on data some version was already trained on is not registered again
     "register": (
         "test -s ${{inputs.report}}/evaluation.json && "
-        "emotion-clf registry register ${{inputs.bundle}} --designate dynamic"
+        "emotion-clf registry register ${{inputs.bundle}} --designate dynamic --skip-same-data"
     ),
 }
 
@@ -55,7 +66,17 @@ def check_family(family: str) -> None:
         raise ConfigError(f"unknown family {family!r}; families: {', '.join(FAMILIES)}")
 
 
-def _components(settings: Settings, target: AzureTarget | None) -> dict[str, Any]:
+def landing_uri(settings: Settings) -> str:
+    """The datastore folder where new labelled batches land."""
+    path = settings.azureml.landing_path.strip("/")
+    return f"azureml://datastores/{settings.azureml.landing_datastore}/paths/{path}/"
+
+
+def _components(
+    settings: Settings, target: AzureTarget | None, *, reusable: bool
+) -> dict[str, Any]:
+    """The four steps; ``reusable`` lets Azure reuse prepare/train/evaluate runs whose inputs
+    are identical (true of a pinned data asset version, never of a folder that fills up)."""
     ml = require("azure.ai.ml")
     env = environment_ref("job", name=settings.azureml.environment)
     folder, string, integer = "uri_folder", "string", "integer"
@@ -69,6 +90,11 @@ def _components(settings: Settings, target: AzureTarget | None) -> dict[str, Any
             EMOTION_CLF_AZURE_SUBSCRIPTION_ID=target.subscription_id,
             EMOTION_CLF_AZURE_RESOURCE_GROUP=target.resource_group,
             EMOTION_CLF_AZURE_WORKSPACE=str(target.workspace),
+        )
+    if settings.azureml.identity_client_id:  # a user-assigned identity on the cluster
+        registry_env.update(
+            AZURE_CLIENT_ID=settings.azureml.identity_client_id,  # DefaultAzureCredential
+            DEFAULT_IDENTITY_CLIENT_ID=settings.azureml.identity_client_id,  # Azure ML's own
         )
     specs = {
         "prepare": ({"raw": folder}, {"data": folder}, {}),
@@ -86,18 +112,24 @@ def _components(settings: Settings, target: AzureTarget | None) -> dict[str, Any
             outputs={k: ml.Output(type=v) for k, v in outputs.items()},
             environment=env,
             environment_variables=dict(variables) or None,
+            is_deterministic=reusable and step != "register",
         )
     return components
 
 
 def build_pipeline(
-    spec: PipelineSpec, *, settings: Settings, target: AzureTarget | None, data_ref: str
+    spec: PipelineSpec,
+    *,
+    settings: Settings,
+    target: AzureTarget | None,
+    data_ref: str,
+    reusable: bool = True,
 ) -> Any:
     """The pipeline job: four steps on ``spec.compute``, reading ``data_ref``."""
     check_family(spec.family)
     ml = require("azure.ai.ml")
     dsl = require("azure.ai.ml.dsl")
-    steps = _components(settings, target)
+    steps = _components(settings, target, reusable=reusable)
 
     @dsl.pipeline(
         name="emotion_clf_training",
@@ -136,6 +168,30 @@ def plan_submission(
     return plan
 
 
+def plan_schedule(
+    spec: PipelineSpec,
+    *,
+    settings: Settings,
+    target: AzureTarget | None,
+    out: Path,
+    name: str,
+    cron: str,
+) -> Plan:
+    """Environment, the pipeline over the landing folder, and its schedule (created
+    disabled). Nothing is uploaded: batches land in the folder by other means."""
+    check_family(spec.family)
+    plan = Plan()
+    plan.add("environment-job.yml", environment("job", name=settings.azureml.environment, out=out))
+    job = plan.add(
+        "pipeline.yml",
+        build_pipeline(
+            spec, settings=settings, target=target, data_ref=landing_uri(settings), reusable=False
+        ),
+    )
+    plan.add("schedule.yml", schedule(job, name=name, cron=cron), create_job="./pipeline.yml")
+    return plan
+
+
 def schedule(job: Any, *, name: str, cron: str, time_zone: str = "UTC") -> Any:
     """A recurring schedule of ``job``, created disabled (enable it in the studio or with
     ``az ml schedule enable``)."""
@@ -156,10 +212,10 @@ def submit(ml_client: Any, plan: Plan) -> Any:
     return ml_client.jobs.create_or_update(plan.entities["pipeline.yml"])
 
 
-def create_schedule(ml_client: Any, plan: Plan, entity: Any) -> Any:
-    """Create the environment and data asset, then the schedule, and make sure it is off."""
+def create_schedule(ml_client: Any, plan: Plan) -> Any:
+    """Create the environment, then the schedule, and make sure it is off."""
     ml_client.environments.create_or_update(plan.entities["environment-job.yml"])
-    ml_client.data.create_or_update(plan.entities["data.yml"])
+    entity = plan.entities["schedule.yml"]
     created = ml_client.schedules.begin_create_or_update(entity).result()
     if getattr(created, "is_enabled", False):
         created = ml_client.schedules.begin_disable(name=entity.name).result()

@@ -10,7 +10,9 @@ runs) calls :func:`init` once, then :func:`run` with each request body to ``POST
   and ``POST /predict/batch``; a bad payload gets a 422 naming what is wrong, never a crash.
 
 :func:`answer` is the whole decision, a pure function of the body; ``run`` only wraps its
-status and JSON into the server's response type. The deployment sets
+status and JSON into the server's response type, and hands each scored request to Azure ML's
+data collector (:mod:`emotion_clf.monitoring.collected`: inputs and outputs, for drift
+monitoring; a no-op where the deployment does not collect). The deployment sets
 ``EMOTION_CLF_MODEL_VERSION`` (the registry version it serves) and may set the API's limits
 (``EMOTION_CLF_BATCH_LIMIT``, ``EMOTION_CLF_MAX_TEXT_CHARS``).
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,7 @@ from emotion_clf.config import get_settings
 from emotion_clf.contracts import ErrorAnswer
 from emotion_clf.errors import BundleError, ModelNotFoundError
 from emotion_clf.models import MANIFEST, Predictor, load_bundle
+from emotion_clf.monitoring.collected import TrafficCollector
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +50,8 @@ class Scorer:
 
 
 _scorer: Scorer | None = None
+_collector: TrafficCollector | None = None
+Collect = Callable[[list[str], list[dict[str, Any]]], None]
 
 
 def find_bundle(model_dir: Path) -> Path:
@@ -80,11 +86,12 @@ def load(model_dir: Path) -> Scorer:
 
 def init() -> None:
     """Load the bundle from ``AZUREML_MODEL_DIR`` (Azure ML sets it to the model's mount)."""
-    global _scorer
+    global _scorer, _collector
     folder = os.environ.get("AZUREML_MODEL_DIR")
     if not folder:
         raise BundleError("AZUREML_MODEL_DIR is not set: this script runs inside Azure ML")
     _scorer = load(Path(folder))
+    _collector = TrafficCollector()
     logger.info("serving version %s from %s", _scorer.version, folder)
 
 
@@ -116,8 +123,11 @@ def _problem(body: Any, scorer: Scorer) -> tuple[str | None, list[str]]:
     return None, [t.strip() for t in texts]
 
 
-def answer(raw: str | bytes, scorer: Scorer) -> tuple[int, dict[str, Any]]:
-    """``(status, JSON)`` for one request body: the API's answer, or a 422 saying why not."""
+def answer(
+    raw: str | bytes, scorer: Scorer, collect: Collect | None = None
+) -> tuple[int, dict[str, Any]]:
+    """``(status, JSON)`` for one request body: the API's answer, or a 422 saying why not.
+    ``collect`` gets the texts and predictions of a scored request."""
     try:
         body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -127,6 +137,8 @@ def answer(raw: str | bytes, scorer: Scorer) -> tuple[int, dict[str, Any]]:
         return 422, ErrorAnswer(detail=problem).model_dump()
     distributions = bool(body.get("distributions", False))
     predictions = scorer.predictor.predict_batch(texts)
+    if collect is not None:
+        collect(texts, [p.to_dict() for p in predictions])
     if "text" in body:
         return 200, {
             "model_version": scorer.version,
@@ -145,5 +157,5 @@ def run(raw: str | bytes) -> Any:
 
     if _scorer is None:
         return AMLResponse({"detail": "the model is not loaded (init failed)"}, 503, json_str=True)
-    status, payload = answer(raw, _scorer)
+    status, payload = answer(raw, _scorer, _collector.collect if _collector else None)
     return AMLResponse(payload, status, json_str=True)
