@@ -175,10 +175,12 @@ def endpoint_rollouts(
     """One Azure ML endpoint rollout per --endpoint (the workspace client built once)."""
     if not endpoints:
         return []
+    from emotion_clf.azure.ml.autoscale import autoscaler_for
     from emotion_clf.azure.ml.endpoint import EndpointRollout
     from emotion_clf.azure.ml.workspace import ml_client
 
     client = ml_client(settings)
+    autoscaler = autoscaler_for(settings)
     return [
         EndpointRollout(
             client,
@@ -188,6 +190,7 @@ def endpoint_rollouts(
             steps=steps or settings.azureml.traffic_steps,
             mirror_percent=mirror,
             mirror_seconds=mirror_seconds,
+            autoscaler=autoscaler,
         )
         for name in endpoints
     ]

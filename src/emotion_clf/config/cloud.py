@@ -84,6 +84,25 @@ class AzureMlSettings(Section):
     collect_sampling: float = Field(
         default=1.0, gt=0, le=1, description="Share of requests the data collector keeps"
     )
+    monitor_threshold: float = Field(
+        default=0.1,
+        gt=0,
+        description="Azure ML monitor: the Jensen-Shannon distance (labels) and normalised "
+        "Wasserstein distance (text length) above which a signal flags",
+    )
+    autoscale: bool = Field(
+        default=False,
+        description="Online deployments scale on CPU (Azure Monitor autoscale), the setting "
+        "moved to the new colour at each cut-over",
+    )
+    autoscale_min: int = Field(default=1, ge=1, description="Fewest instances under autoscale")
+    autoscale_max: int = Field(default=3, ge=1, description="Most instances under autoscale")
+    autoscale_cpu_out: float = Field(
+        default=70.0, gt=0, le=100, description="CPU percent above which an instance is added"
+    )
+    autoscale_cpu_in: float = Field(
+        default=25.0, gt=0, le=100, description="CPU percent below which an instance is removed"
+    )
     app_insights: bool = Field(
         default=False,
         description="Online deployments send their logs and metrics to the workspace's "
@@ -156,6 +175,11 @@ class AzureMlSettings(Section):
         "checked; give the step time to see real requests",
     )
     batch_endpoint: str = Field(default="emotion-clf-batch", description="Batch endpoint name")
+    batch_test_input: str | None = Field(
+        default=None,
+        description="A small folder (azureml://datastores/.../paths/...) a new batch "
+        "deployment scores, by name, before it becomes the endpoint's default",
+    )
 
 
 class ContainerSettings(Section):

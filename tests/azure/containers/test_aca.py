@@ -13,7 +13,7 @@ from emotion_clf.azure.containers import aca
 from emotion_clf.azure.containers.spec import container_spec
 from emotion_clf.azure.sdk import AzureTarget
 from emotion_clf.errors import ConfigError
-from tests.azure.containers.test_container_spec import TOKEN, settings
+from tests.azure.containers.test_container_spec import OUTSIDE_IMAGE, TOKEN, settings
 from tests.cli.helpers import run_cli
 
 models = pytest.importorskip("azure.mgmt.appcontainers.models")
@@ -48,7 +48,11 @@ def build(version: str = "4", colours: aca.Colours | None = None, **overrides: A
 
 
 def test_the_app_round_trips_and_holds_what_blue_green_needs() -> None:
-    app = build(container_registry_username="puller", container_registry_password="pw-012345")
+    app = build(  # a registry outside Azure, with a pull token (ACR uses the identity)
+        container_image=OUTSIDE_IMAGE,
+        container_registry_username="puller",
+        container_registry_password="pw-012345",
+    )
     body = app.as_dict()
     loaded = aca.load_app(json.loads(json.dumps(body)))
     assert isinstance(loaded, models.ContainerApp) and loaded.as_dict() == body

@@ -11,7 +11,7 @@ import pytest
 from emotion_clf.azure.containers import aci
 from emotion_clf.azure.containers.spec import container_spec
 from emotion_clf.errors import ConfigError
-from tests.azure.containers.test_container_spec import TOKEN, settings
+from tests.azure.containers.test_container_spec import OUTSIDE_IMAGE, TOKEN, settings
 from tests.cli.helpers import run_cli
 
 models = pytest.importorskip("azure.mgmt.containerinstance.models")
@@ -19,7 +19,11 @@ models = pytest.importorskip("azure.mgmt.containerinstance.models")
 
 def group(**overrides: object) -> object:
     spec = container_spec(
-        settings(container_registry_username="puller", container_registry_password="pw-012345")
+        settings(
+            container_image=OUTSIDE_IMAGE,
+            container_registry_username="puller",
+            container_registry_password="pw-012345",
+        )
     )
     options = {"location": "westeurope", "dns_label": "emotion-clf-test", "reveal_secrets": False}
     options.update(overrides)
@@ -33,7 +37,7 @@ def test_the_group_round_trips_through_its_rest_body() -> None:
     assert isinstance(loaded, models.ContainerGroup)
     assert loaded.serialize() == body
     [container] = loaded.containers
-    assert container.image == "myacr.azurecr.io/emotion-clf:1a2b3c4d"
+    assert container.image == OUTSIDE_IMAGE
     assert (container.resources.requests.cpu, container.resources.requests.memory_in_gb) == (1, 2)
     assert container.liveness_probe.http_get.path == "/health"
     assert container.readiness_probe.http_get.path == "/ready"

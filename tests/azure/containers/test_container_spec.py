@@ -17,6 +17,7 @@ from emotion_clf.errors import ConfigError
 
 TOKEN = "refresh-0123456789-abcdefghij"
 IMAGE = "myacr.azurecr.io/emotion-clf:1a2b3c4d"
+OUTSIDE_IMAGE = "registry.example.org/emotion-clf:1a2b3c4d"  # a registry outside Azure
 
 
 def settings(**overrides: Any) -> Settings:
@@ -45,16 +46,17 @@ def test_the_environment_names_the_registry_and_model_and_keeps_secrets_apart() 
     assert spec.registry is None
 
 
-def test_a_private_registry_login_takes_the_image_host() -> None:
+def test_a_registry_outside_azure_takes_a_pull_token_and_the_image_host() -> None:
     spec = container_spec(
         settings(
+            container_image=OUTSIDE_IMAGE,
             container_registry_username="puller",
             container_registry_password="pw-0123456789",
             container_tracking_token="mlflow-token-012345",
         )
     )
     assert spec.registry is not None
-    assert (spec.registry.server, spec.registry.username) == ("myacr.azurecr.io", "puller")
+    assert (spec.registry.server, spec.registry.username) == ("registry.example.org", "puller")
     assert spec.registry.password.content(reveal=False) == (
         "<secret:EMOTION_CLF_CONTAINER_REGISTRY_PASSWORD>"
     )

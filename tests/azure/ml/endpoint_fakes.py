@@ -24,6 +24,10 @@ from typing import Any
 from azure.ai.ml.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint
 
 KINDS = ("conflict", "throttle", "network", "auth", "lost-answer")
+ENDPOINTS = (
+    "/subscriptions/0/resourceGroups/rg/providers/Microsoft.MachineLearningServices/"
+    "workspaces/ws/onlineEndpoints"
+)
 
 
 def azure_error(kind: str, call: str) -> Exception:
@@ -125,6 +129,16 @@ class Deployments:
             return Done(entity)
 
         return self.faults.call("online_deployments.begin_create_or_update", apply)
+
+    def get(self, name: str, endpoint_name: str) -> ManagedOnlineDeployment:
+        def apply() -> ManagedOnlineDeployment:
+            if name not in self.stored:
+                raise not_found(f"deployment {name}")
+            found = copy.deepcopy(self.stored[name])
+            found._id = f"{ENDPOINTS}/{endpoint_name}/deployments/{name}"  # Azure's ARM id
+            return found
+
+        return self.faults.call("online_deployments.get", apply)
 
     def list(self, endpoint_name: str) -> list[ManagedOnlineDeployment]:
         return self.faults.call(

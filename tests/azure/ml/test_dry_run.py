@@ -266,3 +266,59 @@ def test_a_live_command_without_a_credential_is_one_clear_line(workspace: Path) 
     assert line.startswith(
         "error: reading endpoint e: Azure refused the credentials; sign in with `az login` "
     )
+
+
+def test_monitor_create_compares_the_collected_traffic_with_the_versions_reference(
+    workspace: Path, tfidf_bundle: Path, tmp_path: Path
+) -> None:
+    from emotion_clf.data.profile import load_profile
+
+    out = tmp_path / "monitor"
+    files = dry_run(
+        "azure", "monitor", "create", "--endpoint", "web", "--deployment", "blue",
+        "--model", str(tfidf_bundle), "--email", "ops@example.org", "--out", str(out),
+    )  # fmt: skip
+    assert [f.name for f in files] == ["reference-data.yml", "monitor-schedule.yml"]
+    reference = load_data(out / "reference-data.yml")
+    assert reference.type == "mltable" and reference.name == "emotion-clf-reference"
+    rows = (Path(reference.path) / "reference.jsonl").read_text().splitlines()
+    profile = load_profile(tfidf_bundle)
+    assert profile is not None and len(rows) == len(profile.texts)
+    assert set(json.loads(rows[0])) == {
+        "length", "emotion", "emotion_confidence", "sub_emotion", "sub_emotion_confidence",
+        "intensity", "intensity_confidence",
+    }  # fmt: skip
+    schedule = load_schedule(out / "monitor-schedule.yml")
+    monitor = schedule.create_monitor
+    assert monitor.monitoring_target.endpoint_deployment_id == "azureml:web:blue"
+    signals = monitor.monitoring_signals
+    assert set(signals) == {"prediction-drift", "length-drift"}
+    outputs = signals["prediction-drift"].production_data.input_data.path
+    assert outputs.endswith("web-blue-model_outputs:1")  # what the data collector registers
+    assert signals["length-drift"].production_data.input_data.path.endswith("model_inputs:1")
+    assert signals["length-drift"].features == ["length"]
+    assert monitor.alert_notification.emails == ["ops@example.org"]
+    assert schedule.trigger.frequency == "day"
+
+
+def test_the_scoring_image_is_built_on_azure_mls_inference_image(tmp_path: Path) -> None:
+    """No Docker engine here: the staged context is checked as the build would read it, and
+    hadolint reads the Dockerfile."""
+    import shutil
+    import subprocess
+    import sys
+
+    from emotion_clf.azure.ml.assets import stage_build_context
+
+    context = stage_build_context("score", tmp_path)
+    dockerfile = (context / "Dockerfile").read_text()
+    assert "FROM mcr.microsoft.com/azureml/minimal-py312-inference:" in dockerfile
+    # the server runs in the environment the image adds, as Azure's custom-container docs do
+    assert 'AZUREML_CONDA_ENVIRONMENT_PATH="$CONDA_ENV_DIR/userenv"' in dockerfile
+    assert "python=3.11" in dockerfile and "--no-deps ." in dockerfile
+    for copied in ("score-requirements.txt", "pyproject.toml", "README.md", "src"):
+        assert (context / copied).exists(), copied
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent))
+    assert hadolint is not None
+    linted = subprocess.run([hadolint, str(context / "Dockerfile")], capture_output=True, text=True)
+    assert linted.returncode == 0 and not linted.stdout, linted.stdout

@@ -284,3 +284,50 @@ def test_promote_says_how_the_registry_and_the_endpoint_differ(
     assert result.changed and result.rollout_failed  # nothing answers its smoke test here
     assert ml.live("e") == {"blue": 100}
     assert "serves v2 (blue, 100%), not v1" in result.rollouts[0].message
+
+
+def test_autoscale_follows_the_colour_that_serves(tmp_path: Path) -> None:
+    """Azure's autoscale setting is bound to one deployment: after each cut-over it points at
+    the new colour, and a failure to move it is a warning, not a failed rollout."""
+    from emotion_clf.azure.ml.autoscale import AutoscalePolicy, Autoscaler
+    from emotion_clf.azure.sdk import AzureTarget
+
+    class Settings_:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, str, Any]] = []
+
+        def create_or_update(self, group: str, name: str, setting: Any) -> Any:
+            setting.serialize()  # the SDK's own model serialises
+            self.calls.append((group, name, setting))
+            return setting
+
+    monitor = type("Monitor", (), {"autoscale_settings": Settings_()})()
+    target = AzureTarget(
+        subscription_id="0", resource_group="rg", location="westeurope", workspace="ws"
+    )
+    scaler = Autoscaler(target, AutoscalePolicy(minimum=2, maximum=6), client=monitor)
+    ml = serving_v2_on_blue(tmp_path)
+    ml.online_endpoints.stored["e"].location = "westeurope"
+
+    def roll(version: str) -> DeployResult:
+        return deploy(
+            ml, endpoint="e", version=version, settings=Settings(),
+            code_root=tmp_path / "staging", steps="100", check=lambda c, v: (True, "ok"),
+            pacing=NO_WAIT, autoscaler=scaler,
+        )  # fmt: skip
+
+    assert roll("3").ok
+    group, name, setting = monitor.autoscale_settings.calls[-1]
+    assert (group, name) == ("rg", "e-autoscale")
+    assert setting.target_resource_uri.endswith("/onlineEndpoints/e/deployments/green")
+    assert setting.profiles[0].capacity.maximum == "6"
+    assert roll("4").ok  # blue now serves: the one setting follows it
+    assert monitor.autoscale_settings.calls[-1][2].target_resource_uri.endswith("/blue")
+    assert len({c[1] for c in monitor.autoscale_settings.calls}) == 1
+
+    def broken(*a: Any) -> Any:
+        raise RuntimeError("(AuthorizationFailed) no Monitoring Contributor role")
+
+    monitor.autoscale_settings.create_or_update = broken
+    result = roll("5")
+    assert result.ok and "autoscale still points at the old colour" in result.message

@@ -6,13 +6,16 @@ Azure ML hands each node mini-batches of file paths from the input folder. Every
 read like ``emotion-clf predict --input-file`` reads it (CSV, JSONL, text, SRT, WebVTT) and
 written, one row per input row, in the same format the local command writes
 (``EMOTION_CLF_BATCH_OUTPUT_FORMAT``: csv, jsonl or parquet) to the job's output folder
-(``AZUREML_BI_OUTPUT_PATH``) as ``<file name>.<format>``, bad rows beside it in
-``<file name>.rejected.csv``. ``run`` returns one JSON summary line per file, which Azure
-ML counts as that file's success.
+(``AZUREML_BI_OUTPUT_PATH``) as ``<path>.<format>``, bad rows beside it in
+``<path>.rejected.csv``, where ``<path>`` is the file's path under the job's input folder
+(:func:`output_path`), so same-named files in different subfolders do not overwrite each
+other. ``run`` returns one JSON summary line per file, which Azure ML counts as that file's
+success.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -56,13 +59,28 @@ def init() -> None:
     logger.info("batch scoring with version %s into %s (%s)", version, output, fmt)
 
 
+def output_path(source: str, output: Path, fmt: str) -> Path:
+    """Where one input file's predictions go: its path under the input folder Azure mounted
+    (the part after the ``INPUT_<name>`` folder of the job's working directory), else its
+    name; a name another file already took gets a digest of the full source path."""
+    parts = Path(source).parts
+    mounts = [i for i, part in enumerate(parts) if part.startswith("INPUT_")]
+    relative = Path(*parts[mounts[-1] + 1 :]) if mounts and mounts[-1] + 1 < len(parts) else None
+    target = output / f"{relative or Path(source).name}.{fmt}"
+    if relative is None and target.exists():
+        digest = hashlib.sha256(str(source).encode()).hexdigest()[:8]
+        target = output / f"{Path(source).name}-{digest}.{fmt}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
 def run(mini_batch: list[str]) -> list[str]:
     """Classify each file of ``mini_batch``; one JSON summary line per file."""
     if not _state:
         raise BundleError("init() has not run")
     lines = []
     for source in mini_batch:
-        target = _state["output"] / f"{Path(source).name}.{_state['format']}"
+        target = output_path(str(source), _state["output"], _state["format"])
         summary = run_batch(
             [str(source)],
             scorer=_state["scorer"],
@@ -72,7 +90,7 @@ def run(mini_batch: list[str]) -> list[str]:
         )
         record = {
             "source": Path(source).name,
-            "output": target.name,
+            "output": str(target.relative_to(_state["output"])),
             "rows": summary.rows,
             "bad_rows": summary.bad_count,
             "model": summary.model,

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from emotion_clf.azure.ml.assets import environment, stage_entry_code
+from emotion_clf.azure.ml.autoscale import Autoscaler
 from emotion_clf.azure.ml.endpoint_target import (
     Checker,
     EndpointTarget,
@@ -113,6 +114,7 @@ def deploy(
     check: Checker | None = None,
     pacing: Pacing | None = None,
     metrics: EndpointMetrics | None = None,
+    autoscaler: Autoscaler | None = None,
 ) -> DeployResult:
     """Deploy ``version`` to the idle colour of ``endpoint`` and shift traffic to it.
 
@@ -179,6 +181,16 @@ def deploy(
     mirror = Mirror(mirror_percent, mirror_seconds) if mirror_percent else None
     result = roll_out(target, old=old, new=new, steps=steps, pacing=pacing, mirror=mirror)
     deployed = DeployResult(endpoint, version, new, result, versions=dict(versions))
+    if result.ok and autoscaler is not None:  # the setting follows the colour that serves
+        try:
+            serving = ml_client.online_deployments.get(name=new, endpoint_name=endpoint)
+            autoscaler.follow(endpoint, serving.id, current.location)
+        except Exception as exc:
+            deployed.warnings.append(
+                f"autoscale still points at the old colour: {error_text(exc)}; "
+                "rerun the deploy or point it at the new deployment in the portal"
+            )
+            logger.warning(deployed.warnings[-1])
     if result.ok and old is not None and not keep_old:
         try:
             ml_client.online_deployments.begin_delete(name=old, endpoint_name=endpoint).result()
@@ -286,6 +298,7 @@ class EndpointRollout:
     mirror_percent: int = 0
     mirror_seconds: float = 60.0
     normalise: bool = False
+    autoscaler: Autoscaler | None = None
 
     @property
     def name(self) -> str:
@@ -304,4 +317,5 @@ class EndpointRollout:
                 mirror_percent=self.mirror_percent,
                 mirror_seconds=self.mirror_seconds,
                 normalise=self.normalise,
+                autoscaler=self.autoscaler,
             )
