@@ -113,8 +113,8 @@ main: setup ## the main job: train tfidf, promote it, train BEST_FAMILY, compare
 # coverage of the package, subprocesses included ([tool.coverage.*] in pyproject.toml)
 COVERAGE := --cov=emotion_clf --cov-report=term --cov-report=xml:coverage.xml
 
-test: setup test-standins ## run the test suite (slow tests excluded) with coverage (coverage.xml)
-	$(BIN)/python -m pytest $(COVERAGE)
+test: setup test-standins ## run the test suite (slow tests excluded) with coverage (coverage.xml), on 2 workers
+	$(BIN)/python -m pytest $(COVERAGE) -n 2 --dist loadfile
 
 test-fast: setup ## the unit tests only (no server, subprocess, notebook or stand-in: tests/integration.py), on 2 workers: the inner loop
 	$(BIN)/python -m pytest -m "not slow and not integration" -n 2 --dist loadfile
