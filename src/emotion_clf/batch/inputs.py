@@ -105,6 +105,36 @@ def expand_sources(sources: list[str], *, max_list_bytes: int = MAX_LIST_BYTES) 
     return out
 
 
+def check_sources(
+    sources: list[str], *, text_column: str, max_record_bytes: int = MAX_RECORD_BYTES
+) -> list[str]:
+    """The sources expanded, each local one checked before any model loads: it exists, can
+    be read, has a known format, and a CSV has the text column. The first that fails raises
+    a :class:`DataError` naming it (a whole source that cannot be read is the user's mistake,
+    not a bad row to count); URLs are checked when they are fetched."""
+    expanded = expand_sources(sources)
+    for source in expanded:
+        if is_url(source):
+            continue
+        path = Path(source)
+        if not path.is_file():
+            raise DataError("no such file", file=source, field="input-file")
+        kind = kind_of(path.suffix, source=source)
+        try:
+            with path.open("rb") as handle:
+                if kind == "csv":  # the header is checked when the first row is asked for
+                    lines = read_lines(handle, max_bytes=max_record_bytes)
+                    rows = csv_rows(
+                        source, lines, text_column=text_column, max_record_bytes=max_record_bytes
+                    )
+                    next(rows, None)
+                else:
+                    handle.read(1)
+        except OSError as exc:
+            raise DataError(f"cannot read the file ({exc.strerror})", file=source) from exc
+    return expanded
+
+
 @dataclass
 class SourceReader:
     """Reads sources; ``workdir`` holds downloads, ``transcriber`` turns media into text.

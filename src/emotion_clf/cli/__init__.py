@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Annotated
 
 import typer
 
@@ -21,7 +22,14 @@ from emotion_clf.cli import serve as serve_commands
 from emotion_clf.cli import settings as settings_commands
 from emotion_clf.cli import shadow as shadow_commands
 from emotion_clf.cli.lazy import lazy_groups
-from emotion_clf.cli.output import LogLevel, LogLevelOption, error, set_log_level, show_error
+from emotion_clf.cli.output import (
+    MARKUP,
+    LogLevel,
+    LogLevelOption,
+    error,
+    set_log_level,
+    show_error,
+)
 from emotion_clf.errors import EmotionClfError
 
 app = typer.Typer(
@@ -29,7 +37,7 @@ app = typer.Typer(
     help="Train, evaluate, register, promote and serve the text emotion classifier.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=MARKUP,
     add_completion=False,
     # the command groups, imported when used (emotion_clf.cli.lazy): `emotion-clf predict`
     # does not import the Azure SDK wrappers, deployment specs or report builders
@@ -52,8 +60,24 @@ performance_commands.register(app)
 settings_commands.register(app)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from emotion_clf.version import __version__
+
+        print(f"emotion-clf {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _options(log_level: LogLevelOption = LogLevel.warning) -> None:
+def _options(
+    log_level: LogLevelOption = LogLevel.warning,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_print_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
     set_log_level(log_level)
 
 

@@ -11,8 +11,10 @@ import logging
 import typer
 
 from emotion_clf.cli import azure_containers, azure_ml
+from emotion_clf.cli.output import MARKUP
 
 app = typer.Typer(
+    rich_markup_mode=MARKUP,
     help="Deploy to Azure (needs the azure extra and EMOTION_CLF_AZURE_* settings).",
     no_args_is_help=True,
 )

@@ -18,10 +18,12 @@ from emotion_clf.cli.azure_ml_common import (
     staging,
     written,
 )
-from emotion_clf.cli.output import console, info, print_json, warn
+from emotion_clf.cli.output import MARKUP, console, info, print_json, warn
 from emotion_clf.config import get_settings
 
-batch_app = typer.Typer(help="The batch endpoint: files in a datastore.", no_args_is_help=True)
+batch_app = typer.Typer(
+    rich_markup_mode=MARKUP, help="The batch endpoint: files in a datastore.", no_args_is_help=True
+)
 
 
 @batch_app.command("deploy")

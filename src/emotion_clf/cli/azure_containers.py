@@ -26,16 +26,18 @@ from emotion_clf.azure.ml.workspace import azure_call
 from emotion_clf.azure.rollout import parse_steps, roll_back, roll_out
 from emotion_clf.azure.sdk import azure_target
 from emotion_clf.cli.azure_show import show_aca_status, show_aci_status, show_check, show_rollout
-from emotion_clf.cli.output import info, print_json, warn
+from emotion_clf.cli.output import MARKUP, info, print_json, warn
 from emotion_clf.config import Settings, get_settings
 from emotion_clf.errors import ConfigError
 from emotion_clf.files import write_json_atomic
 
 aci_app = typer.Typer(
+    rich_markup_mode=MARKUP,
     help="Azure Container Instances: one container group running the API server.",
     no_args_is_help=True,
 )
 aca_app = typer.Typer(
+    rich_markup_mode=MARKUP,
     help="Azure Container Apps: blue and green revisions, traffic shifted in checked steps.",
     no_args_is_help=True,
 )

@@ -30,12 +30,18 @@ from emotion_clf.cli.azure_ml_common import (
     written,
 )
 from emotion_clf.cli.azure_monitor import monitor_app
-from emotion_clf.cli.output import console, info, print_json
+from emotion_clf.cli.output import MARKUP, console, info, print_json
 from emotion_clf.config import Settings, get_settings
 
-pipeline_app = typer.Typer(help="The training pipeline on a compute cluster.", no_args_is_help=True)
+pipeline_app = typer.Typer(
+    rich_markup_mode=MARKUP,
+    help="The training pipeline on a compute cluster.",
+    no_args_is_help=True,
+)
 endpoint_app = typer.Typer(
-    help="Managed online endpoints, blue-green (deployments blue and green).", no_args_is_help=True
+    rich_markup_mode=MARKUP,
+    help="Managed online endpoints, blue-green (deployments blue and green).",
+    no_args_is_help=True,
 )
 
 

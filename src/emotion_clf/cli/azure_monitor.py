@@ -16,13 +16,14 @@ from emotion_clf.cli.azure_ml_common import (
     staging,
     written,
 )
-from emotion_clf.cli.output import info, print_json
+from emotion_clf.cli.output import MARKUP, info, print_json
 from emotion_clf.config import get_settings
 from emotion_clf.data.profile import load_profile
 from emotion_clf.errors import ConfigError
 from emotion_clf.registry import resolve_model
 
 monitor_app = typer.Typer(
+    rich_markup_mode=MARKUP,
     help="Azure ML model monitoring of an online deployment's collected traffic.",
     no_args_is_help=True,
 )

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from emotion_clf.cli.output import console, print_json
+from emotion_clf.cli.output import MARKUP, console, print_json
 from emotion_clf.config import get_settings
 from emotion_clf.data.goemotions import GOEMOTIONS_SPLITS, load_goemotions
 from emotion_clf.data.loader import load_dataset
@@ -17,7 +17,9 @@ from emotion_clf.data.schema import SCHEMA
 from emotion_clf.data.split import SPLIT_NAMES, split_by_batch
 from emotion_clf.files import write_json_atomic
 
-app = typer.Typer(help="Inspect the labelled data and its split.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=MARKUP, help="Inspect the labelled data and its split.", no_args_is_help=True
+)
 
 
 @app.command()

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from emotion_clf.batch.inputs import clean_workdir
-from emotion_clf.cli.output import console, info, print_json, show_error, warn
+from emotion_clf.cli.output import MARKUP, console, info, print_json, show_error, warn
 from emotion_clf.config import get_settings
 from emotion_clf.errors import EmotionClfError
 from emotion_clf.files import write_atomic
@@ -20,7 +20,9 @@ from emotion_clf.monitoring.drift_runs import profile_sources, run_drift_check
 from emotion_clf.registry import resolve_model
 
 app = typer.Typer(
-    help="Reference profiles, and drift of current data against them.", no_args_is_help=True
+    rich_markup_mode=MARKUP,
+    help="Reference profiles, and drift of current data against them.",
+    no_args_is_help=True,
 )
 
 

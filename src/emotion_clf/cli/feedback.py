@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from emotion_clf.cli.output import info, print_json, warn
+from emotion_clf.cli.output import MARKUP, info, print_json, warn
 from emotion_clf.config import get_settings
 from emotion_clf.data.bounded_json import loads_bounded
 from emotion_clf.data.cells import unguard_cell
@@ -22,7 +22,11 @@ from emotion_clf.data.feedback import (
 from emotion_clf.data.schema import normalise_token
 from emotion_clf.errors import DataError
 
-app = typer.Typer(help="Corrected labels: the feedback the API collects.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=MARKUP,
+    help="Corrected labels: the feedback the API collects.",
+    no_args_is_help=True,
+)
 
 
 def read_items(path: Path, *, limit: int | None) -> list[Any]:

@@ -34,7 +34,7 @@ ModelOption = Annotated[
     typer.Option(
         "--model",
         "-m",
-        help="A bundle folder, [bold]baseline[/], [bold]dynamic[/] or a registry version number.",
+        help="A bundle folder, baseline, dynamic or a registry version number.",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]

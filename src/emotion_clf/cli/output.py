@@ -38,6 +38,30 @@ if TYPE_CHECKING:  # scikit-learn's import is paid by the commands that evaluate
 console = Console()
 err_console = Console(stderr=True)
 
+# Help texts are written as they should read: "[minilm]", "[texts]" name what an option is
+# for. Rich markup (Typer's default) takes those for style tags and drops them; Markdown
+# leaves them as written.
+MARKUP: Any = "markdown"
+
+
+def _no_type_for_flags() -> None:
+    """A flag takes no value, so its help shows no value type. Typer 0.29 prints one for
+    every option (``<bool>`` beside ``--json``), which reads as if ``--json true`` were
+    needed; an option's own ``metavar`` still wins."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        if self.is_flag and self.metavar is None:
+            return None
+        return shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_no_type_for_flags()
+
 
 def print_json(data: Any) -> None:
     # plain print: Rich would wrap long lines and colour the JSON

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from emotion_clf.batch.inputs import SourceReader, clean_workdir, is_url
+from emotion_clf.batch.inputs import SourceReader, check_sources, clean_workdir, is_url
 from emotion_clf.batch.run import (
     ON_ERROR,
     ApiScorer,
@@ -40,7 +40,7 @@ ModelOption = Annotated[
     typer.Option(
         "--model",
         "-m",
-        help="A bundle folder, [bold]baseline[/], [bold]dynamic[/] or a registry version number.",
+        help="A bundle folder, baseline, dynamic or a registry version number.",
     ),
 ]
 
@@ -164,6 +164,11 @@ def predict(
         )
         return
     assert input_file is not None
+    # a missing or unreadable file, or a CSV without the text column, is found before a
+    # model loads (seconds for minilm), and is an error: exit 2 with the hint
+    check_sources(
+        input_file, text_column=text_column, max_record_bytes=settings.batch.max_record_bytes
+    )
     scorer: Scorer
     if api:
         scorer = ApiScorer(api, headers=parse_headers(header or []))

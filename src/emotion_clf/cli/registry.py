@@ -13,14 +13,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from emotion_clf.cli.output import console, info, print_json, say_if_created
+from emotion_clf.cli.output import MARKUP, console, info, print_json, say_if_created
 from emotion_clf.config import get_settings
 from emotion_clf.models import read_manifest
 from emotion_clf.promotion import unlock as unlock_registry
 from emotion_clf.registry import ModelCache, fetch_version, open_registry, trained_on_same_data
 
 app = typer.Typer(
-    help="The model registry: versions, designations, promotion history.", no_args_is_help=True
+    rich_markup_mode=MARKUP,
+    help="The model registry: versions, designations, promotion history.",
+    no_args_is_help=True,
 )
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 KEY_METRICS = {

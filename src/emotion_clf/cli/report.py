@@ -13,12 +13,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from emotion_clf.cli.output import console, info, print_json
+from emotion_clf.cli.output import MARKUP, console, info, print_json
 from emotion_clf.config import Settings, get_settings, project_root
 from emotion_clf.errors import EmotionClfError, NotebookError
 
 app = typer.Typer(
-    help="Run the notebooks as reports and publish reports/index.html.", no_args_is_help=True
+    rich_markup_mode=MARKUP,
+    help="Run the notebooks as reports and publish reports/index.html.",
+    no_args_is_help=True,
 )
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
