@@ -1,4 +1,4 @@
-"""``emotion-clf data goemotions``: what the second source holds, and a clear error."""
+"""``emotion-clf data goemotions | info``: what the sources hold, and a clear error."""
 
 from __future__ import annotations
 
@@ -26,3 +26,11 @@ def test_a_missing_goemotions_folder_is_one_line(workspace: Path, tmp_path: Path
     assert done.returncode != 0
     assert "no such folder (the GoEmotions data)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_data_info_is_a_table_with_a_readable_title(small_data: Path, tmp_path: Path) -> None:
+    done = run_cli("data", "info", "--data", str(small_data), home=tmp_path, env={"COLUMNS": "160"})
+    assert done.returncode == 0, done.stderr
+    first = done.stdout.splitlines()[0]
+    assert "{" not in done.stdout  # no raw dict
+    assert "rows from 4 files; skipped:" in first and "unlabelled" in first, first

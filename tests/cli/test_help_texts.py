@@ -4,11 +4,13 @@ file that cannot be read is an error before any model loads."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import typer
 from typer import _click  # Typer 0.29 carries its own click
 from typer.testing import CliRunner
@@ -82,3 +84,30 @@ def test_a_file_that_cannot_be_read_stops_predict_before_any_model_loads(tmp_pat
         assert done.returncode != 0 and hint in done.stderr, (source, done.stderr)
         assert "no-model" not in done.stderr, done.stderr
     assert not (tmp_path / "home" / "monitoring").exists()  # no empty output was written
+
+
+def test_library_noise_is_kept_out_below_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+    import warnings
+
+    from emotion_clf.cli.output import LogLevel, set_log_level
+
+    monkeypatch.delenv("TRANSFORMERS_VERBOSITY", raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # whatever pytest's own filters are
+        set_log_level(LogLevel.warning)
+        assert logging.getLogger("transformers").getEffectiveLevel() == logging.ERROR
+        assert os.environ["TRANSFORMERS_VERBOSITY"] == "error"  # read when transformers loads
+        with warnings.catch_warnings(record=True) as seen:  # keeps the filters set above
+            warnings.warn_explicit(
+                "precision is ill-defined",
+                UserWarning,
+                "x.py",
+                1,
+                "sklearn.metrics._classification",
+            )
+            warnings.warn_explicit("ours", UserWarning, "y.py", 1, "emotion_clf.reports")
+        assert [str(w.message) for w in seen] == ["ours"]
+        set_log_level(LogLevel.debug)
+        assert logging.getLogger("transformers").getEffectiveLevel() == logging.DEBUG
+    set_log_level(LogLevel.warning)

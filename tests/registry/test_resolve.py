@@ -65,3 +65,18 @@ def test_a_registry_reference_with_the_registry_down_and_no_cache_says_so(
     )
     with pytest.raises(RegistryUnavailableError, match="no cached copy of '3'"):
         resolve_model("3", settings=down)
+
+
+def test_an_unknown_version_names_the_versions_there_are(
+    lifecycle_settings: Settings, weak_result: TrainResult
+) -> None:
+    from emotion_clf.registry import open_registry
+
+    with pytest.raises(ModelNotFoundError, match=r"it holds no version yet"):
+        open_registry(lifecycle_settings).resolve("7")
+    open_registry(lifecycle_settings).register(weak_result)
+    with pytest.raises(
+        ModelNotFoundError,
+        match=r"version 7 is not in the registry; it holds versions 1 \(dynamic\)",
+    ):
+        resolve_model("7", settings=lifecycle_settings)

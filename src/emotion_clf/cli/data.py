@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from emotion_clf.cli.output import MARKUP, console, print_json
+from emotion_clf.cli.output import MARKUP, console, describe_dataset, print_json
 from emotion_clf.config import get_settings
 from emotion_clf.data.goemotions import GOEMOTIONS_SPLITS, load_goemotions
 from emotion_clf.data.loader import load_dataset
@@ -47,7 +47,7 @@ def info(
     if json_output:
         print_json({"summary": dataset.summary(), "split_rows": totals, "batches": rows})
         return
-    table = Table(title=f"{dataset.summary()}", title_justify="left")
+    table = Table(title=describe_dataset(dataset.summary()), title_justify="left")
     for column in ("batch", "split", "rows", "skipped empty", "skipped unlabelled"):
         table.add_column(column, justify="left" if column in ("batch", "split") else "right")
     for row in rows:

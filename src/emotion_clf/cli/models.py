@@ -10,6 +10,7 @@ import typer
 from emotion_clf.cli.output import (
     console,
     count_progress,
+    describe_dataset,
     fraction_progress,
     info,
     print_json,
@@ -113,7 +114,9 @@ def train(
             }
         )
         return
-    info(f"trained {family} in {result.seconds:.1f}s on {result.dataset.summary()}")
+    info(
+        f"trained {family} in {result.seconds:.1f}s on {describe_dataset(result.dataset.summary())}"
+    )
     for name, evaluation in result.evaluations.items():
         show_evaluation(evaluation, title=f"{name} split", details=False)
     if not result.evaluations:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
@@ -90,9 +92,23 @@ LogLevelOption = Annotated[
 DETAILS_HINT = "`emotion-clf --log-level debug ...` shows the details"
 
 
+# libraries whose own notices (transformers' "loss_type=None ... unrecognized" on every minilm
+# load, scikit-learn's undefined-metric warnings in a report) are noise to a CLI user
+NOISY_LIBRARIES = ("transformers", "sklearn", "torch", "huggingface_hub")
+
+
 def set_log_level(level: LogLevel) -> None:
-    """Apply ``--log-level`` (the root logger: ``main`` sends it to stderr)."""
+    """Apply ``--log-level`` (the root logger: ``main`` sends it to stderr). Below debug,
+    the libraries' own log lines and Python warnings are kept to their errors."""
     logging.getLogger().setLevel(level.value.upper())
+    debug = level.value.upper() == "DEBUG"
+    for name in NOISY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.ERROR)
+        if not debug:
+            warnings.filterwarnings("ignore", module=rf"{name}(\..*)?$")
+    # transformers sets its own level when it is first imported (after this): from here
+    os.environ["TRANSFORMERS_VERBOSITY"] = "debug" if debug else "error"
+    logging.captureWarnings(debug)  # at debug, warnings are log records like the rest
 
 
 def error(message: str) -> None:
@@ -117,6 +133,14 @@ def show_error(exc: EmotionClfError) -> None:
 
 def warn(message: str) -> None:
     err_console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def describe_dataset(summary: dict[str, Any]) -> str:
+    """A dataset's summary as a line: ``31,127 rows from 32 files; skipped: ...``."""
+    return (
+        f"{summary['rows']:,} rows from {summary['files']} files; skipped: "
+        f"{summary['skipped_empty']} empty, {summary['skipped_unlabelled']} unlabelled"
+    )
 
 
 def info(message: str) -> None:

@@ -96,6 +96,20 @@ class VersionInfo:
         }
 
 
+def holding(versions: Sequence[VersionInfo], shown: int = 10) -> str:
+    """What a registry holds, for an error about a version it does not: the newest
+    ``shown`` versions with their designations."""
+    if not versions:
+        return "it holds no version yet (train with --register)"
+    newest = sorted(versions, key=lambda v: int(v.version), reverse=True)
+    named = [
+        f"{v.version} ({', '.join(v.designations)})" if v.designations else v.version
+        for v in newest[:shown]
+    ]
+    more = f" and {len(newest) - shown} older" if len(newest) > shown else ""
+    return f"it holds versions {', '.join(named)}{more}"
+
+
 def trained_on_same_data(versions: Sequence[VersionInfo], manifest: Any) -> VersionInfo | None:
     """The newest version of ``manifest``'s family trained on the same data fingerprint, or
     None: registering the bundle again would add a version with nothing new in it."""
@@ -276,7 +290,13 @@ class ModelRegistry(ABC):
     def resolve(self, ref: str) -> VersionInfo:
         """A designation or version number -> its version; raises if there is none."""
         if ref.isdigit():
-            return self.version(ref)
+            try:
+                return self.version(ref)
+            except ModelNotFoundError as exc:
+                raise ModelNotFoundError(
+                    f"version {ref} is not in the registry; {holding(self.versions())}",
+                    detail=exc.detail,
+                ) from exc
         info = self.designated(ref)
         if info is None:
             hint = "promote a version first" if ref == "baseline" else "train with --register"
