@@ -25,7 +25,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"models"}),
     frozenset({"training", "batch", "checks"}),
     frozenset({"registry"}),
-    frozenset({"promotion", "monitoring"}),
+    frozenset({"promotion", "monitoring", "pipeline"}),
     frozenset({"serving", "reports", "azure"}),
     frozenset({"cli"}),
 )

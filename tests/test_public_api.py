@@ -9,6 +9,7 @@ def test_public_api_is_exactly_this() -> None:
     assert sorted(emotion_clf.__all__) == sorted(
         [
             "SCHEMA",
+            "Classifier",
             "Dataset",
             "EmotionClfError",
             "Evaluation",
@@ -21,6 +22,7 @@ def test_public_api_is_exactly_this() -> None:
             "get_settings",
             "load_bundle",
             "load_dataset",
+            "pipeline",
             "save_bundle",
             "split_by_batch",
             "train_model",

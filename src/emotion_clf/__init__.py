@@ -23,9 +23,11 @@ if TYPE_CHECKING:
     from emotion_clf.errors import EmotionClfError
     from emotion_clf.evaluation import Evaluation
     from emotion_clf.models import Prediction, Predictor, evaluate, load_bundle, save_bundle
+    from emotion_clf.pipeline import Classifier, pipeline
     from emotion_clf.training import train_model
 
 _LAZY: dict[str, str] = {
+    "Classifier": "emotion_clf.pipeline",
     "SCHEMA": "emotion_clf.data.schema",
     "Dataset": "emotion_clf.data.loader",
     "EmotionClfError": "emotion_clf.errors",
@@ -38,6 +40,7 @@ _LAZY: dict[str, str] = {
     "get_settings": "emotion_clf.config",
     "load_bundle": "emotion_clf.models",
     "load_dataset": "emotion_clf.data.loader",
+    "pipeline": "emotion_clf.pipeline",
     "save_bundle": "emotion_clf.models",
     "split_by_batch": "emotion_clf.data.split",
     "train_model": "emotion_clf.training",
@@ -45,6 +48,7 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "SCHEMA",
+    "Classifier",
     "Dataset",
     "EmotionClfError",
     "Evaluation",
@@ -57,6 +61,7 @@ __all__ = [
     "get_settings",
     "load_bundle",
     "load_dataset",
+    "pipeline",
     "save_bundle",
     "split_by_batch",
     "train_model",
