@@ -89,24 +89,39 @@ def per_class_f1_figure(
 
 
 def learning_curves_figure(
-    history: Sequence[Mapping[str, float]], *, title: str = ""
+    history: Sequence[Mapping[str, float]], *, title: str = "", kept_epoch: int | None = None
 ) -> Figure | None:
-    """Training loss and validation metrics per epoch; None when the family has no epochs."""
+    """Per epoch: the losses on the left, the validation metrics (each in 0-1) on a 0-1 axis
+    on the right, and the epoch training kept (``kept_epoch``) marked on both; None when the
+    family has no epochs. Counters (steps, seconds) are not curves and are left out."""
     if not history:
         return None
     plt = _pyplot()
     epochs = [row.get("epoch", i + 1) for i, row in enumerate(history)]
+    keys = {k for row in history for k in row}
+    losses = sorted(k for k in keys if "loss" in k)
+    metrics = sorted(
+        k
+        for k in keys
+        if k.startswith("val_")
+        and "loss" not in k
+        and all(0.0 <= row.get(k, 0.0) <= 1.0 for row in history)
+    )
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
-    for key in sorted({k for row in history for k in row if "loss" in k}):
+    for key in losses:
         left.plot(epochs, [row.get(key, np.nan) for row in history], marker="o", label=key)
-    left.set_xlabel("epoch")
     left.set_title("loss")
-    left.legend()
-    for key in sorted({k for row in history for k in row if "loss" not in k and k != "epoch"}):
+    for key in metrics:
         right.plot(epochs, [row.get(key, np.nan) for row in history], marker="o", label=key)
-    right.set_xlabel("epoch")
+    right.set_ylim(0, 1)
     right.set_title("validation")
-    right.legend(fontsize=7)
+    for ax in (left, right):
+        ax.set_xlabel("epoch")
+        ax.set_xticks(epochs)
+        if kept_epoch is not None:
+            ax.axvline(kept_epoch, color="grey", linestyle="--", label=f"kept: epoch {kept_epoch}")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
     return fig

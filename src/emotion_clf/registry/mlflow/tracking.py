@@ -72,7 +72,10 @@ def _write_reports(result: TrainResult, folder: Path) -> None:
         figure = confusion_figure(evaluation, title=f"{split} split")
         figure.savefig(folder / f"{split}_confusion.png", dpi=90)
         plt.close(figure)
-    curves = learning_curves_figure(result.predictor.training_history())
+    curves = learning_curves_figure(
+        result.predictor.training_history(),
+        kept_epoch=getattr(result.predictor, "best_epoch_", None),
+    )
     if curves is not None:
         curves.savefig(folder / "learning_curves.png", dpi=90)
         plt.close(curves)
