@@ -250,3 +250,23 @@ def test_the_endpoints_collected_traffic_is_checked_like_the_prediction_log(
         "--azure-collected", str(tmp_path / "nowhere"), home=tmp_path / "home",
     )  # fmt: skip
     assert missing.returncode == 2 and "does not exist" in missing.stderr + missing.stdout
+
+
+def test_a_huge_collected_line_is_counted_not_held(tmp_path: Path) -> None:
+    from emotion_clf.monitoring.collected import read_collected
+
+    folder = tmp_path / "collected" / "model_inputs"
+    folder.mkdir(parents=True)
+    ok = {"type": "azureml.inference.model_inputs", "correlationid": "a", "data": [{"text": "hi"}]}
+    huge = json.dumps({"type": "azureml.inference.model_inputs", "data": ["x" * 5000]})
+    (folder / "a.jsonl").write_text(json.dumps(ok) + "\n" + huge + "\n")
+    outputs = tmp_path / "collected" / "model_outputs"
+    outputs.mkdir()
+    row = {f"{h}{s}": v for h in HEADS for s, v in (("", "joy"), ("_confidence", 0.9))}
+    (outputs / "a.jsonl").write_text(
+        json.dumps({"type": "azureml.inference.model_outputs", "correlationid": "a", "data": [row]})
+        + "\n"
+    )
+    read = read_collected(tmp_path / "collected", max_line_bytes=1000)
+    assert read.texts == ["hi"]
+    assert read.bad_lines == [f"{folder / 'a.jsonl'}:2: longer than 1,000 bytes"]

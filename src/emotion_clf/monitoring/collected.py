@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emotion_clf.batch.lines import read_lines
 from emotion_clf.data.schema import HEADS
 from emotion_clf.errors import DataError
 
@@ -132,28 +133,33 @@ def pair(
     return read
 
 
-def read_collected(folder: Path) -> CollectedRead:
-    """Every ``*.jsonl`` under ``folder`` (both collections, any depth), paired."""
+def read_collected(folder: Path, *, max_line_bytes: int = 64 * 1024 * 1024) -> CollectedRead:
+    """Every ``*.jsonl`` under ``folder`` (both collections, any depth), paired. A line over
+    ``max_line_bytes`` (one request's rows) is counted as unusable, never held whole."""
     if not folder.exists():
         raise DataError(f"{folder} does not exist", field="azure-collected")
     files = sorted(folder.rglob("*.jsonl")) if folder.is_dir() else [folder]
     found: dict[str, list[Mapping[str, Any]]] = {INPUTS: [], OUTPUTS: []}
     read = CollectedRead()
     for path in files:
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            for number, text in enumerate(handle, start=1):
-                if not text.strip():
+        with path.open("rb") as handle:
+            for line in read_lines(handle, max_bytes=max_line_bytes):
+                where = f"{path}:{line.number}"
+                if line.data is None:  # read past in constant memory, not held
+                    read.bad_lines.append(f"{where}: longer than {max_line_bytes:,} bytes")
+                    continue
+                if not line.data.strip():
                     continue
                 try:
-                    line = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    read.bad_lines.append(f"{path}:{number}: not JSON ({exc.msg})")
+                    record = json.loads(line.data)
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    read.bad_lines.append(f"{where}: not JSON ({exc})")
                     continue
-                name = _collection(line, path) if isinstance(line, dict) else None
+                name = _collection(record, path) if isinstance(record, dict) else None
                 if name is None:
-                    read.bad_lines.append(f"{path}:{number}: neither {INPUTS} nor {OUTPUTS}")
+                    read.bad_lines.append(f"{where}: neither {INPUTS} nor {OUTPUTS}")
                     continue
-                found[name].append(line)
+                found[name].append(record)
     if not found[INPUTS] or not found[OUTPUTS]:
         raise DataError(
             f"{folder} holds {len(found[INPUTS])} {INPUTS} and {len(found[OUTPUTS])} "
