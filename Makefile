@@ -110,7 +110,7 @@ main: setup ## the main job: train tfidf, promote it, train BEST_FAMILY, compare
 	@$(MAKE) --no-print-directory perf
 	@$(MAKE) --no-print-directory reports
 
-# coverage of the package, subprocesses included ([tool.coverage.*] in pyproject.toml)
+# coverage of the package's in-process code ([tool.coverage.*] in pyproject.toml says why)
 COVERAGE := --cov=emotion_clf --cov-report=term --cov-report=xml:coverage.xml
 
 test: setup test-standins ## run the test suite (slow tests excluded) with coverage (coverage.xml), on 2 workers
