@@ -23,7 +23,7 @@ def test_validation_metrics_are_on_a_0_1_axis_and_the_kept_epoch_is_marked() -> 
     assert set(curves) == {"val_emotion_macro_f1", "val_score", "kept: epoch 2"}
     assert validation.get_ylim() == (0.0, 1.0)
     assert curves["val_score"] == [0.35, 0.47, 0.46]
-    assert [line.get_label() for line in loss.lines] == ["train_loss", "kept: epoch 2"]
+    assert [line.get_label() for line in loss.lines] == ["training loss", "kept: epoch 2"]
     for ax in (loss, validation):
         [mark] = [line for line in ax.lines if line.get_label().startswith("kept")]
         assert list(mark.get_xdata()) == [2, 2]  # a vertical line at the kept epoch

@@ -41,7 +41,12 @@ from emotion_clf.models.minilm.runtime import (
     Runtime,
     resolve_runtime,
 )
-from emotion_clf.models.minilm.training import class_weights, training_batches
+from emotion_clf.models.minilm.training import (
+    BatchLoss,
+    TrainingRows,
+    class_weights,
+    training_batches,
+)
 from emotion_clf.training import TrainResult, build_predictor, train_model
 from tests.conftest import TINY_MINILM_PARAMS, NetworkTouched, TinyMiniLM, network_refused
 
@@ -115,6 +120,9 @@ def test_tiny_training_writes_a_verified_safetensors_bundle(tiny: tuple[TrainRes
     assert steps[:-1] == [per_epoch * (i + 1) for i in range(len(steps) - 1)]
     assert steps[-1] == 30.0 and 0 < 30.0 - steps[-2] <= per_epoch
     assert {"train_loss", "val_score", "val_emotion_macro_f1"} <= set(history[0])
+    # a validation loss each epoch, on the training loss's scale (the same loss, held-out rows)
+    for record in history:
+        assert 0.5 * record["train_loss"] < record["val_loss"] < 2.0 * record["train_loss"]
 
 
 def test_progress_reports_loss_and_reaches_the_end(tiny: tuple[TrainResult, Any]) -> None:
@@ -499,6 +507,34 @@ def test_class_weights_lift_rare_classes_and_average_one() -> None:
     assert weights[2] > weights[1] > weights[0]
     assert np.isclose(weights[labels].mean(), 1.0)
     np.testing.assert_allclose(class_weights(labels, 4, power=0.0)[:3], 1.0)
+
+
+def test_the_validation_loss_is_the_training_loss_on_held_out_rows() -> None:
+    """held_out() gives what the training loss would give on those rows: the same class
+    weights (from the training rows), smoothing and head weights; a head's missing labels
+    (-1) are left out of its mean."""
+    rng = np.random.default_rng(3)
+    sizes = {h: len(SCHEMA.labels(h)) for h in HEADS}
+    train_targets = {h: rng.integers(0, n, size=200) for h, n in sizes.items()}
+    params = {
+        "label_smoothing": 0.1,
+        "loss_weights": {"emotion": 1.0, "sub_emotion": 0.5, "intensity": 0.25},
+        "class_weight_power": {"emotion": 0.5, "sub_emotion": 0.0, "intensity": 0.0},
+    }
+    loss = BatchLoss(
+        TrainingRows(ids=[[1]] * 200, targets=train_targets), sizes=sizes, params=params
+    )
+    logits = {h: rng.normal(size=(40, n)).astype(np.float32) for h, n in sizes.items()}
+    held = {h: rng.integers(0, n, size=40) for h, n in sizes.items()}
+    as_training = BatchLoss(TrainingRows(ids=[[1]] * 40, targets=held), sizes=sizes, params=params)
+    as_training.class_weights, as_training.losses = loss.class_weights, loss.losses
+    expected = as_training({h: torch.from_numpy(v) for h, v in logits.items()}, torch.arange(40))
+    assert loss.held_out(logits, held) == pytest.approx(float(expected), rel=1e-5)
+    held["intensity"][:10] = -1  # rows without an intensity label: out of that head's mean
+    masked = loss.held_out(logits, held)
+    logits["intensity"][:10] = 50 * rng.normal(size=(10, sizes["intensity"]))
+    assert loss.held_out(logits, held) == pytest.approx(masked, rel=1e-6)
+    assert masked != pytest.approx(float(expected), rel=1e-3)
 
 
 def test_training_batches_cover_every_row_once_and_depend_on_the_seed() -> None:

@@ -16,6 +16,9 @@ from emotion_clf.evaluation.paired import Comparison
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+# the learning curves' names for the history's loss keys (models/minilm/training.py)
+LOSS_NAMES = {"train_loss": "training loss", "val_loss": "validation loss"}
+
 
 def _pyplot() -> Any:
     import matplotlib
@@ -93,13 +96,18 @@ def learning_curves_figure(
 ) -> Figure | None:
     """Per epoch: the losses on the left, the validation metrics (each in 0-1) on a 0-1 axis
     on the right, and the epoch training kept (``kept_epoch``) marked on both; None when the
-    family has no epochs. Counters (steps, seconds) are not curves and are left out."""
+    family has no epochs. Counters (steps, seconds) are not curves and are left out.
+
+    The loss panel draws the training loss and, beside it, the validation loss (the same loss
+    on the validation rows): a gap that opens between them is overfitting, which the metrics
+    panel alone does not show until the metrics fall."""
     if not history:
         return None
     plt = _pyplot()
     epochs = [row.get("epoch", i + 1) for i, row in enumerate(history)]
     keys = {k for row in history for k in row}
-    losses = sorted(k for k in keys if "loss" in k)
+    # training first, validation beside it, then any other loss a family records
+    losses = sorted((k for k in keys if "loss" in k), key=lambda k: (k not in LOSS_NAMES, k))
     metrics = sorted(
         k
         for k in keys
@@ -109,7 +117,13 @@ def learning_curves_figure(
     )
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
     for key in losses:
-        left.plot(epochs, [row.get(key, np.nan) for row in history], marker="o", label=key)
+        left.plot(
+            epochs,
+            [row.get(key, np.nan) for row in history],
+            marker="o",
+            linestyle="--" if key.startswith("val_") else "-",
+            label=LOSS_NAMES.get(key, key),
+        )
     left.set_title("loss")
     for key in metrics:
         right.plot(epochs, [row.get(key, np.nan) for row in history], marker="o", label=key)

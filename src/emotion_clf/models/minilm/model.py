@@ -203,7 +203,7 @@ class MiniLMModel(Predictor):
             load_pretrained_encoder,
             pretrained_folder,
         )
-        from emotion_clf.models.minilm.training import dataset_rows, fine_tune
+        from emotion_clf.models.minilm.training import dataset_rows, fine_tune, head_targets
         from emotion_clf.models.minilm.transfer import (
             TransferState,
             goemotions_record,
@@ -269,6 +269,7 @@ class MiniLMModel(Predictor):
             params=self._params,
             scorer=scorer,
             validation_texts=validation.texts if validation is not None else None,
+            validation_targets=head_targets(validation, schema=self.schema) if validation else None,
             progress=main_progress,
         )
         self.module_.to("cpu").eval()

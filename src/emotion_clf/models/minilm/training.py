@@ -181,10 +181,13 @@ def dataset_rows(
     """Transcript rows: every head has a label."""
     return TrainingRows(
         ids=tokenize(tokenizer, train.texts, max_length=max_length),
-        targets={
-            h: label_indices(train.frame[h].tolist(), schema.labels(h), head=h) for h in HEADS
-        },
+        targets=head_targets(train, schema=schema),
     )
+
+
+def head_targets(data: Dataset, *, schema: LabelSchema) -> dict[str, np.ndarray]:
+    """Label indices per head of transcript rows (training targets, validation loss)."""
+    return {h: label_indices(data.frame[h].tolist(), schema.labels(h), head=h) for h in HEADS}
 
 
 class BatchLoss:
@@ -264,6 +267,32 @@ class BatchLoss:
             total = total + self.head_weights[h] * (weight * per_row).sum() / norm
         return total
 
+    def held_out(
+        self, logits: Mapping[str, np.ndarray], targets: Mapping[str, np.ndarray]
+    ) -> float:
+        """The same loss on held-out rows (validation), from their fp32 logits, without grad.
+
+        Each trained head's cross-entropy keeps the training's class weights and label
+        smoothing and averages over the rows that carry its label; the heads are weighted as
+        in training. So it is on the training loss's scale, and a validation loss that rises
+        while the training loss falls reads as overfitting.
+        """
+        total = 0.0
+        with torch.no_grad():
+            for h in self.heads:
+                target = torch.from_numpy(np.asarray(targets[h], dtype=np.int64))
+                keep = target >= 0
+                if not bool(keep.any()):
+                    continue
+                loss = nn.functional.cross_entropy(
+                    torch.from_numpy(np.asarray(logits[h], dtype=np.float32))[keep],
+                    target[keep],
+                    weight=self.class_weights[h].cpu(),
+                    label_smoothing=self.smoothing,
+                )
+                total += self.head_weights[h] * float(loss)
+        return total
+
 
 def fine_tune(
     module: MultiTaskMiniLM,
@@ -273,11 +302,17 @@ def fine_tune(
     params: Mapping[str, Any],
     scorer: Scorer | None,
     validation_texts: Sequence[str] | None,
+    validation_targets: Mapping[str, np.ndarray] | None = None,
     progress: ProgressCallback | None = None,
 ) -> TrainingOutcome:
     """Train ``module`` in place on ``rows`` for ``params["epochs"]`` epochs (at most
     ``params["max_steps"]`` steps); on return it holds the best epoch's weights (the last
-    epoch's without a scorer)."""
+    epoch's without a scorer).
+
+    With ``validation_targets`` (label indices per head of ``validation_texts``, ``-1`` where
+    absent) each epoch's record also holds ``val_loss``, the training loss on the validation
+    rows (:meth:`BatchLoss.held_out`), beside ``train_loss``, the mean over the epoch's
+    batches (with dropout, the weights moving)."""
     rng = np.random.default_rng(params["seed"])
     max_length = int(params["max_length"])
     lengths = np.asarray([len(row) for row in rows.ids])
@@ -335,9 +370,10 @@ def fine_tune(
         if scorer is not None and validation_texts:
             if progress:
                 progress(f"epoch {epoch}/{epochs} validating", step / total)
-            metrics = scorer(
-                logits_fp32(module, tokenizer, validation_texts, max_length=max_length)
-            )
+            logits = logits_fp32(module, tokenizer, validation_texts, max_length=max_length)
+            if validation_targets is not None:
+                record["val_loss"] = batch_loss.held_out(logits, validation_targets)
+            metrics = scorer(logits)
             record.update({f"val_{k}": v for k, v in metrics.items()})
             score = metrics["score"]
             if score > best_score:
