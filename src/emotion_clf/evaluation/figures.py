@@ -30,63 +30,108 @@ def _pyplot() -> Any:
     return plt
 
 
-def confusion_figure(evaluation: Evaluation, *, title: str = "") -> Figure:
-    """Row-normalised confusion matrices of the three heads, side by side."""
+MANY = 12  # classes beyond which a head gets a figure of its own size (sub-emotion: 30)
+
+
+def _confusion_axes(ax: Any, evaluation: Evaluation, head: str) -> None:
+    """One head's matrix on ``ax``: colour the share of the true row, text the count.
+
+    Counts are written in every non-zero cell (a 30-class matrix has mostly empty cells, and
+    a zero written 900 times hides the few confusions that matter)."""
+    confusion = evaluation[head].confusion()
+    labels = confusion["labels"]
+    matrix = np.asarray(confusion["matrix"], dtype=float)
+    rows = matrix.sum(axis=1, keepdims=True)
+    share = np.divide(matrix, rows, out=np.zeros_like(matrix), where=rows > 0)
+    many = len(labels) > MANY
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=9)
+    ax.set_yticks(range(len(labels)), labels, fontsize=9)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"{head} (accuracy {evaluation[head].accuracy:.3f}, {int(matrix.sum())} rows)")
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            if many and matrix[i, j] == 0:
+                continue
+            ax.text(
+                j,
+                i,
+                int(matrix[i, j]),
+                ha="center",
+                va="center",
+                fontsize=7 if many else 9,
+                color="white" if share[i, j] > 0.5 else "black",
+            )
+
+
+def confusion_figure(
+    evaluation: Evaluation, *, title: str = "", heads: Sequence[str] = HEADS
+) -> Figure:
+    """Row-normalised confusion matrices of ``heads``, with the counts in the cells.
+
+    Heads with few classes (emotion, intensity) sit side by side in one row; a head with many
+    (sub-emotion, 30) gets a row of its own, 12 inches square, so that its labels and counts
+    stay readable in a report instead of shrinking to a strip beside the others."""
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(22, 7), gridspec_kw={"width_ratios": [1, 2.2, 0.7]})
-    for ax, head in zip(axes, HEADS, strict=True):
-        confusion = evaluation[head].confusion()
-        labels = confusion["labels"]
-        matrix = np.asarray(confusion["matrix"], dtype=float)
-        rows = matrix.sum(axis=1, keepdims=True)
-        share = np.divide(matrix, rows, out=np.zeros_like(matrix), where=rows > 0)
-        ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-        ax.set_xticks(
-            range(len(labels)), labels, rotation=90, fontsize=7 if len(labels) > 10 else 9
-        )
-        ax.set_yticks(range(len(labels)), labels, fontsize=7 if len(labels) > 10 else 9)
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
-        ax.set_title(f"{head} (acc {evaluation[head].accuracy:.3f})")
-        if len(labels) <= 10:
-            for i in range(len(labels)):
-                for j in range(len(labels)):
-                    ax.text(
-                        j,
-                        i,
-                        int(matrix[i, j]),
-                        ha="center",
-                        va="center",
-                        fontsize=8,
-                        color="white" if share[i, j] > 0.5 else "black",
-                    )
-    fig.suptitle(title)
+    small = [h for h in heads if len(evaluation[h].confusion()["labels"]) <= MANY]
+    large = [h for h in heads if h not in small]
+    heights = [6.0] * bool(small) + [12.0] * len(large)
+    fig = plt.figure(figsize=(max(12.0, 6.5 * len(small)), sum(heights) + 0.6 * bool(title)))
+    grid = fig.add_gridspec(len(heights), max(1, len(small)), height_ratios=heights)
+    for column, head in enumerate(small):
+        _confusion_axes(fig.add_subplot(grid[0, column]), evaluation, head)
+    for row, head in enumerate(large, start=bool(small)):
+        _confusion_axes(fig.add_subplot(grid[row, :]), evaluation, head)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def _per_class_order(per_class: Mapping[str, Mapping[str, Mapping[str, float]]]) -> list[str]:
+    """Classes with rows in any evaluation, best F1 of the first evaluation first."""
+    first = next(iter(per_class.values()))
+    labels = {label for pc in per_class.values() for label in pc if pc[label]["support"] > 0}
+    return sorted(labels, key=lambda label: (-first.get(label, {}).get("f1", -1.0), label))
 
 
 def per_class_f1_figure(
     reports: Mapping[str, Evaluation], *, head: str = "emotion", title: str = ""
 ) -> Figure:
-    """Per-class F1 of several evaluations (for example candidate vs baseline), as bars."""
+    """Per-class F1 of several evaluations (for example candidate vs baseline), as horizontal
+    bars sorted by the first evaluation's F1, best at the top.
+
+    Each row is labelled with its class and its number of true rows (``n``; one number per
+    evaluation when they differ), because an F1 of 0.000 on 6 rows and on 600 are different
+    news. The height grows with the classes so that 30 sub-emotions stay readable."""
     plt = _pyplot()
     names: Sequence[str] = list(reports)
     per_class = {name: ev[head].per_class() for name, ev in reports.items()}
-    labels = sorted(
-        {label for pc in per_class.values() for label in pc if pc[label]["support"] > 0}
-    )
-    fig, ax = plt.subplots(figsize=(max(6, 0.45 * len(labels) * len(names)), 4))
-    width = 0.8 / max(1, len(names))
+    labels = _per_class_order(per_class)
+    supports = [
+        [int(per_class[name].get(label, {}).get("support", 0)) for name in names]
+        for label in labels
+    ]
+    ticks = [
+        f"{label}  n={'/'.join(map(str, n)) if len(set(n)) > 1 else n[0]}"
+        for label, n in zip(labels, supports, strict=True)
+    ]
+    per_row = 0.22 + 0.14 * len(names)
+    fig, ax = plt.subplots(figsize=(9, max(2.8, 1.4 + per_row * len(labels))))
+    height = 0.8 / max(1, len(names))
+    rows = np.arange(len(labels))
     for k, name in enumerate(names):
         values = [per_class[name].get(label, {}).get("f1", 0.0) for label in labels]
-        ax.bar(np.arange(len(labels)) + k * width, values, width, label=name)
-    ax.set_xticks(
-        np.arange(len(labels)) + width * (len(names) - 1) / 2, labels, rotation=60, ha="right"
-    )
-    ax.set_ylabel("F1")
-    ax.set_ylim(0, 1)
-    ax.legend()
-    ax.set_title(title or f"{head}: per-class F1")
+        ax.barh(rows + k * height, values, height, label=name)
+    ax.set_yticks(rows + height * (len(names) - 1) / 2, ticks, fontsize=10)
+    ax.invert_yaxis()  # best at the top
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("F1")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=9)
+    order = f"sorted by {names[0]} F1" if len(names) > 1 else "sorted by F1"
+    ax.set_title(title or f"{head}: per-class F1 ({order})")
     fig.tight_layout()
     return fig
 

@@ -93,6 +93,26 @@ class HeadEvaluation:
         matrix = confusion_matrix(self.y_true, self.y_pred, labels=present)
         return {"labels": [self.labels[i] for i in present], "matrix": matrix.tolist()}
 
+    def top_confusions(self, limit: int = 15) -> list[dict[str, Any]]:
+        """The most frequent mistakes: (true, predicted) pairs that differ, most rows first,
+        each with the share of the true class's rows it takes (what a 30-class matrix shows
+        only to someone who reads every cell)."""
+        classes = len(self.labels)
+        counts = np.bincount(self.y_true * classes + self.y_pred, minlength=classes * classes)
+        matrix = counts.reshape(classes, classes)
+        np.fill_diagonal(matrix, 0)
+        support = np.bincount(self.y_true, minlength=classes)
+        pairs = sorted(zip(*np.nonzero(matrix), strict=True), key=lambda p: (-matrix[p], p))
+        return [
+            {
+                "true": self.labels[t],
+                "predicted": self.labels[p],
+                "count": int(matrix[t, p]),
+                "share of true": float(matrix[t, p] / support[t]),
+            }
+            for t, p in pairs[:limit]
+        ]
+
     def summary(self) -> dict[str, float]:
         return {
             "accuracy": self.accuracy,
