@@ -234,6 +234,16 @@ class SourceReader:
             yield InputRow(source, segment.index, segment.text, segment.start, segment.end)
 
 
+def count_rows(sources: list[str], reader: SourceReader) -> int | None:
+    """How many rows ``sources`` hold, where that is known before any scoring: local text
+    files and transcripts, read once more (tens of thousands of rows a second); None when a
+    URL or a recording is among them (the download or the transcription is the work)."""
+    expanded = expand_sources(sources)
+    if any(is_url(s) or kind_of(Path(s).suffix, source=s) == "media" for s in expanded):
+        return None
+    return sum(isinstance(item, InputRow) for s in expanded for item in reader.read(s))
+
+
 def kind_of(suffix: str, *, source: str | None = None) -> str:
     suffix = suffix.lower()
     if suffix in TEXT_FORMATS:

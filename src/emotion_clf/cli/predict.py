@@ -10,7 +10,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from emotion_clf.batch.inputs import SourceReader, check_sources, clean_workdir, is_url
+from emotion_clf.batch.inputs import (
+    SourceReader,
+    check_sources,
+    clean_workdir,
+    count_rows,
+    is_url,
+)
 from emotion_clf.batch.run import (
     ON_ERROR,
     ApiScorer,
@@ -25,9 +31,9 @@ from emotion_clf.cli.output import (
     info,
     print_json,
     show_predictions,
-    stream_progress,
     warn,
 )
+from emotion_clf.cli.progress import row_progress
 from emotion_clf.client import ApiClient
 from emotion_clf.config import Settings, get_settings
 from emotion_clf.data.schema import HEADS
@@ -191,7 +197,8 @@ def predict(
             max_download_bytes=batch.max_download_bytes,
             timeout_s=batch.download_deadline_s,
         )
-        with stream_progress("classifying") as advance:
+        # counted first where the sources allow it, for a bar with a total, a rate and an ETA
+        with row_progress("classifying", count_rows(input_file, reader)) as advance:
             summary = run_batch(
                 input_file,
                 scorer=scorer,

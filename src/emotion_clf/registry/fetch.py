@@ -3,18 +3,59 @@
 from __future__ import annotations
 
 import logging
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from emotion_clf.config import Settings
-from emotion_clf.errors import RegistryError, RegistryStoreError, RegistryUnavailableError
+from emotion_clf.errors import (
+    BundleError,
+    RegistryError,
+    RegistryStoreError,
+    RegistryUnavailableError,
+)
 from emotion_clf.models.base import Predictor
-from emotion_clf.models.bundle import VerifiedBundle, load_bundle
+from emotion_clf.models.bundle import VerifiedBundle, load_bundle, read_manifest
 from emotion_clf.registry.backends import open_registry
 from emotion_clf.registry.base import ModelRegistry, VersionInfo
 from emotion_clf.registry.cache import ModelCache
 
 logger = logging.getLogger(__name__)
+
+# "loading model v3 (baseline, minilm)": a load takes 12-15 s for minilm, which without a word
+# looks like a hang. These lines go to stderr whatever the logging set-up (a notebook has
+# none), never to stdout, where --json output goes; quiet when the root logger is set above
+# warning (the CLI's --log-level error).
+STATUS_LOGGER = "emotion_clf.status"
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Plain lines on the ``sys.stderr`` of the moment (a notebook kernel, or pytest's
+    capture, replaces it after this module is imported)."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
+
+
+def _not_quieted(record: logging.LogRecord) -> bool:
+    """Shown unless the root logger was set above warning (``--log-level error``)."""
+    return logging.getLogger().level <= logging.WARNING
+
+
+status = logging.getLogger(STATUS_LOGGER)
+if not status.handlers:
+    _handler = _StderrHandler()
+    _handler.setFormatter(logging.Formatter("%(message)s"))
+    _handler.addFilter(_not_quieted)
+    status.addHandler(_handler)
+    status.setLevel(logging.INFO)
+    status.propagate = False
 
 
 @dataclass(frozen=True)
@@ -40,13 +81,30 @@ class ResolvedModel:
 
     def load(self) -> Predictor:
         """The predictor, checked against the registry's digest: every file hashed, once
-        (:class:`~emotion_clf.models.bundle.VerifiedBundle`)."""
-        return load_bundle(
+        (:class:`~emotion_clf.models.bundle.VerifiedBundle`). Says on stderr which model
+        loads, and how long it took (:data:`STATUS_LOGGER`)."""
+        status.info("loading model %s", self.describe())
+        started = time.perf_counter()
+        predictor = load_bundle(
             self.path,
             expected_digest=self.digest,
             runtime_cache=self.runtime_cache,
             verified=self.verified,
         )
+        status.info("loaded model %s in %.1f s", self.short_label, time.perf_counter() - started)
+        return predictor
+
+    @property
+    def short_label(self) -> str:
+        return str(self.path) if self.version is None else f"v{self.version}"
+
+    def describe(self) -> str:
+        """``v3 (baseline, minilm)``, ``v3 (minilm)`` or ``<folder> (tfidf)``."""
+        try:
+            family = read_manifest(self.path).family
+        except BundleError:  # load_bundle says what is wrong with it, in its own words
+            family = "unreadable bundle"
+        return f"{self.short_label} ({', '.join(filter(None, (self.designation, family)))})"
 
 
 def fetch_version(registry: ModelRegistry, cache: ModelCache, info: VersionInfo) -> ResolvedModel:

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import ast
 import logging
+import os
 import shutil
+import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ import nbformat
 
 from emotion_clf.errors import NotebookError
 from emotion_clf.reports.keynumbers import read_key_numbers
+from emotion_clf.reports.progress import LINES, PROGRESS_ENV
 from emotion_clf.reports.records import (
     ReportRecord,
     attach_record,
@@ -186,7 +190,10 @@ def run_notebook(
         The kernel's working directory (default: this process's), so relative paths in
         parameters mean what they mean to the caller.
     progress : bool
-        Show papermill's per-cell progress bar on stderr.
+        Show papermill's per-cell progress bar on stderr, and pass the kernel's stderr on
+        to this process's as it comes: the notebook's own progress (a training's epoch,
+        loss and ETA, as plain lines: :mod:`emotion_clf.reports.progress`) and model-load
+        status then reach the terminal or the make log while the cell runs.
     header : callable, optional
         Gives the HTML above the index's list (the state of production), once the run is
         over.
@@ -218,14 +225,16 @@ def run_notebook(
     try:
         import papermill
 
-        papermill.execute_notebook(
-            str(path),
-            str(executed),
-            parameters=inject,
-            kernel_name=kernel,
-            cwd=str(cwd or Path.cwd()),
-            progress_bar=progress,
-        )
+        with kernel_environment({PROGRESS_ENV: LINES} if progress else {}):
+            papermill.execute_notebook(
+                str(path),
+                str(executed),
+                parameters=inject,
+                kernel_name=kernel,
+                cwd=str(cwd or Path.cwd()),
+                progress_bar=progress,
+                stderr_file=sys.stderr if progress else None,
+            )
         notebook = nbformat.read(executed, as_version=4)
         record = ReportRecord(
             id=run_id,
@@ -250,6 +259,22 @@ def run_notebook(
     if not record.key_numbers:
         logger.warning("%s recorded no key numbers (call record_key_numbers)", path.stem)
     return record
+
+
+@contextmanager
+def kernel_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """``values`` in this process's environment while a kernel starts (it inherits them;
+    papermill has no other way to hand a kernel an environment), then as they were."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _unpublish(executed: Path, reports_dir: Path) -> Path:
