@@ -240,6 +240,15 @@ class ServingSettings(Section):
     benchmark_routes: bool = Field(
         default=False, description="Expose the hidden naive /predict/naive route (benchmarks)"
     )
+    web_app: bool = Field(
+        default=True,
+        description="Serve the web app (/ analyse, /production); off: GET / redirects to /docs",
+    )
+    web_poll_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the /production page asks the server for its state again",
+    )
     header_timeout_s: float = Field(
         default=10.0,
         description="Longest a client may take to send a request's line and headers (from the "

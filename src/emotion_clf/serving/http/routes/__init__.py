@@ -5,7 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from emotion_clf.config import Settings
-from emotion_clf.serving.http.routes import admin, feedback, media, metrics, predict, transcript
+from emotion_clf.serving.http.routes import (
+    admin,
+    feedback,
+    media,
+    metrics,
+    predict,
+    production,
+    transcript,
+    web,
+)
 
 
 def api_router(settings: Settings) -> APIRouter:
@@ -16,6 +25,9 @@ def api_router(settings: Settings) -> APIRouter:
     router.include_router(feedback.router)
     router.include_router(admin.router)
     router.include_router(metrics.router)
+    router.include_router(web.web_router(settings))
+    if settings.serving.web_app:
+        router.include_router(production.production_router())
     if settings.serving.benchmark_routes:
         router.include_router(predict.naive_router)
     return router
