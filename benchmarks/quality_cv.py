@@ -50,7 +50,9 @@ from benchmarks.quality_cv_report import confusion, render
 
 HERE = Path(__file__).resolve().parent
 
-FAMILIES = ("tfidf", "minilm")
+FAMILIES = ("tfidf", "minilm", "teacher")
+# the families trained like minilm (a transformer encoder): the smoke and device options apply
+ENCODER_FAMILIES = ("minilm", "teacher")
 RECIPES: dict[str, dict[str, Any]] = {
     "default": {},
     "plain": {"goemotions": "none"},
@@ -136,7 +138,7 @@ def run_fold(
     if record and "transfer" in record:
         stage = record["transfer"]
         entry["transfer_stage"] = {k: stage[k] for k in ("key", "cached", "seconds")}
-    if goemotions_test is not None and family == "minilm":
+    if goemotions_test is not None and family in ENCODER_FAMILIES:
         entry["goemotions_test"] = goemotions_scores(model, goemotions_test)
     return entry
 
@@ -160,7 +162,7 @@ def plan_runs(args: argparse.Namespace) -> list[tuple[str, str, dict[str, Any], 
     runs = []
     for seed in args.seeds:
         for family in args.families or []:
-            params = {"seed": seed, **(smoke if family == "minilm" else {})}
+            params = {"seed": seed, **(smoke if family in ENCODER_FAMILIES else {})}
             runs.append((family, family, params, seed))
         for recipe in args.recipes or []:
             runs.append((recipe, "minilm", {**RECIPES[recipe], **smoke, "seed": seed}, seed))
@@ -219,7 +221,7 @@ def parse_args() -> argparse.Namespace:
             parser.error("--max-steps, --report and --merge need --out")
         args.out = HERE / "results" / "quality_cv.json"
     if not (args.report or args.merge) and not (args.families or args.recipes):
-        args.families = list(FAMILIES)
+        args.families = ["tfidf", "minilm"]  # the teacher needs `make teacher` first
     return args
 
 
@@ -305,11 +307,12 @@ def main() -> None:
         b for b, part in split.assignment.items() if part == "test"
     )
     results.setdefault("runs", {})
-    needs_goemotions = bool(args.recipes) or "minilm" in (args.families or [])
+    needs_goemotions = bool(args.recipes) or bool(set(ENCODER_FAMILIES) & set(args.families or []))
     goemotions_test = load_goemotions(args.goemotions, split="test") if needs_goemotions else None
     sources = TrainingSources(
         goemotions=args.goemotions,
         cache_dir=args.cache_dir or get_settings().transfer_cache_dir,
+        backbones_dir=get_settings().backbones_dir,
     )
     for label, family, params, seed in plan_runs(args):
         run = results["runs"].setdefault(label, {"family": family, "seeds": {}})

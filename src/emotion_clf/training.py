@@ -50,12 +50,12 @@ class TrainResult:
 
 #: the training options the command line and notebook 01 offer, and the families they fit
 TRAINING_OPTIONS: Mapping[str, tuple[str, ...]] = {
-    "epochs": ("minilm",),
-    "lr": ("minilm",),
-    "batch_size": ("minilm",),
-    "max_steps": ("minilm",),
-    "goemotions": ("minilm",),
-    "device": ("minilm",),
+    "epochs": ("minilm", "teacher"),
+    "lr": ("minilm", "teacher"),
+    "batch_size": ("minilm", "teacher"),
+    "max_steps": ("minilm", "teacher"),
+    "goemotions": ("minilm", "teacher"),
+    "device": ("minilm", "teacher"),
 }
 
 
@@ -81,10 +81,13 @@ def family_params(family: str, **options: float | int | str | None) -> dict[str,
 
 
 def training_sources(settings: Settings) -> TrainingSources:
-    """The sources besides the transcripts that the settings name: the GoEmotions folder and
-    the workspace cache of training stages (``<home>/.cache/transfer``)."""
+    """The sources besides the transcripts that the settings name: the GoEmotions folder, the
+    workspace cache of training stages (``<home>/.cache/transfer``) and the verified backbones
+    (``<home>/.cache/backbones``)."""
     return TrainingSources(
-        goemotions=settings.goemotions_data_dir, cache_dir=settings.transfer_cache_dir
+        goemotions=settings.goemotions_data_dir,
+        cache_dir=settings.transfer_cache_dir,
+        backbones_dir=settings.backbones_dir,
     )
 
 

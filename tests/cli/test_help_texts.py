@@ -111,3 +111,11 @@ def test_library_noise_is_kept_out_below_debug(monkeypatch: pytest.MonkeyPatch) 
         set_log_level(LogLevel.debug)
         assert logging.getLogger("transformers").getEffectiveLevel() == logging.DEBUG
     set_log_level(LogLevel.warning)
+
+
+def test_an_error_message_is_printed_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    """Bracketed words in an error (an extra's name, allowed values) are text, not markup."""
+    from emotion_clf.cli.output import error
+
+    error("install '.[teacher]' first; allowed: [minilm, tfidf]")
+    assert "install '.[teacher]' first; allowed: [minilm, tfidf]" in capsys.readouterr().err

@@ -48,6 +48,7 @@ app = typer.Typer(
         drift="emotion_clf.cli.drift:app",
         feedback="emotion_clf.cli.feedback:app",
         azure="emotion_clf.cli.azure:app",
+        backbone="emotion_clf.cli.backbone:app",
     ),
 )
 model_commands.register(app)

