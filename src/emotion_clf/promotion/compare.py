@@ -20,6 +20,7 @@ from emotion_clf.evaluation.metrics import Evaluation
 from emotion_clf.models.scoring import evaluate
 from emotion_clf.promotion.gate import GateDecision, GatePolicy, decide
 from emotion_clf.registry.fetch import ResolvedModel
+from emotion_clf.registry.judgements import record_judgement
 from emotion_clf.registry.resolve import resolve_model
 
 
@@ -40,6 +41,7 @@ class ComparisonReport:
     baseline_eval: Evaluation | None
     decision: GateDecision
     data: str
+    registry_run: str | None = None  # the run that records it, linked to both versions
 
     def disagreements(self, head: str = "emotion", limit: int = 20) -> list[dict[str, Any]]:
         """Rows where the two models predict differently, with who was right."""
@@ -56,6 +58,19 @@ class ComparisonReport:
             }
             for i in rows[:limit]
         ]
+
+    def flat_metrics(self) -> dict[str, float]:
+        """What a registry run records: each model's metrics per head, the gate's decision
+        (1: promote) and the rows."""
+        out: dict[str, float] = {"promote": float(self.decision.promote)}
+        out["rows"] = float(self.candidate_eval.rows)
+        for role, evaluation in (
+            ("candidate", self.candidate_eval),
+            ("baseline", self.baseline_eval),
+        ):
+            if evaluation is not None:
+                out.update({f"{role}_{k}": v for k, v in evaluation.flat_metrics().items()})
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,7 +106,8 @@ def compare_models(
     baseline: str = "baseline",
     data: Path | str | None = None,
 ) -> ComparisonReport:
-    """Resolve candidate and baseline (paths, designations or versions), compare, gate."""
+    """Resolve candidate and baseline (paths, designations or versions), compare, gate;
+    the result is logged to the registry as a run linked to the versions compared."""
     cand = resolve_model(candidate, settings=settings)
     try:
         base: ResolvedModel | None = resolve_model(baseline, settings=settings)
@@ -99,4 +115,17 @@ def compare_models(
         if baseline != "baseline":
             raise
         base = None  # no baseline yet: the gate uses the absolute minimums
-    return compare_resolved(cand, base, settings=settings, data=data)
+    report = compare_resolved(cand, base, settings=settings, data=data)
+    report.registry_run = record_judgement(
+        "compare",
+        {"candidate": cand, "baseline": base},
+        settings=settings,
+        metrics=report.flat_metrics(),
+        params={
+            "decision": report.decision.decision,
+            "data": report.data,
+            "candidate": cand.label,
+            "baseline": base.label if base else "none",
+        },
+    )
+    return report

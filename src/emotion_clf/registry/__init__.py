@@ -7,7 +7,9 @@
 - :func:`resolve_model` turns a ``--model`` value (a bundle folder, ``baseline``, ``dynamic``
   or a version number) into a verified local bundle, through :class:`ModelCache` and
   :func:`fetch_model`, which falls back to the last cached copy when the registry is down;
-- :class:`ModelSource` / :class:`RegistrySource`: what a server polls and loads from.
+- :class:`ModelSource` / :class:`RegistrySource`: what a server polls and loads from;
+- :func:`record_judgement`: a comparison, drift check or performance report logged as a run
+  linked to the versions it judged.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from emotion_clf.registry.base import (
 )
 from emotion_clf.registry.cache import ModelCache
 from emotion_clf.registry.fetch import ResolvedModel, cached_model, fetch_model, fetch_version
+from emotion_clf.registry.judgements import record_judgement
 from emotion_clf.registry.resolve import is_registry_ref, resolve_model
 from emotion_clf.registry.source import ModelSource, RegistrySource
 
@@ -47,6 +50,7 @@ __all__ = [
     "fetch_version",
     "is_registry_ref",
     "open_registry",
+    "record_judgement",
     "resolve_model",
     "trained_on_same_data",
 ]

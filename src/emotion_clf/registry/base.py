@@ -17,6 +17,7 @@ Nothing outside :mod:`emotion_clf.registry` talks to a model store directly.
 
 from __future__ import annotations
 
+import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
     from emotion_clf.training import TrainResult
 
 DESIGNATIONS: tuple[str, ...] = ("baseline", "dynamic")
-METRIC_PREFIX = "metric."
+METRIC_PREFIX = "metric."  # a headline metric's own tag, shown in the registry's list
+METRICS_TAG = "metrics"  # every metric of a version, one JSON object
 
 
 class _Any(Enum):
@@ -73,7 +75,15 @@ class VersionInfo:
 
     @property
     def metrics(self) -> dict[str, float]:
+        """Every metric (``<split>.<head>.<name>``): the :data:`METRICS_TAG` JSON object,
+        then the ``metric.*`` tags (a version registered before that tag had them all)."""
         out = {}
+        try:
+            every = json.loads(self.tags.get(METRICS_TAG, "{}"))
+        except json.JSONDecodeError:
+            every = {}  # a hand-edited tag; the headline tags are still read below
+        if isinstance(every, dict):
+            out.update({str(k): float(v) for k, v in every.items() if isinstance(v, int | float)})
         for key, value in self.tags.items():
             if key.startswith(METRIC_PREFIX):
                 try:
@@ -315,6 +325,21 @@ class ModelRegistry(ABC):
     @abstractmethod
     def download(self, info: VersionInfo, dest: Path) -> Path:
         """Download a version's bundle into ``dest`` (a new folder); returns the bundle."""
+
+    # -- judgements of versions ---------------------------------------------------------------
+    def log_judgement(
+        self,
+        kind: str,
+        *,
+        judged: Mapping[str, str],
+        metrics: Mapping[str, float],
+        params: Mapping[str, str] | None = None,
+        artifacts: Sequence[Path] = (),
+    ) -> str | None:
+        """Record a judgement of registered versions (``kind``: compare, drift,
+        performance) as a run linked to them (``judged``: role -> version); its run id, or
+        None where the backend keeps no such runs (this default)."""
+        return None
 
     # -- promotion lock and audit --------------------------------------------------------------
     @abstractmethod

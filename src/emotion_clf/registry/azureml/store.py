@@ -36,7 +36,7 @@ from emotion_clf.errors import (
     RegistryError,
     RegistryStoreError,
 )
-from emotion_clf.models.bundle import MANIFEST
+from emotion_clf.models.bundle import MANIFEST, read_manifest
 from emotion_clf.registry.azureml.audit import BlobAuditStore
 from emotion_clf.registry.azureml.calls import (
     Workspace,
@@ -58,7 +58,7 @@ from emotion_clf.registry.base import (
     VersionInfo,
     check_designation,
 )
-from emotion_clf.registry.tags import bundle_tags, manifest_metrics, result_metrics
+from emotion_clf.registry.tags import bundle_tags, manifest_metrics, model_card, result_metrics
 
 if TYPE_CHECKING:
     from emotion_clf.training import TrainResult
@@ -239,7 +239,8 @@ class AzureMlRegistry(ModelRegistry):
             name=self.model_name,
             path=str(bundle),
             type=constants.AssetTypes.CUSTOM_MODEL,
-            description="emotion-clf bundle; designations: see the registry's designations.json",
+            description=model_card(read_manifest(bundle), metrics)
+            + "\n\nDesignations: see the registry's designations.json.",
             tags=bundle_tags(bundle, metrics),
         )
         with azure_errors("registering the bundle"):

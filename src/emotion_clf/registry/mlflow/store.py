@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emotion_clf.config import Settings
 from emotion_clf.errors import DesignationConflictError, ModelNotFoundError, RegistryError
+from emotion_clf.models.bundle import read_manifest
 from emotion_clf.registry.base import (
     ANY,
     DESIGNATIONS,
@@ -43,6 +44,7 @@ from emotion_clf.registry.mlflow.calls import (
     find_experiment,
     mlflow_errors,
 )
+from emotion_clf.registry.mlflow.judgements import JUDGEMENTS_SUFFIX, log_judgement_run
 from emotion_clf.registry.mlflow.lock import MlflowTicketLock, Tickets
 from emotion_clf.registry.mlflow.quick import remember_revision
 from emotion_clf.registry.mlflow.readonly import (
@@ -52,8 +54,12 @@ from emotion_clf.registry.mlflow.readonly import (
     read_only_uri,
     sqlite_path,
 )
-from emotion_clf.registry.mlflow.tracking import BUNDLE_ARTIFACT, log_training_run
-from emotion_clf.registry.tags import bundle_tags, manifest_metrics, result_metrics
+from emotion_clf.registry.mlflow.tracking import (
+    BUNDLE_ARTIFACT,
+    REPORTS_ARTIFACT,
+    log_training_run,
+)
+from emotion_clf.registry.tags import bundle_tags, manifest_metrics, model_card, result_metrics
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -228,7 +234,11 @@ class MlflowRegistry(ModelRegistry):
         run_id = log_training_run(self.client, self.experiment_id(), result)
         try:
             info = self._register(
-                result.bundle, run_id=run_id, metrics=result_metrics(result), designate=designate
+                result.bundle,
+                run_id=run_id,
+                metrics=result_metrics(result),
+                designate=designate,
+                report=REPORTS_ARTIFACT,
             )
         except BaseException:
             self.client.set_terminated(run_id, status="FAILED")
@@ -256,8 +266,10 @@ class MlflowRegistry(ModelRegistry):
         run_id: str,
         metrics: Mapping[str, float],
         designate: str | None,
+        report: str | None = None,
     ) -> VersionInfo:
-        """Register a bundle already logged under ``bundle/`` in ``run_id`` as a new version."""
+        """Register a bundle already logged under ``bundle/`` in ``run_id`` as a new version,
+        described by its model card (``report``: the run's folder of the training's report)."""
         tags = bundle_tags(bundle, metrics)
         ensure_model(
             self.client,
@@ -266,11 +278,13 @@ class MlflowRegistry(ModelRegistry):
         )
         with mlflow_errors("registering the bundle"):
             run = self.client.get_run(run_id)
+            link = f"{run.info.artifact_uri}/{report} (training run {run_id})" if report else None
             mv = self.client.create_model_version(
                 self.model_name,
                 source=f"{run.info.artifact_uri}/{BUNDLE_ARTIFACT}",
                 run_id=run_id,
                 tags=tags,
+                description=model_card(read_manifest(bundle), metrics, report=link),
             )
         if designate:
             self.set_designation(designate, str(mv.version))
@@ -285,6 +299,27 @@ class MlflowRegistry(ModelRegistry):
                 artifact_uri=info.source, dst_path=str(dest), tracking_uri=self.tracking_uri
             )
         return Path(local)
+
+    def log_judgement(
+        self,
+        kind: str,
+        *,
+        judged: Mapping[str, str],
+        metrics: Mapping[str, float],
+        params: Mapping[str, str] | None = None,
+        artifacts: Sequence[Path] = (),
+    ) -> str | None:
+        self._writing(f"logging the {kind} run")
+        return log_judgement_run(
+            self.client,
+            self.experiment_id(f"{self.experiment_name}{JUDGEMENTS_SUFFIX}"),
+            model_name=self.model_name,
+            kind=kind,
+            judged=judged,
+            metrics=metrics,
+            params=params or {},
+            artifacts=artifacts,
+        )
 
     # -- promotion lock and audit --------------------------------------------------------------
     def _tickets(self) -> Tickets:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from emotion_clf.training import TrainResult
 
 BUNDLE_ARTIFACT = "bundle"
+REPORTS_ARTIFACT = "reports"  # per-split reports, confusion matrices, learning curves
 
 
 def _flat(value: Any) -> str:
@@ -53,7 +54,7 @@ def log_training_run(client: MlflowClient, experiment_id: str, result: TrainResu
                         client.log_metric(run_id, f"epoch_{name}", float(value), step=step)
             with tempfile.TemporaryDirectory() as tmp:
                 _write_reports(result, Path(tmp))
-                client.log_artifacts(run_id, tmp, "reports")
+                client.log_artifacts(run_id, tmp, REPORTS_ARTIFACT)
             client.log_artifacts(run_id, str(result.bundle), BUNDLE_ARTIFACT)
     except BaseException:
         client.set_terminated(run_id, status="FAILED")
