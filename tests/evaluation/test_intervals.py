@@ -37,3 +37,14 @@ def test_a_rare_class_gets_a_wider_f1_interval() -> None:
     intervals = f1_bootstrap(head, resamples=500)
     width = {label: high - low for label, (low, high) in intervals.items()}
     assert width["rare"] > 3 * width["common"]
+
+
+def test_a_feedback_set_with_one_label_is_scored_without_library_warnings() -> None:
+    import warnings
+
+    head = HeadEvaluation(labels=("a", "b"), y_true=np.array([1, 1]), y_pred=np.array([1, 1]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # perf-report printed sklearn's warnings here
+        scored = head.to_dict()
+    assert scored["confusion_matrix"] == {"labels": ["b"], "matrix": [[2]]}
+    assert scored["accuracy"] == 1.0

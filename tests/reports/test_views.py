@@ -82,5 +82,16 @@ def test_training_tables(weak_result: TrainResult) -> None:
         result.evaluations["test"]["emotion"].accuracy, 3
     )
     per_class = views.per_class_frame(result.evaluations["test"], "intensity")
-    assert list(per_class["support"]) == sorted(per_class["support"], reverse=True)
-    assert per_class["support"].sum() == result.evaluations["test"].rows
+    assert list(per_class["n"]) == sorted(per_class["n"], reverse=True)
+    assert per_class["n"].sum() == result.evaluations["test"].rows
+    for _, row in per_class.iterrows():  # each score with its interval around it
+        low, high = map(float, row["recall 95% CI"].split("-"))
+        assert low - 0.005 <= row["recall"] <= high + 0.005
+
+
+def test_top_confusions_table(weak_result: TrainResult) -> None:
+    test = weak_result.evaluations["test"]
+    frame = views.top_confusions_frame(test, "sub_emotion", limit=5)
+    assert list(frame.columns) == ["true", "predicted", "count", "share of true"]
+    assert list(frame["count"]) == sorted(frame["count"], reverse=True) and len(frame) <= 5
+    assert (frame["true"] != frame["predicted"]).all()

@@ -55,11 +55,13 @@ def perf_report(
     """Score models on the corrected labels sent to POST /feedback, and what the live server
     answered then; saves a timestamped report (HTML and JSON) under reports/performance/."""
     from emotion_clf.monitoring.performance import run_performance_report  # pandas, sklearn
+    from emotion_clf.reports.performance_page import performance_page
 
     run = run_performance_report(
         settings=get_settings(),
         models=[r.strip() for r in models.split(",") if r.strip()],
         feedback_dir=feedback_dir,
+        render=performance_page,
     )
     if json_output:
         print_json({**run.report.to_dict(), "json": str(run.json_path), "html": str(run.html_path)})

@@ -6,9 +6,9 @@ checkers, whose import alone takes seconds, which every other command would pay.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -16,6 +16,9 @@ from rich.table import Table
 from emotion_clf.cli.output import MARKUP, console, info, print_json
 from emotion_clf.config import Settings, get_settings, project_root
 from emotion_clf.errors import EmotionClfError, NotebookError
+
+if TYPE_CHECKING:
+    from emotion_clf.reports.records import ReportRecord
 
 app = typer.Typer(
     rich_markup_mode=MARKUP,
@@ -40,8 +43,9 @@ def parse_parameters(args: Sequence[str]) -> dict[str, str]:
     return parameters
 
 
-def production_header(settings: Settings) -> str:
-    """The state of production for the index page (the registry may be unreachable)."""
+def production_header(settings: Settings) -> Callable[[Sequence[ReportRecord]], str]:
+    """The state of production for the index page (the registry may be unreachable), read
+    now, and rendered once the published records are known (its cards link to them)."""
     from emotion_clf.registry import ModelRegistry, open_registry
     from emotion_clf.reports.production import production_html, production_state
 
@@ -57,7 +61,7 @@ def production_header(settings: Settings) -> str:
     )
     if registry is None:
         state.notes.append("the registry could not be opened")
-    return production_html(state)
+    return lambda records: production_html(state, records)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -76,7 +80,7 @@ def run(
 
     A failing cell exits non-zero, names the cell, and publishes nothing.
     """
-    from emotion_clf.reports.keynumbers import format_value
+    from emotion_clf.reports.keynumbers import format_value, key_label
     from emotion_clf.reports.runner import KERNEL, run_notebook
     from emotion_clf.reports.site import INDEX_HTML
 
@@ -97,7 +101,7 @@ def run(
     table.add_column("key number")
     table.add_column("value", justify="right")
     for key, value in record.key_numbers.items():
-        table.add_row(key, format_value(value))
+        table.add_row(key_label(key), format_value(value))
     console.print(table)
     console.print(f"report: [bold]{settings.reports_dir / record.html}[/]")
     console.print(f"index:  [bold]{settings.reports_dir / INDEX_HTML}[/]")

@@ -87,11 +87,20 @@ class HeadEvaluation:
         }
 
     def confusion(self) -> dict[str, Any]:
-        from sklearn.metrics import confusion_matrix
-
+        """Rows true, columns predicted, over the labels present. Counted directly: sklearn's
+        ``confusion_matrix`` warns when a small feedback set holds a single label."""
         present = self._present
-        matrix = confusion_matrix(self.y_true, self.y_pred, labels=present)
-        return {"labels": [self.labels[i] for i in present], "matrix": matrix.tolist()}
+        position = {label: i for i, label in enumerate(present)}
+        size = len(present)
+        cells = [
+            position[t] * size + position[p]
+            for t, p in zip(self.y_true.tolist(), self.y_pred.tolist(), strict=True)
+        ]
+        matrix = np.bincount(np.asarray(cells, dtype=np.int64), minlength=size * size)
+        return {
+            "labels": [self.labels[i] for i in present],
+            "matrix": matrix.reshape(size, size).tolist(),
+        }
 
     def top_confusions(self, limit: int = 15) -> list[dict[str, Any]]:
         """The most frequent mistakes: (true, predicted) pairs that differ, most rows first,

@@ -44,6 +44,9 @@ class DriftRun:
     report: DriftReport
     summary: dict[str, Any]  # what was saved as JSON (with the HTML's path)
     warnings: list[str]
+    # what was compared, for the report's own plots (shares, lengths, confidences)
+    reference: ReferenceProfile | None = None
+    current: CurrentData | None = None
 
 
 def reference_for(resolved: ResolvedModel, given: Path | None) -> tuple[ReferenceProfile, str]:
@@ -171,7 +174,7 @@ def run_drift_check(
     summary = save_report(
         report, folder=out or settings.monitoring_dir / "drift", model=resolved.label
     )
-    return DriftRun(report, summary, warnings)
+    return DriftRun(report, summary, warnings, reference=profile, current=data)
 
 
 def profile_sources(

@@ -14,7 +14,7 @@ import hashlib
 import html
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -168,20 +168,43 @@ class PerformanceRun:
     html_path: Path
 
 
+# renders a report and the earlier reports' summaries as a self-contained HTML page
+Renderer = Callable[["PerformanceReport", Sequence[Mapping[str, Any]]], str]
+
+
 def run_performance_report(
-    *, settings: Settings, models: Sequence[str], feedback_dir: Path | None = None
+    *,
+    settings: Settings,
+    models: Sequence[str],
+    feedback_dir: Path | None = None,
+    render: Renderer | None = None,
 ) -> PerformanceRun:
     """Score ``models`` (references that do not resolve are noted and skipped) on the
-    workspace's feedback, join the prediction log, save under ``reports/performance/``."""
+    workspace's feedback, join the prediction log, save under ``reports/performance/``
+    (the page drawn by ``render``, default :func:`render_html`).
+
+    References that resolve to the same version (``baseline`` and ``dynamic`` with no
+    candidate pending) are scored once, under the first, with a note: the same model twice
+    would only double every table."""
     feedback = read_feedback(feedback_dir or settings.feedback_dir)
     chosen: dict[str, tuple[str, Predictor]] = {}
     skipped = []
+    seen: dict[str, str] = {}  # version -> the reference it is scored under
+    notes = []
     for ref in models:
         try:
             resolved = resolve_model(ref, settings=settings)
         except ModelNotFoundError as exc:
             skipped.append(f"{ref}: {exc}")
             continue
+        first = seen.get(resolved.version) if resolved.version is not None else None
+        if first is not None:
+            label, predictor = chosen[first]
+            chosen[first] = (label.removesuffix(")") + f" = {ref})", predictor)
+            notes.append(f"{ref} is v{resolved.version}, the same version as {first}: scored once")
+            continue
+        if resolved.version is not None:
+            seen[resolved.version] = ref
         chosen[ref] = (resolved.label, resolved.load())
     if not chosen:
         raise DataError(
@@ -190,8 +213,11 @@ def run_performance_report(
     report = performance_report(
         feedback, chosen, log_folder=settings.monitoring_dir / "predictions"
     )
+    report.notes[:0] = notes
     report.notes.extend(f"skipped {s}" for s in skipped)
-    json_path, html_path = save_report(report, folder=settings.reports_dir / "performance")
+    json_path, html_path = save_report(
+        report, folder=settings.reports_dir / "performance", render=render
+    )
     return PerformanceRun(report, json_path, html_path)
 
 
@@ -220,13 +246,18 @@ def trend(reports: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def save_report(report: PerformanceReport, *, folder: Path) -> tuple[Path, Path]:
-    """``<at>-performance.json`` and a self-contained ``.html`` with the trend so far."""
+def save_report(
+    report: PerformanceReport, *, folder: Path, render: Renderer | None = None
+) -> tuple[Path, Path]:
+    """``<at>-performance.json`` and a self-contained ``.html`` with the trend so far, drawn
+    by ``render`` (default :func:`render_html`; the site's page is
+    ``emotion_clf.reports.performance_page``)."""
     document = report.to_dict()
     stamp = datetime.fromisoformat(report.at).strftime("%Y%m%dT%H%M%S%fZ")
     json_path = write_json_atomic(folder / f"{stamp}-performance.json", document)
     earlier = history(folder)
-    html_path = write_atomic(folder / f"{stamp}-performance.html", render_html(report, earlier))
+    page = (render or render_html)(report, earlier)
+    html_path = write_atomic(folder / f"{stamp}-performance.html", page)
     return json_path, html_path
 
 

@@ -55,9 +55,40 @@ def format_parameter(value: object) -> str:
     return str(value) if value != "" else EMPTY
 
 
+# how the parts of a dotted key read; a part not listed reads with its underscores as spaces
+_PARTS = {
+    "macro_f1": "macro-F1",
+    "weighted_f1": "weighted F1",
+    "sub_emotion": "sub-emotion",
+    "delta": "Δ",
+    "ci95_low": "95% CI low",
+    "ci95_high": "95% CI high",
+    "mcnemar": "McNemar",
+    "live": "live answers",
+}
+_KEYS = {
+    "mcnemar.p": "McNemar exact p",
+    "score": "drift score (share of signals)",
+    "signals_flagged": "signals flagging drift",
+    "drift": "drift found",
+    "rows": "rows",
+    "seconds": "seconds",
+}
+
+
+def key_label(key: str) -> str:
+    """How a key number's name reads on a page: ``test.sub_emotion.macro_f1`` becomes
+    ``test sub-emotion macro-F1``, ``delta.emotion.accuracy`` ``Δ emotion accuracy``. The
+    dotted key stays the name in ``index.json`` and in the notebook's record."""
+    if key in _KEYS:
+        return _KEYS[key]
+    return " ".join(_PARTS.get(part, part.replace("_", " ")) for part in key.split("."))
+
+
 def key_numbers_html(numbers: Mapping[str, KeyValue]) -> str:
     rows = "".join(
-        f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+        f"<tr><th style='text-align:left' title='{html.escape(k)}'>"
+        f"{html.escape(key_label(k))}</th>"
         f"<td style='text-align:right'>{html.escape(format_value(v))}</td></tr>"
         for k, v in numbers.items()
     )

@@ -19,7 +19,9 @@ from emotion_clf.monitoring.drift_runs import DriftRun
 from emotion_clf.monitoring.performance import PerformanceRun, trend
 from emotion_clf.monitoring.predictions import read_prediction_log
 from emotion_clf.monitoring.shadow import ShadowReport, shadow_agreement
-from emotion_clf.reports.views import markdown
+from emotion_clf.reports.drift_figures import expected_drift_note
+from emotion_clf.reports.over_time import drift_over_time_figure, performance_over_time_figure
+from emotion_clf.reports.views import markdown, show
 
 if TYPE_CHECKING:
     from IPython.display import HTML, Markdown
@@ -39,6 +41,9 @@ def drift_verdict(run: DriftRun) -> Markdown:
     notes = [*r.notes, *run.warnings]
     if notes:
         text += "\n\n" + "\n".join(f"- {note}" for note in notes)
+    expected = expected_drift_note(r.current)
+    if expected and r.drifted:
+        text += f"\n\n{expected}"
     return markdown(text)
 
 
@@ -89,27 +94,8 @@ def drift_history_frame(history: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 
 
 def drift_history_figure(history: Sequence[Mapping[str, Any]]) -> Figure | None:
-    """The drift score (share of signals flagging) of each saved check, in order."""
-    if len(history) < 2:
-        return None
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 2.8))
-    scores = [h.get("score", 0.0) for h in history]
-    colours = ["tab:red" if h.get("drift") else "tab:green" for h in history]
-    ax.bar(range(len(history)), scores, color=colours)
-    ax.set_xticks(
-        range(len(history)),
-        [str(h.get("at", ""))[:16] for h in history],
-        rotation=45,
-        ha="right",
-        fontsize=7,
-    )
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("share of signals flagging")
-    ax.set_title("drift checks over time (red: drift)")
-    fig.tight_layout()
-    return fig
+    """The drift score (share of signals flagging) of each saved check, over time."""
+    return drift_over_time_figure(history)
 
 
 def performance_frame(run: PerformanceRun) -> pd.DataFrame:
@@ -139,6 +125,13 @@ def model_confusion(run: PerformanceRun, ref: str) -> Figure | None:
     return confusion_figure(evaluation, title=f"{ref} ({run.report.labels[ref]}) on feedback")
 
 
+def show_model_confusions(run: PerformanceRun) -> None:
+    """Display the confusion matrices of each model scored, once per version (``baseline``
+    and ``dynamic`` on the same version were scored once)."""
+    for ref in run.report.models:
+        show(model_confusion(run, ref))
+
+
 def feedback_markdown(run: PerformanceRun) -> Markdown:
     report = run.report
     text = (
@@ -158,21 +151,8 @@ def trend_frame(history: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 
 
 def trend_figure(history: Sequence[Mapping[str, Any]], head: str = "emotion") -> Figure | None:
-    """Accuracy of each model on the feedback over the saved reports."""
-    frame = trend(history)
-    if frame.empty or frame["at"].nunique() < 2:
-        return None
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 3))
-    for model, rows in frame.groupby("model"):
-        ax.plot(range(len(rows)), rows[f"{head} accuracy"], marker="o", label=str(model))
-    ax.set_ylabel(f"{head} accuracy")
-    ax.set_xlabel("report")
-    ax.legend(fontsize=8)
-    ax.set_title(f"{head} accuracy on feedback, report by report")
-    fig.tight_layout()
-    return fig
+    """Accuracy and macro-F1 of each model on the feedback, over the saved reports."""
+    return performance_over_time_figure(history, head=head)
 
 
 def shadow_report(folder: Path, *, days: float) -> ShadowReport:

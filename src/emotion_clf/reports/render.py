@@ -30,18 +30,26 @@ def _is_stderr(output: nbformat.NotebookNode) -> bool:
     return bool(output.get("output_type") == "stream" and output.get("name") == "stderr")
 
 
-def _header_cell(record: ReportRecord) -> nbformat.NotebookNode:
+def _header_cell(record: ReportRecord, *, code: bool = False) -> nbformat.NotebookNode:
     parameters = ", ".join(f"`{k}` = `{format_parameter(v)}`" for k, v in record.parameters.items())
+    # the page with code lives in runs/, beside the executed notebook
+    links = (
+        f"[the report](../{record.html}) · [all reports](../index.html)"
+        if code
+        else "[all reports](index.html)"
+    )
     lines = [
         f"**{record.name}** run at {record.date.replace('T', ' ').replace('+00:00', '')} UTC "
-        f"in {record.seconds:.0f} s · [all reports](index.html)",
+        f"in {record.seconds:.0f} s · {links}",
         "",
         f"Parameters: {parameters or '(none)'}",
     ]
     return nbformat.v4.new_markdown_cell("\n".join(lines))
 
 
-def render_html(notebook: nbformat.NotebookNode, record: ReportRecord, *, out: Path) -> Path:
+def render_html(
+    notebook: nbformat.NotebookNode, record: ReportRecord, *, out: Path, code: bool = False
+) -> Path:
     """Render ``notebook`` to ``out`` with its run header; the file appears atomically.
 
     Parameters
@@ -52,6 +60,9 @@ def render_html(notebook: nbformat.NotebookNode, record: ReportRecord, *, out: P
         The run it belongs to: the header shows its date and parameters.
     out : Path
         The HTML file to write.
+    code : bool
+        Keep the code cells: the executed notebook as a page (``runs/<id>.html``), for who
+        wants to see how a number was made without opening Jupyter or reading raw JSON.
     """
     from nbconvert import HTMLExporter
 
@@ -63,9 +74,9 @@ def render_html(notebook: nbformat.NotebookNode, record: ReportRecord, *, out: P
         (i for i, c in enumerate(page.cells) if c.cell_type == "markdown" and c.source.strip()),
         -1,
     )
-    page.cells.insert(title_at + 1, _header_cell(record))
+    page.cells.insert(title_at + 1, _header_cell(record, code=code))
     exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+        exclude_input=not code, exclude_input_prompt=not code, exclude_output_prompt=not code
     )
     exporter.log = _NBCONVERT_LOG
     body, _ = exporter.from_notebook_node(page, resources={"metadata": {"name": record.title}})

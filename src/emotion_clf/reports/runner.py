@@ -34,7 +34,7 @@ from emotion_clf.reports.records import (
     write_notebook,
 )
 from emotion_clf.reports.render import render_html
-from emotion_clf.reports.site import RUNS, add_to_index
+from emotion_clf.reports.site import RUNS, Header, add_to_index
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ def run_notebook(
     kernel: str = KERNEL,
     cwd: Path | None = None,
     progress: bool = False,
-    header: Callable[[], str] | None = None,
+    header: Callable[[], Header] | None = None,
 ) -> ReportRecord:
     """Execute a notebook with papermill and publish it as an HTML report.
 
@@ -196,7 +196,8 @@ def run_notebook(
         status then reach the terminal or the make log while the cell runs.
     header : callable, optional
         Gives the HTML above the index's list (the state of production), once the run is
-        over.
+        over: a string, or a function of the published records (so the state's cards can
+        link to the reports).
 
     Returns
     -------

@@ -1,9 +1,11 @@
 """The published site: ``reports/index.json`` and ``reports/index.html``, newest first.
 
 ``index.json`` lists every published report's record; ``index.html`` is rendered from it.
-Both are rebuilt under a file lock so that two make targets finishing together do not lose
-each other's report. :func:`publish_site` rebuilds everything from the executed notebooks in
-``reports/runs/`` (the source of truth), re-rendering each report's HTML on the way.
+Both are rebuilt under a lock so that two make targets finishing together do not lose each
+other's report; the lock is taken on the folder itself, so no lock file is published with the
+site. :func:`publish_site` rebuilds everything from the executed notebooks in
+``reports/runs/`` (the source of truth), re-rendering each report's HTML on the way, and the
+executed notebook as a page with its code (``runs/<id>.html``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import fcntl
 import html
 import json
 import logging
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,26 +23,48 @@ from pathlib import Path
 import nbformat
 
 from emotion_clf.files import write_atomic
-from emotion_clf.reports.keynumbers import format_parameter, format_value
+from emotion_clf.reports.keynumbers import format_parameter, format_value, key_label
 from emotion_clf.reports.records import ReportRecord, stored_record
 from emotion_clf.reports.render import render_html
+from emotion_clf.reports.style import SITE_STYLE
 
 logger = logging.getLogger(__name__)
 
 RUNS = "runs"
 INDEX_JSON = "index.json"
 INDEX_HTML = "index.html"
+OLD_LOCK = ".index.lock"  # what earlier versions locked, and published with the site
+
+# the HTML above the list of reports (the state of production), given the published records
+Header = str | Callable[[Sequence[ReportRecord]], str]
 
 
 @contextmanager
 def site_lock(reports_dir: Path) -> Iterator[None]:
+    """Hold the site's lock: ``flock`` on the folder itself, which leaves no file behind."""
     reports_dir.mkdir(parents=True, exist_ok=True)
-    with (reports_dir / ".index.lock").open("w") as handle:
+    (reports_dir / OLD_LOCK).unlink(missing_ok=True)
+    handle = os.open(reports_dir, os.O_RDONLY)
+    try:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
+    finally:
+        os.close(handle)  # closing the last descriptor releases the lock
+
+
+def code_page(record: ReportRecord) -> str:
+    """The executed notebook as a page with its code, relative to the reports folder."""
+    return f"{RUNS}/{record.id}.html"
+
+
+def render_code_page(record: ReportRecord, *, reports_dir: Path) -> Path | None:
+    """Render ``runs/<id>.html``; None (logged) when the executed notebook is gone."""
+    try:
+        notebook = nbformat.read(reports_dir / record.notebook, as_version=4)
+    except (OSError, ValueError) as exc:
+        logger.warning("no page with code for %s: %s", record.id, exc)
+        return None
+    return render_html(notebook, record, out=reports_dir / code_page(record), code=True)
 
 
 def _newest_first(records: Sequence[ReportRecord]) -> list[ReportRecord]:
@@ -73,21 +98,25 @@ def scan_runs(reports_dir: Path) -> list[ReportRecord]:
     return records
 
 
-def write_index(records: Sequence[ReportRecord], *, reports_dir: Path, header: str = "") -> Path:
+def write_index(records: Sequence[ReportRecord], *, reports_dir: Path, header: Header = "") -> Path:
     """Write ``index.json`` and ``index.html`` for ``records``; returns the HTML path.
 
-    ``header`` is HTML shown above the list (the state of production)."""
+    ``header`` is HTML shown above the list (the state of production), or a function of the
+    records that gives it (so its cards can link to the reports)."""
     ordered = _newest_first(records)
     generated = datetime.now(UTC).isoformat(timespec="seconds")
     document = {"generated": generated, "reports": [r.to_dict() for r in ordered]}
+    top = header(ordered) if callable(header) else header
     write_atomic(reports_dir / INDEX_JSON, json.dumps(document, indent=2) + "\n")
-    write_atomic(reports_dir / INDEX_HTML, index_html(ordered, generated=generated, header=header))
+    write_atomic(reports_dir / INDEX_HTML, index_html(ordered, generated=generated, header=top))
     return reports_dir / INDEX_HTML
 
 
-def add_to_index(record: ReportRecord, *, reports_dir: Path, header: str = "") -> Path:
-    """Add one freshly published record to the index (rebuilt from runs/ if unreadable)."""
+def add_to_index(record: ReportRecord, *, reports_dir: Path, header: Header = "") -> Path:
+    """Add one freshly published record to the index (rebuilt from runs/ if unreadable),
+    with its executed notebook as a page with code."""
     with site_lock(reports_dir):
+        render_code_page(record, reports_dir=reports_dir)
         records = read_index(reports_dir)
         if records is None:
             records = scan_runs(reports_dir)
@@ -96,7 +125,7 @@ def add_to_index(record: ReportRecord, *, reports_dir: Path, header: str = "") -
 
 
 def publish_site(
-    *, reports_dir: Path, rerender: bool = True, header: str = ""
+    *, reports_dir: Path, rerender: bool = True, header: Header = ""
 ) -> tuple[Path, list[ReportRecord]]:
     """Rebuild the site from the executed notebooks.
 
@@ -105,9 +134,10 @@ def publish_site(
     reports_dir : Path
         The reports folder (``Settings.reports_dir``).
     rerender : bool
-        Re-render every report's HTML; otherwise only the missing ones.
-    header : str
-        HTML above the list of reports (the state of production).
+        Re-render every report's HTML (and its page with code); otherwise only missing ones.
+    header : str or callable
+        HTML above the list of reports (the state of production), or a function of the
+        published records that gives it.
 
     Returns
     -------
@@ -121,28 +151,9 @@ def publish_site(
             if rerender or not out.is_file():
                 notebook = nbformat.read(reports_dir / record.notebook, as_version=4)
                 render_html(notebook, record, out=out)
+            if rerender or not (reports_dir / code_page(record)).is_file():
+                render_code_page(record, reports_dir=reports_dir)
         return write_index(records, reports_dir=reports_dir, header=header), records
-
-
-_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border-bottom: 1px solid #ddd; padding: .45rem .6rem; vertical-align: top;
-         text-align: left; font-size: .92rem; }
-th { background: #f4f4f4; }
-code { background: #f6f6f6; padding: 0 .2rem; }
-.kn { display: grid; grid-template-columns: max-content minmax(0, 26rem); gap: 0 .8rem; }
-.kn span:nth-child(even) { text-align: right; font-variant-numeric: tabular-nums;
-                           overflow-wrap: anywhere; }
-.muted { color: #777; font-size: .85rem; }
-.cards { display: flex; flex-wrap: wrap; gap: 1rem; margin-bottom: 1.5rem; }
-.card { border: 1px solid #ddd; border-radius: 6px; padding: .2rem 1rem; min-width: 13rem; }
-.card h3 { font-size: 1rem; margin: .6rem 0 .3rem; }
-.card p { margin: .3rem 0; }
-.big { font-size: 1.6rem; font-weight: 600; }
-#baseline { border-top: 4px solid #3b6fd4; } #dynamic { border-top: 4px solid #2e9e57; }
-table.perf { width: auto; } table.perf td, table.perf th { font-size: .85rem; }
-"""
 
 
 def _parameters_cell(record: ReportRecord) -> str:
@@ -158,7 +169,8 @@ def _key_numbers_cell(record: ReportRecord) -> str:
     if not record.key_numbers:
         return "<span class='muted'>none recorded</span>"
     items = "".join(
-        f"<span>{html.escape(k)}</span><span>{html.escape(format_value(v))}</span>"
+        f"<span title='{html.escape(k)}'>{html.escape(key_label(k))}</span>"
+        f"<span>{html.escape(format_value(v))}</span>"
         for k, v in record.key_numbers.items()
     )
     return f"<div class='kn'>{items}</div>"
@@ -172,7 +184,8 @@ def index_html(records: Sequence[ReportRecord], *, generated: str, header: str =
         f"<td>{html.escape(r.date.replace('T', ' ').replace('+00:00', ''))} UTC</td>"
         f"<td><a href='{html.escape(r.html)}'>{html.escape(r.title)}</a>"
         f"<br><span class='muted'>{html.escape(r.name)} · {r.seconds:.0f} s · "
-        f"<a href='{html.escape(r.notebook)}'>notebook</a></span></td>"
+        f"<a class='code' href='{html.escape(code_page(r))}'>notebook with code</a> "
+        f"(<a href='{html.escape(r.notebook)}' download>.ipynb</a>)</span></td>"
         f"<td>{_parameters_cell(r)}</td>"
         f"<td>{_key_numbers_cell(r)}</td>"
         "</tr>"
@@ -186,7 +199,7 @@ def index_html(records: Sequence[ReportRecord], *, generated: str, header: str =
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<title>emotion-clf reports</title>"
-        f"<style>{_STYLE}</style></head><body>"
+        f"<style>{SITE_STYLE}</style></head><body>"
         f"<h1>emotion-clf reports</h1>{header}<h2 id='reports'>Reports</h2>"
         f"<p class='muted'>{len(records)} report(s), newest first; generated {generated}.</p>"
         f"{table if records else empty}</body></html>\n"

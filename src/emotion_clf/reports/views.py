@@ -94,11 +94,45 @@ def metrics_frame(evaluations: Mapping[str, Evaluation]) -> pd.DataFrame:
     return frame.set_index(["split", "head"]).round(3)
 
 
+def _interval(low: float, high: float) -> str:
+    return f"{low:.2f}-{high:.2f}"
+
+
 def per_class_frame(evaluation: Evaluation, head: str) -> pd.DataFrame:
-    """Precision, recall, F1 and support of each class of one head, most frequent first."""
-    frame = pd.DataFrame.from_dict(evaluation[head].per_class(), orient="index")
-    frame.index.name = head
-    return frame.sort_values("support", ascending=False).round(3)
+    """Each class of one head, most frequent first: its true rows (``n``), precision, recall
+    with Wilson's 95% interval and F1 with a bootstrap 95% interval, so that a score on a
+    handful of rows reads as the weak evidence it is."""
+    from emotion_clf.evaluation.intervals import f1_bootstrap, wilson
+
+    scores = evaluation[head].per_class()
+    f1_ci = f1_bootstrap(evaluation[head])
+    rows = [
+        {
+            head: label,
+            "n": int(s["support"]),
+            "precision": s["precision"],
+            "recall": s["recall"],
+            "recall 95% CI": _interval(
+                *wilson(round(s["recall"] * s["support"]), int(s["support"]))
+            ),
+            "f1": s["f1"],
+            "f1 95% CI": _interval(*f1_ci[label]),
+        }
+        for label, s in scores.items()
+    ]
+    frame = pd.DataFrame(rows).set_index(head)
+    return frame.sort_values("n", ascending=False, kind="stable").round(3)
+
+
+def top_confusions_frame(evaluation: Evaluation, head: str, limit: int = 15) -> pd.DataFrame:
+    """The ``limit`` most frequent mistakes of ``head``: true class, predicted class, rows,
+    and the share of the true class's rows that went there."""
+    frame = pd.DataFrame(
+        evaluation[head].top_confusions(limit),
+        columns=["true", "predicted", "count", "share of true"],
+    )
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return frame.round(3)
 
 
 def comparison_frame(report: ComparisonReport) -> pd.DataFrame | Markdown:
