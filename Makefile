@@ -49,7 +49,7 @@ KERNEL_SPEC := $(VENV)/share/jupyter/kernels/emotion-clf/kernel.json
 
 .PHONY: help setup main test test-fast test-all check format train-bundle evaluate serve clean
 .PHONY: train compare promote rollback reports lab mlflow-ui drift perf health feedback-sample
-.PHONY: oci-image azurite azureml-venv test-standins teacher
+.PHONY: oci-image azurite azureml-venv test-standins teacher docs
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -122,7 +122,7 @@ main: setup ## the main job: train tfidf, promote it, train BEST_FAMILY, compare
 # coverage of the package's in-process code ([tool.coverage.*] in pyproject.toml says why)
 COVERAGE := --cov=emotion_clf --cov-report=term --cov-report=xml:coverage.xml
 
-test: setup test-standins ## run the test suite (slow tests excluded) with coverage (coverage.xml), on 2 workers
+test: setup test-standins docs ## build the docs (strict), then run the test suite (slow tests excluded) with coverage (coverage.xml), on 2 workers
 	$(BIN)/python -m pytest $(COVERAGE) -n 2 --dist loadfile
 
 test-fast: setup ## the unit tests only (no server, subprocess, notebook or stand-in: tests/integration.py), on 2 workers: the inner loop
@@ -172,6 +172,21 @@ feedback-sample: setup ## import FEEDBACK_SAMPLE (300 labelled rows of a test ba
 
 reports: setup ## re-render every report and reports/index.html from the executed notebooks
 	$(CLI) report publish
+
+# The documentation site, beside the published reports (<home>/reports/docs). With a published
+# reports site, its screenshot in the README and the docs (docs/img/reports.png) is taken again
+# first; without one (a fresh clone, CI) the committed picture stays.
+REPORTS_DIR = $$($(BIN)/python -c 'from emotion_clf.config import get_settings; print(get_settings().reports_dir)')
+
+docs: setup ## build the documentation site (mkdocs-material, strict: a broken link fails it) into <home>/reports/docs
+	@reports="$(REPORTS_DIR)"; \
+	if [ -f "$$reports/index.html" ] && command -v chromium >/dev/null; then \
+	  $(BIN)/python -m emotion_clf.reports.screenshot "$$reports/index.html" docs/img/reports.png; \
+	else \
+	  echo "docs: no published reports (or no chromium): docs/img/reports.png kept as it is"; \
+	fi; \
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir "$$reports/docs" \
+	&& echo "docs: $$reports/docs/index.html"
 
 lab: setup ## open JupyterLab on notebooks/ with the project's kernel (extra flags: LAB_ARGS)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
