@@ -75,7 +75,7 @@ def record(name: str, day: int, **numbers: object) -> ReportRecord:
 
 RECORDS = [  # newest first, as the site hands them over
     record("06-performance-report", 6, rows=295),
-    record("05-drift-report", 5, drift=True),
+    record("05-drift-report", 5, drift=True, current_rows=4501, score=0.875),
     record("03-promote", 4, outcome="promoted"),
     record("02-compare-baseline", 3, decision="promote"),
     record("01-train", 2, version=2, family="minilm"),
@@ -112,6 +112,24 @@ def test_every_card_links_to_the_report_behind_it() -> None:
     assert page.links["last-promotion"] == ["20260104T000000Z-03-promote.html"]
     assert page.links["drift"] == ["20260105T000000Z-05-drift-report.html"]
     assert "dynamic" not in page.links  # v3 has no training report here: no dead link
+    from_the_command_line = state(dynamic="3")
+    from_the_command_line.drift = {**drift_summary("2026-01-07", drift=True), "current_rows": 60}
+    assert "drift" not in Page(production_html(from_the_command_line, RECORDS)).links
+
+
+def test_the_performance_card_links_to_the_feedback_page_first() -> None:
+    scores = {"emotion": {"accuracy": 0.641, "macro_f1": 0.345}}
+    current = state()
+    current.performance = {"rows": 295, "at": "2026-01-06T00:00:00+00:00",
+                           "models": {"baseline": scores},
+                           "model_labels": {"baseline": "v2 (baseline = dynamic)"}}  # fmt: skip
+    current.performance_page = "performance/20260106T000000000000Z-performance.html"
+    page = Page(production_html(current, RECORDS))
+    assert page.links["performance"] == [
+        "performance/20260106T000000000000Z-performance.html",
+        "20260106T000000Z-06-performance-report.html",
+    ]
+    assert "v2 (baseline = dynamic) 0.641 0.345" in page.text["performance"]
 
 
 def test_the_baseline_card_shows_its_test_metrics() -> None:

@@ -43,7 +43,7 @@ def drift_over_time_figure(history: Sequence[Mapping[str, Any]]) -> Figure | Non
         return None
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 2.8))
+    fig, ax = plt.subplots(figsize=(6, 2.8))
     times = _when([h["at"] for h in points])
     scores = [float(h.get("score", 0.0)) for h in points]
     ax.plot(times, scores, color="tab:gray", linewidth=1, zorder=1)
@@ -70,7 +70,7 @@ def performance_over_time_figure(
         return None
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 2.8))
+    fig, ax = plt.subplots(figsize=(6, 2.8))
     for model, rows in frame.groupby("model", sort=False):
         times = _when(list(rows["at"]))
         for metric, style in (("accuracy", "-"), ("macro-F1", "--")):

@@ -110,12 +110,14 @@ def _when(text: str) -> str:
     return html.escape(text.replace("T", " ").replace("+00:00", "")[:19] + " UTC" if text else "-")
 
 
-def _card(element_id: str, title: str, body: str, link: tuple[str, str] | None = None) -> str:
-    """A card; ``link`` (href, words) goes at its foot, to the report behind it."""
-    foot = (
-        f"<p class='go'><a href='{html.escape(link[0])}'>{html.escape(link[1])} →</a></p>"
-        if link
-        else ""
+Link = tuple[str, str]  # (href, words)
+
+
+def _card(element_id: str, title: str, body: str, *links: Link | None) -> str:
+    """A card; ``links`` go at its foot, to the reports behind it."""
+    foot = "".join(
+        f"<p class='go'><a href='{html.escape(href)}'>{html.escape(words)} →</a></p>"
+        for href, words in filter(None, links)
     )
     return f"<div class='card' id='{element_id}'><h3>{html.escape(title)}</h3>{body}{foot}</div>"
 
@@ -193,7 +195,13 @@ def _drift_card(state: ProductionState, records: Sequence[ReportRecord]) -> str:
         if expected and found
         else ""
     )
-    report = _latest(records, "05-drift-report")
+    # the notebook report of this very check (a check run from the command line has none)
+    report = _latest(
+        records,
+        "05-drift-report",
+        current_rows=drift.get("current_rows"),
+        score=round(float(drift.get("score", 0.0)), 4),
+    )
     body = (
         f"<p class='big verdict {'bad' if found else 'good'}'>"
         f"{'drift' if found else 'no drift'}</p>"
@@ -216,10 +224,7 @@ def _performance_card(state: ProductionState, records: Sequence[ReportRecord]) -
         )
     labels = perf.get("model_labels", {})
     scored = {
-        **{
-            f"{ref} ({labels[ref]})" if ref in labels else ref: s
-            for ref, s in perf.get("models", {}).items()
-        },
+        **{labels.get(ref, ref): s for ref, s in perf.get("models", {}).items()},
         **(
             {f"live answers ({perf.get('live_rows')} rows)": perf["live"]}
             if perf.get("live")
@@ -237,13 +242,12 @@ def _performance_card(state: ProductionState, records: Sequence[ReportRecord]) -
         f"<tr><th>model</th><th>emotion acc</th><th>emotion macro-F1</th></tr>{rows}</table>"
     )
     notebook = _latest(records, "06-performance-report")
-    links = [(state.performance_page, "feedback report")] if state.performance_page else []
-    links += [(notebook.html, "performance notebook report")] if notebook else []
-    extra = "".join(
-        f"<p class='go'><a href='{html.escape(h)}'>{html.escape(w)} →</a></p>" for h, w in links[1:]
-    )
     return _card(
-        "performance", "true performance (feedback)", body + extra, links[0] if links else None
+        "performance",
+        "true performance (feedback)",
+        body,
+        (state.performance_page, "feedback report") if state.performance_page else None,
+        (notebook.html, "performance notebook report") if notebook else None,
     )
 
 

@@ -19,6 +19,7 @@ from emotion_clf.promotion.fanout import RefreshResult
 from emotion_clf.promotion.gate import GateDecision
 from emotion_clf.promotion.lifecycle import PromotionOutcome
 from emotion_clf.registry.base import AuditEntry, VersionInfo
+from emotion_clf.reports.keynumbers import key_label
 from emotion_clf.training import TrainResult
 
 if TYPE_CHECKING:
@@ -226,7 +227,8 @@ def versions_frame(versions: Sequence[VersionInfo]) -> pd.DataFrame:
         for v in versions
     ]
     columns = ["version", "designations", "family", "created", *VERSION_METRICS]
-    return pd.DataFrame(rows, columns=columns).set_index("version").round(3)
+    frame = pd.DataFrame(rows, columns=columns).set_index("version").round(3)
+    return frame.rename(columns={k: key_label(k) for k in VERSION_METRICS})
 
 
 def audit_frame(entries: Sequence[AuditEntry]) -> pd.DataFrame:
