@@ -188,8 +188,8 @@ docs: setup ## build the documentation site (mkdocs-material, strict: a broken l
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir "$$reports/docs" \
 	&& echo "docs: $$reports/docs/index.html"
 
-lab: setup ## open JupyterLab on notebooks/ with the project's kernel (extra flags: LAB_ARGS)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+lab: setup ## open JupyterLab on notebooks/, the executed runs (<home>/reports/runs) in the same file browser (extra flags: LAB_ARGS)
+	$(BIN)/python -m emotion_clf.reports.lab $(LAB_ARGS)
 
 mlflow-ui: setup ## browse MLflow runs and the registry at http://127.0.0.1:5000
 	$(BIN)/mlflow ui --backend-store-uri "$$($(CLI) registry uri)" --port 5000
