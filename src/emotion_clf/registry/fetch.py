@@ -91,7 +91,9 @@ class ResolvedModel:
             runtime_cache=self.runtime_cache,
             verified=self.verified,
         )
-        status.info("loaded model %s in %.1f s", self.short_label, time.perf_counter() - started)
+        took = time.perf_counter() - started
+        if took >= 1.0:  # a quick load needs no second line
+            status.info("loaded model %s in %.1f s", self.short_label, took)
         return predictor
 
     @property
