@@ -82,10 +82,10 @@ def test_an_srt_is_analysed_and_two_corrections_reach_the_feedback_store(
         files=[{"name": "final.srt", "mimeType": "application/x-subrip", "buffer": SRT.encode()}],
     )
     page_.wait_for_selector("#tbody[data-rendered='5']", timeout=TIMEOUT_MS)
-    assert page_.locator("#tbody td.text").all_inner_texts() == SENTENCES
-    assert page_.locator("#tbody td.time").first.inner_text() == "0:00.0 – 0:01.5"
+    assert page_.locator("#tbody .text").all_text_contents() == SENTENCES
+    assert page_.locator("#tbody .time").first.text_content() == "0:00.0 – 0:01.5"
     assert page_.locator("#timeline svg rect.seg").count() == 5
-    labels = page_.locator("#tbody .badge").all_inner_texts()
+    labels = page_.locator("#tbody .badge").all_text_contents()
     assert set(labels) <= set(SCHEMA.labels("emotion"))
 
     # the sub-emotions of the chosen emotion come first
@@ -126,12 +126,12 @@ def test_the_filters_search_and_downloads_work(page: tuple[Any, Watch], tmp_path
     page_.wait_for_selector("#tbody[data-rendered='3']", timeout=TIMEOUT_MS)
     page_.fill("#search", "train")
     page_.wait_for_selector("#tbody[data-rendered='1']", timeout=TIMEOUT_MS)
-    assert page_.locator("#tbody td.text").all_inner_texts() == ["The train is late again."]
+    assert page_.locator("#tbody .text").all_text_contents() == ["The train is late again."]
     page_.fill("#search", "")
     page_.wait_for_selector("#tbody[data-rendered='3']", timeout=TIMEOUT_MS)
-    emotion = page_.locator("#tbody .badge").first.inner_text()
+    emotion = page_.locator("#tbody .badge").first.text_content()
     page_.select_option("#filter-emotion", emotion)
-    shown = page_.locator("#tbody .badge").all_inner_texts()
+    shown = page_.locator("#tbody .badge").all_text_contents()
     assert shown and set(shown) == {emotion}
     with page_.expect_download() as download:
         page_.click("#download-csv")
@@ -173,7 +173,7 @@ def test_the_analyse_page_works_with_the_keyboard_alone(page: tuple[Any, Watch])
     assert page_.evaluate("document.activeElement.textContent") == "Keep"
     keys.press("Enter")
     assert "1 correction ready" in page_.locator("#pending").inner_text()
-    assert page_.locator("#tbody tr.corrected .badge").inner_text() == after
+    assert page_.locator("#tbody .row.corrected .badge").text_content() == after
     assert watch.errors == []
 
 
@@ -206,7 +206,7 @@ def test_a_spoken_recording_is_transcribed_into_rows(
     open_analyse(page_)
     page_.set_input_files("#file", str(wav))
     page_.wait_for_selector("#tbody[data-rendered]:not([data-rendered=''])", timeout=120_000)
-    text = " ".join(page_.locator("#tbody td.text").all_inner_texts()).lower()
+    text = " ".join(page_.locator("#tbody .text").all_text_contents()).lower()
     assert "happy" in text and "terrible" in text
     assert "speech" in page_.locator("#summary").inner_text()
     assert watch.errors == []
