@@ -106,4 +106,7 @@ def test_the_index_opens_with_the_state_of_production(
     assert "promote none → v1" in text["last-promotion"]
     assert "drift" in text["drift"] and "a log dump (60 rows)" in text["drift"]
     assert "1 feedback rows" in text["performance"] and "baseline" in text["performance"]
+    assert "feedback report" in text["performance"]  # the link to perf-report's page
+    assert "expected" not in text["drift"].lower()  # a log dump is not the test split
+    assert not [p.name for p in settings.reports_dir.iterdir() if p.name.startswith(".")]
     assert "Reports" in text["reports"]

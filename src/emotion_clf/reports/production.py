@@ -214,6 +214,11 @@ def _drift_card(state: ProductionState, records: Sequence[ReportRecord]) -> str:
     )
 
 
+def _model_name(ref: str, label: str) -> str:
+    """``v2 (baseline = dynamic)`` as it is; ``baseline`` scored as ``v1``: ``baseline (v1)``."""
+    return label if ref in label else f"{ref} ({label})" if label else ref
+
+
 def _performance_card(state: ProductionState, records: Sequence[ReportRecord]) -> str:
     perf = state.performance
     if perf is None:
@@ -224,7 +229,7 @@ def _performance_card(state: ProductionState, records: Sequence[ReportRecord]) -
         )
     labels = perf.get("model_labels", {})
     scored = {
-        **{labels.get(ref, ref): s for ref, s in perf.get("models", {}).items()},
+        **{_model_name(ref, labels.get(ref, "")): s for ref, s in perf.get("models", {}).items()},
         **(
             {f"live answers ({perf.get('live_rows')} rows)": perf["live"]}
             if perf.get("live")
