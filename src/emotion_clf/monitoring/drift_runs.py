@@ -32,7 +32,7 @@ from emotion_clf.monitoring.drift import (
     save_report,
 )
 from emotion_clf.monitoring.predictions import read_prediction_log
-from emotion_clf.registry import ResolvedModel, resolve_model
+from emotion_clf.registry import ResolvedModel, record_judgement, resolve_model
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +157,8 @@ def run_drift_check(
     out: Path | None = None,
 ) -> DriftRun:
     """Check, and save the Evidently HTML and the JSON summary (default:
-    ``monitoring/drift/``)."""
+    ``monitoring/drift/``); log it to the registry as a run linked to the model's version
+    (its id in the summary's ``registry_run``, None for a bundle folder)."""
     resolved = resolve_model(model, settings=settings)
     profile, reference_name = reference_for(resolved, reference)
     data, warnings = gather_current(
@@ -173,6 +174,21 @@ def run_drift_check(
     report = check_drift(profile, data, policy=policy, reference_name=reference_name)
     summary = save_report(
         report, folder=out or settings.monitoring_dir / "drift", model=resolved.label
+    )
+    summary["registry_run"] = record_judgement(
+        "drift",
+        {"model": resolved},
+        settings=settings,
+        metrics={
+            "drift": float(report.drifted),
+            "score": report.score,
+            "reference_rows": float(report.reference_rows),
+            "current_rows": float(report.current_rows),
+            **{f"{s.name}_score": s.score for s in report.signals},
+            **{f"{s.name}_drifted": float(s.drifted) for s in report.signals},
+        },
+        params={"reference": report.reference, "current": report.current},
+        artifacts=[Path(summary["html"])],
     )
     return DriftRun(report, summary, warnings, reference=profile, current=data)
 

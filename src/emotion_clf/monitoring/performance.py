@@ -33,7 +33,7 @@ from emotion_clf.files import write_atomic, write_json_atomic
 from emotion_clf.models.base import Predictor
 from emotion_clf.models.scoring import evaluate
 from emotion_clf.monitoring.predictions import read_prediction_log
-from emotion_clf.registry import resolve_model
+from emotion_clf.registry import ResolvedModel, record_judgement, resolve_model
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +166,7 @@ class PerformanceRun:
     report: PerformanceReport
     json_path: Path
     html_path: Path
+    registry_run: str | None = None  # the run that records it, linked to the versions scored
 
 
 # renders a report and the earlier reports' summaries as a self-contained HTML page
@@ -188,6 +189,7 @@ def run_performance_report(
     would only double every table."""
     feedback = read_feedback(feedback_dir or settings.feedback_dir)
     chosen: dict[str, tuple[str, Predictor]] = {}
+    judged: dict[str, ResolvedModel] = {}  # what the registry run links to
     skipped = []
     seen: dict[str, str] = {}  # version -> the reference it is scored under
     notes = []
@@ -206,6 +208,7 @@ def run_performance_report(
         if resolved.version is not None:
             seen[resolved.version] = ref
         chosen[ref] = (resolved.label, resolved.load())
+        judged[ref] = resolved
     if not chosen:
         raise DataError(
             f"none of the models could be resolved: {'; '.join(skipped)}", field="models"
@@ -218,7 +221,22 @@ def run_performance_report(
     json_path, html_path = save_report(
         report, folder=settings.reports_dir / "performance", render=render
     )
-    return PerformanceRun(report, json_path, html_path)
+    registry_run = record_judgement(
+        "performance",
+        {ref: judged[ref] for ref in chosen},
+        settings=settings,
+        metrics={
+            "rows": float(report.rows),
+            **{
+                f"{ref}_{name}": value
+                for ref, evaluation in report.models.items()
+                for name, value in evaluation.flat_metrics().items()
+            },
+        },
+        params={ref: label for ref, (label, _) in chosen.items()},
+        artifacts=[json_path, html_path],
+    )
+    return PerformanceRun(report, json_path, html_path, registry_run)
 
 
 def history(folder: Path) -> list[dict[str, Any]]:
