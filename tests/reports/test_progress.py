@@ -58,3 +58,27 @@ def test_a_notebook_run_passes_its_progress_lines_on_to_stderr(
     for epoch, share in ((1, "25%"), (4, "100%")):
         assert f"train demo: epoch {epoch}/4 loss 0.5, {share}, elapsed " in err
     assert PROGRESS_ENV not in os.environ  # set for the kernel only
+
+
+@pytest.mark.notebook
+def test_in_a_notebook_frontend_the_training_progress_is_a_widget(
+    tmp_path: Path, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the runner's request for lines (JupyterLab), tqdm.auto draws a widget: the
+    cell's output is a widget view, which Lab renders as a bar (ipywidgets, the lab extra)."""
+    monkeypatch.setenv("PYTHONPATH", kernel_pythonpath())
+    monkeypatch.delenv(PROGRESS_ENV, raising=False)
+    folder = tmp_path / "notebooks"
+    write_notebook(
+        folder,
+        "01-widget",
+        "from emotion_clf.reports import record_key_numbers, training_progress",
+        'with training_progress("train demo") as progress:\n'
+        '    progress("epoch 1/1 loss 0.5", 1.0)',
+        'record_key_numbers({"divisor": divisor})',
+    )
+    record = run_notebook("widget", {}, notebooks_dir=folder, reports_dir=workspace / "r")
+    executed = nbformat.read(workspace / "r" / record.notebook, as_version=4)
+    [cell] = [c for c in executed.cells if "training_progress(" in c.source and "with" in c.source]
+    kinds = {key for output in cell.outputs for key in output.get("data", {})}
+    assert "application/vnd.jupyter.widget-view+json" in kinds
