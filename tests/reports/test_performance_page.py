@@ -77,4 +77,4 @@ def test_one_version_under_two_names_is_scored_and_shown_once(home: Path) -> Non
     assert cli.returncode == 0, cli.stderr
     assert "Warning" not in cli.stderr and "warn(" not in cli.stderr  # no sklearn noise
     assert "scored once" in cli.stderr
-    assert "baseline = v2 (baseline =" in cli.stdout and "dynamic = v2" not in cli.stdout
+    assert "v2 (baseline = dynamic)" in cli.stdout and "dynamic = v2" not in cli.stdout

@@ -26,7 +26,11 @@ def show(report: PerformanceReport, html: Path) -> None:
     for head in HEADS:
         table.add_column(f"{head} acc", justify="right")
         table.add_column(f"{head} mF1", justify="right")
-    scored = {f"{ref} = {report.labels[ref]}": e for ref, e in report.models.items()}
+    scored = {  # a label that names its reference ("v1 (baseline = dynamic)") as it is
+        label if ref in label else f"{ref} = {label}": e
+        for ref, e in report.models.items()
+        for label in [report.labels[ref]]
+    }
     if report.live is not None:
         scored[f"live answers ({report.live.rows} rows)"] = report.live
     for name, evaluation in scored.items():
