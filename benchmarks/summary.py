@@ -228,6 +228,16 @@ def _tfidf_speed(doc: Document) -> str:
     return f"CPU µs per sentence at batch 1 / 32, median: {cells}"
 
 
+def _web_app(doc: Document) -> str:
+    weight, median = doc["page_weight"], doc["median"]
+    return (
+        f"analyse page {weight['analyse']['files_bytes'] / 1024:.1f} KiB, production "
+        f"{weight['production']['files_bytes'] / 1024:.1f} KiB; 817-row transcript rendered "
+        f"{median['render_ms']:.0f} ms after the answer (server {median['server_ms']:.0f} ms), "
+        f"longest task {median['longest_task_rendering_ms']:.0f} ms"
+    )
+
+
 BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark(
         "batch_inference",
@@ -335,6 +345,12 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "python -m benchmarks.tfidf_speed --bundle TFIDF "
         "--variant before=WORKTREE/src --variant after=src",
         _tfidf_speed,
+    ),
+    Benchmark(
+        "web_app",
+        "the web app in Chromium: bytes each page loads, time to render an 817-row transcript",
+        "python -m benchmarks.web_app",
+        _web_app,
     ),
 )
 
