@@ -77,7 +77,11 @@ def confusion_figure(
     small = [h for h in heads if len(evaluation[h].confusion()["labels"]) <= MANY]
     large = [h for h in heads if h not in small]
     heights = [6.0] * bool(small) + [12.0] * len(large)
-    fig = plt.figure(figsize=(max(12.0, 6.5 * len(small)), sum(heights) + 0.6 * bool(title)))
+    # constrained layout keeps the title clear of the panels' own titles (tight_layout does not)
+    fig = plt.figure(
+        figsize=(max(12.0, 6.5 * len(small)), sum(heights) + 0.6 * bool(title)),
+        layout="constrained",
+    )
     grid = fig.add_gridspec(len(heights), max(1, len(small)), height_ratios=heights)
     for column, head in enumerate(small):
         _confusion_axes(fig.add_subplot(grid[0, column]), evaluation, head)
@@ -85,7 +89,6 @@ def confusion_figure(
         _confusion_axes(fig.add_subplot(grid[row, :]), evaluation, head)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
