@@ -95,3 +95,16 @@ def test_bundle_folders_have_no_version_to_link_and_log_nothing(
     assert (
         record_judgement("drift", {"model": model}, settings=lifecycle_settings, metrics={}) is None
     )
+
+
+def test_the_published_report_is_named_in_the_model_card_once(
+    lifecycle_settings: Settings, weak_result: TrainResult
+) -> None:
+    registry = open_registry(lifecycle_settings)
+    info = registry.register(weak_result)
+    assert registry.link_report(info.version, "/srv/reports/20261207T000000Z-01-train.html")
+    assert registry.link_report(info.version, "/srv/reports/20261207T010000Z-01-train.html")
+    card = registry.client.get_model_version(registry.model_name, info.version).description
+    assert card.count("- published report: ") == 1
+    assert card.endswith("- published report: /srv/reports/20261207T010000Z-01-train.html")
+    assert card.startswith("**tfidf** emotion classifier")  # the rest of the card kept

@@ -326,6 +326,11 @@ class ModelRegistry(ABC):
     def download(self, info: VersionInfo, dest: Path) -> Path:
         """Download a version's bundle into ``dest`` (a new folder); returns the bundle."""
 
+    def link_report(self, version: str, page: str) -> bool:
+        """Add ``page`` (the published training report) to ``version``'s model card;
+        whether this backend did (this default keeps no description to add to)."""
+        return False
+
     # -- judgements of versions ---------------------------------------------------------------
     def log_judgement(
         self,

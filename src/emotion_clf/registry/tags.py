@@ -100,3 +100,12 @@ def manifest_metrics(bundle: Path) -> dict[str, float]:
         if isinstance(values, Mapping)
         for name, value in values.items()
     }
+
+
+REPORT_PAGE_LINE = "- published report: "
+
+
+def with_report_page(card: str, page: str) -> str:
+    """``card`` with its published-report line set to ``page`` (one such line, the last)."""
+    kept = [line for line in card.splitlines() if not line.startswith(REPORT_PAGE_LINE)]
+    return "\n".join([*kept, f"{REPORT_PAGE_LINE}{page}"])

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import ast
 import logging
-import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from typing import Any
 import nbformat
 
 from emotion_clf.errors import NotebookError
+from emotion_clf.reports.kernel import REPORT_PAGE_ENV, kernel_environment
 from emotion_clf.reports.keynumbers import read_key_numbers
 from emotion_clf.reports.progress import LINES, PROGRESS_ENV
 from emotion_clf.reports.records import (
@@ -226,7 +225,10 @@ def run_notebook(
     try:
         import papermill
 
-        with kernel_environment({PROGRESS_ENV: LINES} if progress else {}):
+        kernel_env = {REPORT_PAGE_ENV: str((reports_dir / f"{run_id}.html").resolve())}
+        if progress:
+            kernel_env[PROGRESS_ENV] = LINES
+        with kernel_environment(kernel_env):
             papermill.execute_notebook(
                 str(path),
                 str(executed),
@@ -260,22 +262,6 @@ def run_notebook(
     if not record.key_numbers:
         logger.warning("%s recorded no key numbers (call record_key_numbers)", path.stem)
     return record
-
-
-@contextmanager
-def kernel_environment(values: Mapping[str, str]) -> Iterator[None]:
-    """``values`` in this process's environment while a kernel starts (it inherits them;
-    papermill has no other way to hand a kernel an environment), then as they were."""
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _unpublish(executed: Path, reports_dir: Path) -> Path:

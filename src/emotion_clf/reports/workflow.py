@@ -18,7 +18,8 @@ from emotion_clf.monitoring.drift_runs import DriftRun
 from emotion_clf.monitoring.performance import PerformanceRun
 from emotion_clf.promotion.compare import ComparisonReport
 from emotion_clf.promotion.lifecycle import LifecycleResult, PromotionOutcome
-from emotion_clf.registry.base import VersionInfo
+from emotion_clf.registry.base import ModelRegistry, VersionInfo
+from emotion_clf.reports.kernel import report_page
 from emotion_clf.training import TrainResult
 
 
@@ -47,6 +48,15 @@ def optional(value: str) -> str | None:
 def _metric(result: TrainResult, split: str, head: str, name: str) -> float | None:
     evaluation = result.evaluations.get(split)
     return evaluation[head].summary()[name] if evaluation is not None else None
+
+
+def link_training_report(registry: ModelRegistry, version: VersionInfo) -> str | None:
+    """Name this run's report page in ``version``'s model card (notebook 01, run as a
+    report); the page, or None in JupyterLab, where no report is published."""
+    page = report_page()
+    if page is None or not registry.link_report(version.version, page):
+        return None
+    return page
 
 
 def train_key_numbers(result: TrainResult, version: VersionInfo) -> dict[str, Any]:

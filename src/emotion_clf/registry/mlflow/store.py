@@ -59,7 +59,13 @@ from emotion_clf.registry.mlflow.tracking import (
     REPORTS_ARTIFACT,
     log_training_run,
 )
-from emotion_clf.registry.tags import bundle_tags, manifest_metrics, model_card, result_metrics
+from emotion_clf.registry.tags import (
+    bundle_tags,
+    manifest_metrics,
+    model_card,
+    result_metrics,
+    with_report_page,
+)
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -299,6 +305,14 @@ class MlflowRegistry(ModelRegistry):
                 artifact_uri=info.source, dst_path=str(dest), tracking_uri=self.tracking_uri
             )
         return Path(local)
+
+    def link_report(self, version: str, page: str) -> bool:
+        self._writing(f"linking version {version} to its report")
+        with mlflow_errors(f"linking version {version} to its report"):
+            mv = self.client.get_model_version(self.model_name, version)
+            card = with_report_page(mv.description or "", page)
+            self.client.update_model_version(self.model_name, version, description=card)
+        return True
 
     def log_judgement(
         self,
