@@ -49,7 +49,7 @@ KERNEL_SPEC := $(VENV)/share/jupyter/kernels/emotion-clf/kernel.json
 
 .PHONY: help setup main test test-fast test-all check format train-bundle evaluate serve clean
 .PHONY: train compare promote rollback reports lab mlflow-ui drift perf health feedback-sample
-.PHONY: oci-image azurite azureml-venv test-standins teacher docs
+.PHONY: oci-image azurite azureml-venv test-standins teacher docs screenshots
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -196,6 +196,9 @@ mlflow-ui: setup ## browse MLflow runs and the registry at http://127.0.0.1:5000
 
 serve: setup ## serve the registry's baseline model over HTTP (HOST, PORT, WORKERS)
 	$(CLI) serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+screenshots: setup ## the README's two pictures of the web app, taken in Chromium against a real server (docs/img)
+	$(BIN)/python -m benchmarks.web_app --screenshots docs/img
 
 oci-image: ## build the Dockerfile into an OCI archive without Docker (root; buildah, mmdebstrap; IMAGE)
 	environment/oci-image.sh $(IMAGE)

@@ -75,6 +75,15 @@ def transcript_srt(limit: int = SENTENCES) -> str:
     return "\n".join(f"{i}\n{a} --> {b}\n{t}\n" for i, (a, b, t) in enumerate(cues, 1))
 
 
+def texts(n: int) -> list[str]:
+    """``n`` sentences of the transcript, for traffic."""
+    return [
+        line
+        for line in transcript_srt(n).splitlines()
+        if line and "-->" not in line and not line.isdigit()
+    ]
+
+
 def make_home(home: Path, *, versions: int) -> None:
     """``versions`` tfidf bundles (seeds 0, 1, ...) registered; the first promoted."""
     from emotion_clf.config import Settings
@@ -302,18 +311,17 @@ def screenshots(folder: Path) -> None:
                 page.get_by_role("button", name=f"Keep the correction of row {row}").click()
             page.get_by_role("button", name="Send corrections").click()
             page.wait_for_selector("#receipt .receipt-title")
-            page.evaluate("document.getElementById('input').value = ''; window.scrollTo(0, 0)")
+            page.evaluate("document.getElementById('input').value = ''")
+            top = "document.getElementById('results').getBoundingClientRect().top"
+            page.evaluate(f"window.scrollBy(0, {top} - 12)")
             shot(page, folder / "analyse.png", Image)
-            for _ in range(3):  # traffic for the production page, and shadow answers
-                httpx.post(
-                    f"{url}/predict/transcript",
-                    content=transcript_srt(200).encode(),
-                    headers={"Content-Type": "application/x-subrip"},
-                    timeout=60,
-                )
             page.goto(url + "/production")
             page.wait_for_selector("#baseline .version")
-            page.wait_for_timeout(3500)  # two polls: the traffic window has a rate
+            for _ in range(20):  # traffic while the page watches; the shadow answers too
+                httpx.post(f"{url}/predict/batch", json={"texts": texts(40)}, timeout=60)
+                page.wait_for_timeout(250)
+            page.locator("#shadow dl").wait_for(timeout=60_000)  # the candidate's answers
+            page.wait_for_timeout(1500)
             shot(page, folder / "production.png", Image)
 
 

@@ -185,12 +185,13 @@
     const first = timed ? Math.min(...rows.map((r) => r.start)) : 0;
     const last = timed ? Math.max(...rows.map((r) => r.end)) : rows.length;
     const span = Math.max(last - first, 1e-6);
-    const x = (t) => (W * (t - first)) / span;
+    const G = 70; // the lanes' labels on the left
+    const x = (t) => G + ((W - G) * (t - first)) / span;
     const chart = svg("svg", { viewBox: "0 0 " + W + " " + H, class: "timeline-svg", role: "img",
       "aria-label": "Emotion of each sentence over " + (timed ? "the recording" : "the text") });
     App.EMOTIONS.forEach((e, i) => {
-      chart.append(svg("rect", { x: 0, y: top + i * lane, width: W, height: lane - 2, class: "lane" }));
-      chart.append(svg("text", { x: 4, y: top + i * lane + lane - 4, class: "lane-label", text: e }));
+      chart.append(svg("rect", { x: G, y: top + i * lane, width: W - G, height: lane - 2, class: "lane" }));
+      chart.append(svg("text", { x: G - 6, y: top + i * lane + lane - 4, class: "lane-label", "text-anchor": "end", text: e }));
     });
     rows.forEach((r, i) => {
       const lo = timed ? r.start : i, hi = timed ? r.end : i + 1;
@@ -201,7 +202,7 @@
     });
     for (let k = 0; k <= 4; k++) {
       const t = first + (span * k) / 4;
-      chart.append(svg("text", { x: Math.min(Math.max((W * k) / 4, 14), W - 14), y: H - 4, class: "axis",
+      chart.append(svg("text", { x: G + ((W - G) * k) / 4, y: H - 4, class: "axis",
         "text-anchor": k === 0 ? "start" : k === 4 ? "end" : "middle", text: timed ? App.clock(t) : "#" + Math.round(t) }));
     }
     $("timeline").replaceChildren(chart);
