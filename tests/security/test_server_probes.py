@@ -80,13 +80,13 @@ def test_urls_are_not_fetched_unless_the_settings_allow_it(
         reached = len(inside.requests)
     probes.record(
         "media URL, URL fetching off (default)",
-        expected="422, listener untouched",
+        expected="415 (URLs off), listener untouched",
         observed=f"{answer.status_code}, {reached} request(s) at the listener",
-        ok=answer.status_code == 422 and reached == 0,
+        ok=answer.status_code == 415 and reached == 0,
     )
     assert reached == 0
-    assert answer.status_code == 422
-    assert answer.json()["detail"] == PUBLIC_MESSAGE
+    assert answer.status_code == 415  # the JSON form is not read: it names no address
+    assert "EMOTION_CLF_MEDIA_URLS=off" in answer.json()["detail"]
     assert "request_id" in answer.json()
 
 

@@ -264,6 +264,11 @@ class ServingSettings(Section):
         description="Addresses (or CIDR ranges) of proxies whose X-Forwarded-For and "
         "X-Forwarded-Proto are believed; empty: none, the TCP peer is the client",
     )
+    cors_origins: CommaList[str] = Field(
+        default_factory=list,
+        description="Origins whose browser pages may call the API (CORS), such as "
+        "http://localhost:3000 for a web client served elsewhere; * for any; empty: none",
+    )
 
     @field_validator("serve_model")
     @classmethod

@@ -19,7 +19,7 @@ from emotion_clf.config import Settings, get_settings
 from emotion_clf.registry.source import ModelSource, RegistrySource
 from emotion_clf.serving.http.errors import install_handlers
 from emotion_clf.serving.http.fastlane import PredictLane
-from emotion_clf.serving.http.middleware import InFlight, ServingMiddleware
+from emotion_clf.serving.http.middleware import InFlight, ServingMiddleware, with_cors
 from emotion_clf.serving.http.openapi import install_openapi
 from emotion_clf.serving.http.ratelimit import FailureLimiter
 from emotion_clf.serving.http.routes import api_router
@@ -159,6 +159,8 @@ def create_app(settings: Settings | None = None, *, source: ModelSource | None =
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load their scripts from a CDN: see .apidocs
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.serving = state
@@ -166,13 +168,16 @@ def create_app(settings: Settings | None = None, *, source: ModelSource | None =
     install_handlers(app)
     install_openapi(app, settings)
     app.include_router(api_router(settings))
-    app.front = ServingMiddleware(
-        PredictLane(app.fastapi_stack, state=state, settings=settings),
-        metrics=state.metrics,
-        max_body_bytes=settings.serving.max_body_bytes,
-        body_limits={MEDIA_PATH: settings.media.max_bytes},
-        served_version=lambda: state.holder.served_version,
-        in_flight=in_flight,
+    app.front = with_cors(
+        ServingMiddleware(
+            PredictLane(app.fastapi_stack, state=state, settings=settings),
+            metrics=state.metrics,
+            max_body_bytes=settings.serving.max_body_bytes,
+            body_limits={MEDIA_PATH: settings.media.max_bytes},
+            served_version=lambda: state.holder.served_version,
+            in_flight=in_flight,
+        ),
+        origins=settings.serving.cors_origins,
     )
     return app
 

@@ -9,6 +9,9 @@
 - a last line of defence: an unexpected exception is logged once, with its traceback and the
   request id, and answered with the documented JSON body: a 500 that shows nothing else, or a
   507 when the disk is full.
+
+:func:`with_cors` puts CORS in front of all of it, where ``EMOTION_CLF_CORS_ORIGINS`` names
+origins.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -172,6 +176,29 @@ class ServingMiddleware:
             return message
 
         return receive_limited
+
+
+def with_cors(app: ASGIApp, *, origins: Sequence[str]) -> ASGIApp:
+    """``app`` behind Starlette's CORS middleware for ``origins`` (none: ``app`` as it is).
+
+    Outermost, in front of the serving middleware and the prediction fast lane: a browser's
+    preflight is answered before any route, and every answer to an allowed origin carries the
+    CORS headers, the fast lane's and the middleware's own 413 and 500 included, so a page sees
+    the error body instead of a bare network error. The headers a page may read are exposed
+    (the request id to quote, the model version, Retry-After). No credentials: the API takes
+    none from a browser (the refresh token is for operators, and its route allows no origin's
+    preflight of an Authorization header).
+    """
+    if not origins:
+        return app
+    return CORSMiddleware(
+        app,
+        allow_origins=list(origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "X-Model-Version", "Retry-After"],
+        max_age=600,
+    )
 
 
 def unexpected_answer(exc: Exception, request_id: str | None) -> JSONResponse:

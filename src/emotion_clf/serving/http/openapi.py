@@ -2,11 +2,19 @@
 
 FastAPI derives most of the document from the request models, but some rules live elsewhere:
 the limits come from the app's settings (one process may serve apps with different ones), the
-non-blank rule is a validator, and every 4xx/5xx body is this package's own
+non-blank rule is a validator, the label vocabularies are the package's label schema
+(:mod:`emotion_clf.data.schema`), and every 4xx/5xx body is this package's own
 (:class:`ErrorBody`), not FastAPI's ``HTTPValidationError``. :func:`api_document` takes
-FastAPI's document and writes those in, so a generated client or a fuzzer agrees with the
-server. Rules JSON Schema cannot state (a cue that ends before it starts, bytes that are not
-decodable media, SRT syntax) stay in the descriptions.
+FastAPI's document and writes those in, with an example for every route
+(:mod:`.examples`), so a generated client or a fuzzer agrees with the server.
+
+Rules JSON Schema cannot state stay in the descriptions: a cue that ends before it starts,
+bytes that are not decodable media or hold no speech. The fuzz test's hooks
+(``tests/serving/schemathesis_hooks.py``) generate valid data for those two and nothing else.
+
+The transcript route reads SRT and WebVTT text as well as JSON. Their bodies are documented by
+the cues they hold (the JSON form's schema, times in seconds), with a real file as the example:
+a client sends the file, and the fuzzer writes generated cues as SRT or WebVTT text.
 """
 
 from __future__ import annotations
@@ -18,6 +26,10 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 
 from emotion_clf.config import Settings
+from emotion_clf.data.schema import EMOTIONS, HEADS, INTENSITIES, SUB_EMOTION_PARENT
+from emotion_clf.data.timecode import MAX_SECONDS
+from emotion_clf.serving.http import examples
+from emotion_clf.serving.http.apidocs import install_docs
 from emotion_clf.serving.http.schemas import NON_BLANK
 
 REF = "#/components/schemas/{model}"
@@ -42,6 +54,21 @@ class ErrorBody(BaseModel):
     errors: list[FieldError] | None = Field(default=None, description="Validation errors")
 
 
+LABELS: dict[str, list[str]] = {
+    "emotion": list(EMOTIONS),
+    "sub_emotion": sorted(SUB_EMOTION_PARENT),
+    "intensity": list(INTENSITIES),
+}
+HEAD_SCHEMAS = {
+    "emotion": "EmotionOut",
+    "sub_emotion": "SubEmotionOut",
+    "intensity": "IntensityOut",
+}
+# a timecode the server reads: [H:]MM:SS[.,mmm], under 7 days
+TIMECODE = r"^(?:(?:1[0-5][0-9]|16[0-7]|[0-9]{1,2}):)?[0-5]?[0-9]:[0-5][0-9](?:[.,][0-9]{1,3})?$"
+TRANSCRIPT_TYPES = ("application/x-subrip", "text/vtt")
+
+
 def text_rule(settings: Settings) -> dict[str, Any]:
     return {
         "type": "string",
@@ -50,6 +77,174 @@ def text_rule(settings: Settings) -> dict[str, Any]:
         "description": "Not empty or only whitespace; at most "
         f"{settings.serving.max_text_chars} characters (EMOTION_CLF_MAX_TEXT_CHARS)",
     }
+
+
+def label_rule(head: str) -> dict[str, Any]:
+    return {"type": "string", "enum": LABELS[head]}
+
+
+def head_schema(head: str) -> dict[str, Any]:
+    """One head's answer, its label one of the vocabulary's."""
+    return {
+        "type": "object",
+        "title": HEAD_SCHEMAS[head],
+        "required": ["label", "confidence"],
+        "properties": {
+            "label": label_rule(head),
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "distribution": {
+                "type": "object",
+                "description": "Every label's probability (with ?distributions=true)",
+                "propertyNames": label_rule(head),
+                "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+            },
+        },
+    }
+
+
+def feedback_row_schema() -> dict[str, Any]:
+    """A training-ready row: what the triage saves (anything else goes to quarantine)."""
+    time = {
+        "anyOf": [{"type": "number", "minimum": 0}, {"type": "string"}, {"type": "null"}],
+        "description": "Seconds or a timecode (HH:MM:SS[.mmm])",
+    }
+    return {
+        "type": "object",
+        "title": "FeedbackRow",
+        "description": "A corrected row that is saved for training: labels of the schema "
+        "(case and - or _ do not matter; intensity also reads neutral, intense, "
+        "overwhelming), the sub-emotion a child of the emotion. `sub-emotion` is read as "
+        "`sub_emotion`.",
+        "required": ["text", "emotion", "sub_emotion", "intensity"],
+        "properties": {
+            "text": {"type": "string", "pattern": NON_BLANK, "description": "As classified"},
+            "emotion": label_rule("emotion"),
+            "sub_emotion": label_rule("sub_emotion"),
+            "intensity": label_rule("intensity"),
+            "start_time": time,
+            "end_time": time,
+        },
+    }
+
+
+def feedback_body(example: dict[str, Any]) -> dict[str, Any]:
+    """The body of ``/feedback`` and ``/save-feedback``: what the server accepts (2xx).
+
+    Every row is accepted: one that is not a :func:`feedback_row_schema` is kept in quarantine
+    with its reason, not refused, so a row's schema is "a FeedbackRow, or anything" (only the
+    body as a whole can be refused).
+    """
+    row = {
+        "anyOf": [
+            {"$ref": "#/components/schemas/FeedbackRow"},
+            {"description": "Any other row: kept in quarantine with the reason, not refused"},
+        ]
+    }
+    rows = {
+        "type": "array",
+        "minItems": 1,
+        "items": row,
+        "description": "The corrected rows, at least one",
+    }
+    source = {"description": "Where the rows come from (any value, kept as text, 500 chars)"}
+    legacy_rows = {
+        **rows,
+        "description": "items, by the origin client's name (read when there is no items)",
+    }
+    return {
+        "schema": {
+            "type": "object",
+            "description": "`items` (or `feedbackData`, read only where there is no `items`)",
+            "properties": {
+                "items": rows,
+                "source": source,
+                "videoTitle": {**source, "description": "source, by the origin client's name"},
+            },
+            "anyOf": [
+                {"required": ["items"]},
+                {
+                    "required": ["feedbackData"],
+                    "properties": {"feedbackData": legacy_rows},
+                    "not": {"required": ["items"]},
+                },
+            ],
+        },
+        "example": example,
+    }
+
+
+def segments_schema(settings: Settings, *, timecodes: bool) -> dict[str, Any]:
+    """The cues of a transcript: what ``/predict/transcript`` reads (``timecodes``: the JSON
+    form also takes times as strings)."""
+    seconds = {"type": "number", "minimum": 0, "maximum": MAX_SECONDS}
+    time = {"anyOf": [seconds, {"type": "string", "pattern": TIMECODE}]} if timecodes else seconds
+    limit = settings.serving.transcript_max_segments
+    return {
+        "type": "object",
+        "required": ["segments"],
+        "additionalProperties": False,
+        "properties": {
+            "segments": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": limit,
+                "description": f"1 to {limit} cues (EMOTION_CLF_TRANSCRIPT_MAX_SEGMENTS), each "
+                "ending at or after its start (seconds, or HH:MM:SS,mmm / MM:SS.mmm), at least "
+                "one with text",
+                "items": {
+                    "type": "object",
+                    "required": ["start", "end", "text"],
+                    "properties": {
+                        "start": time,
+                        "end": time,
+                        "text": {
+                            "type": "string",
+                            "maxLength": settings.serving.max_text_chars,
+                            "description": "The cue's text; cues with none are skipped",
+                        },
+                    },
+                },
+                "contains": {
+                    "type": "object",
+                    "required": ["text"],
+                    "properties": {"text": {"type": "string", "pattern": NON_BLANK}},
+                },
+            }
+        },
+    }
+
+
+def _transcript_body(settings: Settings) -> dict[str, Any]:
+    cues = segments_schema(settings, timecodes=False)
+    text_form = "{} text; the schema states the cues it holds (times in seconds)"
+    return {
+        "application/json": {
+            "schema": segments_schema(settings, timecodes=True),
+            "example": examples.TRANSCRIPT_JSON,
+        },
+        "application/x-subrip": {
+            "schema": {**cues, "description": text_form.format("An SRT file as")},
+            "example": examples.TRANSCRIPT_SRT,
+        },
+        "text/vtt": {
+            "schema": {**cues, "description": text_form.format("A WebVTT file as")},
+            "example": examples.TRANSCRIPT_VTT,
+        },
+    }
+
+
+# (path, request examples by media type, the 2xx answer's example)
+_EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {
+    "/predict": ({"application/json": examples.PREDICT_REQUEST}, examples.PREDICT_RESPONSE),
+    "/predict/batch": ({"application/json": examples.BATCH_REQUEST}, examples.BATCH_RESPONSE),
+    "/predict/transcript": ({}, examples.TRANSCRIPT_RESPONSE),
+    "/predict/media": ({}, examples.MEDIA_RESPONSE),
+    "/feedback": ({}, examples.FEEDBACK_RESPONSE),
+    "/save-feedback": ({}, examples.FEEDBACK_RESPONSE),
+    "/health": ({}, examples.HEALTH),
+    "/ready": ({}, examples.READY),
+    "/refresh-model": ({}, examples.REFRESH),
+}
 
 
 def inline_refs(schema: Any, defs: dict[str, Any] | None = None) -> Any:
@@ -80,6 +275,8 @@ def api_document(app: FastAPI, settings: Settings) -> dict[str, Any]:
         maxItems=settings.serving.batch_limit,
         description=f"1 to {settings.serving.batch_limit} texts (EMOTION_CLF_BATCH_LIMIT)",
     )
+    _write_labels(schemas)
+    schemas["FeedbackRow"] = feedback_row_schema()
     for name, model in ErrorBody.model_json_schema(ref_template=REF)["$defs"].items():
         schemas[name] = model
     schemas[ERROR_BODY] = {
@@ -92,7 +289,12 @@ def api_document(app: FastAPI, settings: Settings) -> dict[str, Any]:
             for media in body.values():
                 media["schema"] = inline_refs(media.get("schema", {}))
             if path == "/predict/transcript":
-                _transcript_rules(body, settings)
+                body.clear()
+                body.update(_transcript_body(settings))
+            elif path in ("/feedback", "/save-feedback"):
+                legacy = path == "/save-feedback"
+                example = examples.SAVE_FEEDBACK_REQUEST if legacy else examples.FEEDBACK_REQUEST
+                body["application/json"] = feedback_body(example)
             if body:  # FastAPI answers a body that is not UTF-8 (or not JSON) with 400
                 operation["responses"].setdefault(
                     "400", {"description": "The body is not UTF-8 text, or not JSON"}
@@ -109,29 +311,78 @@ def api_document(app: FastAPI, settings: Settings) -> dict[str, Any]:
                     continue
                 content = response.get("content", {}).get("application/json", {})
                 if "HTTPValidationError" in str(content.get("schema", "")) or not content:
-                    response["content"] = error
+                    response["content"] = {
+                        "application/json": {**error["application/json"], "example": _error(code)}
+                    }
+            _write_examples(path, operation)
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     return doc
 
 
-def _transcript_rules(body: dict[str, Any], settings: Settings) -> None:
-    segments = body["application/json"]["schema"]["properties"]["segments"]
-    segments["maxItems"] = settings.serving.transcript_max_segments
-    segments["items"]["properties"]["text"] = {
-        "type": "string",
-        "maxLength": settings.serving.max_text_chars,
-        "description": "The cue's text; cues with none are skipped",
+def _write_labels(schemas: dict[str, Any]) -> None:
+    """Each head's answer as its own schema with its labels as an enum, in place of the one
+    ``HeadOut`` the Python models share; the transcript summary's keys likewise."""
+    for head, name in HEAD_SCHEMAS.items():
+        schemas[name] = head_schema(head)
+    for schema in schemas.values():
+        properties = schema.get("properties", {})
+        for head, name in HEAD_SCHEMAS.items():
+            if properties.get(head, {}).get("$ref", "").endswith("/HeadOut"):
+                properties[head] = {"$ref": f"#/components/schemas/{name}"}
+    schemas.pop("HeadOut", None)
+    if "TranscriptItem" in schemas:
+        for head in HEADS:
+            schemas["TranscriptItem"]["properties"][head] = label_rule(head)
+    summary = schemas.get("TranscriptSummary", {}).get("properties", {})
+    if summary:
+        for key in ("dominant_emotion", "dominant_by_duration"):
+            summary[key] = {**summary[key], **label_rule("emotion")}
+        for key, head in (("emotions", "emotion"), ("sub_emotions", "sub_emotion")):
+            summary[key]["propertyNames"] = label_rule(head)
+        summary["intensities"]["propertyNames"] = label_rule("intensity")
+        summary["mean_confidence"]["propertyNames"] = {"type": "string", "enum": list(HEADS)}
+    if "FeedbackRowOutcome" in schemas:
+        schemas["FeedbackRowOutcome"]["properties"]["status"]["enum"] = ["saved", "quarantined"]
+
+
+def _error(code: str) -> dict[str, Any]:
+    if code == "422":
+        return examples.VALIDATION_ERROR
+    if code == "503":
+        return examples.NO_MODEL
+    return {
+        "detail": f"(the reason for this {code}, naming the field where there is one)",
+        "request_id": examples.REQUEST_ID,
     }
-    segments["description"] = (
-        f"1 to {settings.serving.transcript_max_segments} cues "
-        "(EMOTION_CLF_TRANSCRIPT_MAX_SEGMENTS), each ending at or after its start, at least one "
-        "with text"
-    )
+
+
+def _write_examples(path: str, operation: dict[str, Any]) -> None:
+    requests, answer = _EXAMPLES.get(path, ({}, None))
+    body = operation.get("requestBody", {}).get("content", {})
+    for media_type, example in requests.items():
+        if media_type in body:
+            body[media_type]["example"] = example
+    if answer is None:
+        return
+    ok = operation.get("responses", {}).get("200", {}).get("content", {}).get("application/json")
+    if ok is not None:
+        ok["example"] = answer
+    if path in ("/feedback", "/save-feedback"):
+        accepted = operation["responses"].get("202", {}).get("content", {})
+        if "application/json" in accepted:
+            accepted["application/json"]["example"] = examples.FEEDBACK_QUARANTINED
+    if path == "/predict/media" and "422" in operation["responses"]:
+        operation["responses"]["422"]["content"]["application/json"]["examples"] = {
+            "not fetched": {"value": examples.URL_NOT_FETCHED},
+            "invalid": {"value": examples.VALIDATION_ERROR},
+        }
+        operation["responses"]["422"]["content"]["application/json"].pop("example", None)
 
 
 def install_openapi(app: FastAPI, settings: Settings) -> None:
-    """Serve :func:`api_document` at ``/openapi.json`` (built once, on first request)."""
+    """Serve :func:`api_document` at ``/openapi.json`` (built once, on first request), and
+    the pages that show it (:func:`.apidocs.install_docs`)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -139,3 +390,4 @@ def install_openapi(app: FastAPI, settings: Settings) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    install_docs(app)

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StrictStr
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictStr,
+    model_validator,
+)
 
 from emotion_clf.contracts import PredictionOut, RefreshAnswer
 from emotion_clf.errors import DataError
@@ -87,8 +95,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+MEDIA_ROUTE = "/predict/media"
+
+
 class PredictRequest(_Strict):
     text: Text = Field(examples=["I can't believe we actually won!"])
+
+    @model_validator(mode="before")
+    @classmethod
+    def _url_goes_to_media(cls, data: Any) -> Any:
+        """The origin project's client posts ``{"url": ...}`` here; say where URLs go, rather
+        than FastAPI's "text: field required, url: extra inputs are not permitted"."""
+        if isinstance(data, dict) and "url" in data and "text" not in data:
+            raise ValueError(
+                f'POST /predict classifies {{"text": ...}}; a URL of a recording goes to POST '
+                f'{MEDIA_ROUTE} as {{"url": ...}} (where the server\'s URL policy, '
+                "EMOTION_CLF_MEDIA_URLS, allows it), or upload the file there"
+            )
+        return data
 
 
 class BatchRequest(_Strict):
@@ -132,12 +156,48 @@ class TranscriptSummary(BaseModel):
     mean_confidence: dict[str, float]
 
 
+class TranscriptItem(BaseModel):
+    """One sentence, flat: the shape the origin project's web client reads (``transcript``)."""
+
+    index: int
+    sentence: str = Field(description="The sentence's text (the origin client's name)")
+    text: str = Field(description="The same text, under this API's name")
+    start: float = Field(description="Seconds from the start of the recording")
+    end: float
+    start_time: str = Field(description="HH:MM:SS.mmm")
+    end_time: str
+    emotion: str
+    sub_emotion: str
+    intensity: str
+    confidence: float = Field(description="The emotion's probability, 0 to 1")
+
+
 class TranscriptResponse(BaseModel):
     model_version: str | None
     format: str
     skipped_empty: int
     segments: list[SegmentOut]
     summary: TranscriptSummary
+
+
+def flat_transcript(segments: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``segments`` (nested labels) as :class:`TranscriptItem` rows (flat labels)."""
+    return [
+        {
+            "index": s["index"],
+            "sentence": s["text"],
+            "text": s["text"],
+            "start": s["start"],
+            "end": s["end"],
+            "start_time": s["start_time"],
+            "end_time": s["end_time"],
+            "emotion": s["emotion"]["label"],
+            "sub_emotion": s["sub_emotion"]["label"],
+            "intensity": s["intensity"]["label"],
+            "confidence": s["emotion"]["confidence"],
+        }
+        for s in segments
+    ]
 
 
 RefreshResponse = RefreshAnswer  # one model, shared with the promotion fan-out
@@ -171,12 +231,16 @@ class FeedbackRequest(BaseModel):
 
 class FeedbackRowOutcome(BaseModel):
     index: int
-    status: str = Field(description="saved (training-ready) or quarantined")
+    status: Literal["saved", "quarantined"] = Field(
+        description="saved (training-ready) or quarantined (kept, with the reason)"
+    )
     reason: str | None
 
 
 class FeedbackResponse(BaseModel):
-    """The answer to a submission every row of which is kept (200, or 202 with none saved)."""
+    """The answer to a submission every row of which is kept: 200 when at least one row is
+    saved for training, 202 when every row is in quarantine. Both are successes: nothing needs
+    to be sent again."""
 
     success: bool = Field(
         description="True: every row is kept, saved or in quarantine; do not send them again"

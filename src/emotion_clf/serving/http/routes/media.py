@@ -5,6 +5,18 @@ A URL is fetched only as ``EMOTION_CLF_MEDIA_URLS`` allows (off by default; see
 :mod:`emotion_clf.urls`), on the event loop (no thread of the pool other routes use), at most
 ``EMOTION_CLF_MEDIA_MAX_DOWNLOADS`` at once (503 beyond), each within one total deadline. The
 JSON form's body is small (``EMOTION_CLF_MEDIA_JSON_MAX_BYTES``), and no answer echoes the URL.
+
+Every URL that is not fetched gets one answer, 422 with one message, whatever the reason: a
+host the policy refuses, no DNS answer, a refused connection, the deadline, an HTTP error
+upstream, a file too large or not media. Telling a refused address from a closed port would make
+the server a scanner of its own network (see :mod:`emotion_clf.urls.errors`); 422 rather than
+502 because a gateway in front of the server (Container Apps, a reverse proxy) answers 502 for
+its own faults, and a client must not take this for one. A server with URLs off
+(``EMOTION_CLF_MEDIA_URLS=off``, the default) says so with 415: the JSON form is not a
+media type it reads, which names no address, and its OpenAPI document does not list it.
+
+Besides ``segments`` (nested labels, as ``/predict/transcript``), the answer has ``transcript``:
+one flat row per sentence, the shape the origin project's web client reads.
 """
 
 from __future__ import annotations
@@ -26,13 +38,16 @@ from emotion_clf.errors import DataError, FeatureUnavailableError
 from emotion_clf.serving.http.deps import CallDep
 from emotion_clf.serving.http.errors import PayloadTooLargeError, UnsupportedMediaTypeError
 from emotion_clf.serving.http.routes.transcript import answer_segments
-from emotion_clf.serving.http.schemas import TranscriptResponse
+from emotion_clf.serving.http.schemas import TranscriptItem, TranscriptResponse, flat_transcript
 from emotion_clf.serving.runtime.slots import Slots
 from emotion_clf.speech import MEDIA_SUFFIXES, SPEECH_HINT
 from emotion_clf.urls import UrlPolicy, fetch_url_async
 
 PATH = "/predict/media"
 RAW_TYPES = ("audio/", "video/", "application/octet-stream")
+# the raw-body types the OpenAPI document lists (any audio/* or video/* is read: a generated
+# client or a fuzzer needs concrete types, not ranges)
+DOCUMENTED_RAW_TYPES = ("audio/wav", "audio/mpeg", "video/mp4")
 # what a fetched URL may answer; anything else is refused with the URL policy's one message
 FETCHED_TYPES = ("audio/", "video/", "application/octet-stream", "binary/octet-stream")
 MAX_URL_CHARS = 2048
@@ -81,6 +96,7 @@ class MediaInfo(BaseModel):
 
 class MediaResponse(TranscriptResponse):
     media: MediaInfo
+    transcript: list[TranscriptItem]
 
 
 def media_router(settings: Settings) -> APIRouter:
@@ -95,29 +111,35 @@ def media_router(settings: Settings) -> APIRouter:
     limits = (
         f"Limits: at most {media.max_bytes:,} bytes (EMOTION_CLF_MEDIA_MAX_BYTES; "
         f"413 above) and {media.max_s:g} seconds of audio "
-        f"(EMOTION_CLF_MEDIA_MAX_S; 422 above). {urls}; a URL that cannot be fetched, for "
-        "whatever reason, is one 422 with one message."
+        f"(EMOTION_CLF_MEDIA_MAX_S; 422 above). {urls}"
+        + (
+            "; a URL that is not fetched, for whatever reason (refused by the policy, no DNS "
+            "answer, connection refused, deadline, HTTP error, too large, not media), is one "
+            "422 with one message."
+            if policy.mode != "off"
+            else '; {"url": ...} is answered 415.'
+        )
     )
-    binary = {"type": "string", "format": "binary", "maxLength": settings.media.max_bytes}
-    openapi = {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file"],
-                        "properties": {"file": binary},
-                    }
-                },
-                "audio/*": {"schema": binary},
-                "video/*": {"schema": binary},
-                "application/json": {
-                    "schema": {**MediaURL.model_json_schema(), "maxLength": media.json_max_bytes}
-                },
-            },
-        }
+    binary = {
+        "type": "string",
+        "format": "binary",
+        "maxLength": settings.media.max_bytes,
+        "description": "An audio or video file with speech in it (WAV, MP3, FLAC, OGG, MP4, "
+        "WebM, ...; any container and codec FFmpeg decodes)",
     }
+    content: dict[str, Any] = {
+        "multipart/form-data": {
+            "schema": {"type": "object", "required": ["file"], "properties": {"file": binary}},
+            "encoding": {"file": {"contentType": "audio/*, video/*, application/octet-stream"}},
+        },
+        **{kind: {"schema": binary} for kind in DOCUMENTED_RAW_TYPES},
+    }
+    if policy.mode != "off":
+        content["application/json"] = {
+            "schema": {**MediaURL.model_json_schema(), "maxLength": media.json_max_bytes},
+            "example": {"url": "https://example.org/interview.mp3"},
+        }
+    openapi = {"requestBody": {"required": True, "content": content}}
 
     @router.post(
         PATH,
@@ -126,10 +148,13 @@ def media_router(settings: Settings) -> APIRouter:
         openapi_extra=openapi,
         responses={
             413: {"description": "The file is larger than EMOTION_CLF_MEDIA_MAX_BYTES"},
-            415: {"description": "Not an upload, an audio/video body or a JSON URL"},
+            415: {
+                "description": "Not an upload, an audio/video body or (where URLs are "
+                "fetched) a JSON URL"
+            },
             422: {
                 "description": "Not decodable media, no speech, too long, or a URL that was "
-                "refused or could not be fetched"
+                "not fetched (one answer for every reason)"
             },
             501: {"description": "The server has no speech-to-text (the speech extra)"},
             503: {"description": "No model is loaded yet, or every URL download slot is busy"},
@@ -170,6 +195,7 @@ def media_router(settings: Settings) -> APIRouter:
             "transcribe_seconds": round(result.seconds, 3),
             "language": result.language,
         }
+        answer["transcript"] = flat_transcript(answer["segments"])
         return answer
 
     return router
@@ -195,6 +221,11 @@ async def _receive(
             async for chunk in request.stream():
                 handle.write(chunk)
         return target
+    if kind == "application/json" and policy.mode == "off":
+        raise UnsupportedMediaTypeError(
+            "this server fetches no URLs (EMOTION_CLF_MEDIA_URLS=off): send the recording "
+            "itself, as multipart/form-data (field 'file') or as an audio/* or video/* body"
+        )
     if kind == "application/json":
         body = await _small_body(request, limit=media.json_max_bytes)
         try:
