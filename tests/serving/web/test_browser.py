@@ -212,6 +212,36 @@ def test_a_spoken_recording_is_transcribed_into_rows(
     assert watch.errors == []
 
 
+def test_without_speech_to_text_the_page_says_how_to_add_it(
+    page: tuple[Any, Watch], tmp_path: Path
+) -> None:
+    """The server's own config, with speech switched off in its answer (this machine has the
+    extra): the page names the fix and sends nothing to /predict/media."""
+    page_, watch = page
+    posted: list[str] = []
+    page_.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
+
+    def without_speech(route: Any) -> None:
+        answer = route.fetch()
+        config = answer.json()
+        config["speech"]["available"] = False
+        route.fulfill(response=answer, json=config)
+
+    page_.route("**/app/config.json", without_speech)
+    open_analyse(page_)
+    hint = page_.locator("#file-note").inner_text()
+    assert "speech" in hint and "pip install" in hint
+    page_.set_input_files(
+        "#file",
+        files=[{"name": "talk.mp3", "mimeType": "audio/mpeg", "buffer": b"ID3" + bytes(64)}],
+    )
+    status = page_.locator("#status.error")
+    status.wait_for(timeout=TIMEOUT_MS)
+    assert "cannot transcribe" in status.inner_text() and "pip install" in status.inner_text()
+    assert posted == []
+    assert watch.errors == []
+
+
 def test_the_docs_render_swagger_ui_with_the_network_blocked(page: tuple[Any, Watch]) -> None:
     page_, watch = page
     page_.goto("/docs")

@@ -13,6 +13,7 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -97,13 +98,13 @@ class TrafficWindow:
     window_s: float = 60.0
     snapshots: deque[Snapshot] = field(default_factory=deque)
 
-    def observe(self, exposition: str, *, at: float | None = None) -> dict[str, object]:
+    def observe(self, exposition: str, *, at: float | None = None) -> dict[str, Any]:
         now = snapshot(exposition, at=time.monotonic() if at is None else at)
         while self.snapshots and now.at - self.snapshots[0].at > self.window_s:
             self.snapshots.popleft()
         oldest = self.snapshots[0] if self.snapshots else None
         self.snapshots.append(now)
-        out: dict[str, object] = {
+        out: dict[str, Any] = {
             "total_requests": int(now.requests),
             "total_errors": int(now.errors),
             "window_s": None,
