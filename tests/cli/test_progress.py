@@ -70,3 +70,16 @@ def test_progress_lines_come_first_then_every_interval_then_at_the_end() -> None
     assert (
         training.getvalue() == "train minilm: epoch 1/3 loss 1.234, 10%, elapsed 1:30, eta 13:30\n"
     )
+
+
+def test_a_training_sent_to_a_log_shows_its_stage_share_and_time(
+    tmp_path: Path, small_data: Path
+) -> None:
+    done = run_cli(
+        "train", "--family", "tfidf", "--data", str(small_data), "--out", str(tmp_path / "b"),
+        home=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("train tfidf: ")]
+    assert lines, done.stderr  # plain lines, not a bar drawn once at the end
+    assert lines[-1].startswith("train tfidf: done, 100%, elapsed ")

@@ -17,8 +17,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -33,6 +33,7 @@ from rich.table import Table
 from emotion_clf.data.schema import HEADS
 from emotion_clf.errors import EmotionClfError
 from emotion_clf.models.base import Prediction
+from emotion_clf.models.progress import ProgressLines
 
 if TYPE_CHECKING:  # scikit-learn's import is paid by the commands that evaluate
     from emotion_clf.evaluation import Evaluation
@@ -158,7 +159,12 @@ def say_if_created(registry: ModelRegistry) -> None:
 
 @contextmanager
 def fraction_progress(title: str) -> Iterator[Callable[[str, float], None]]:
-    """A progress bar driven by ``(description, fraction)`` callbacks (training)."""
+    """A progress bar driven by ``(description, fraction)`` callbacks (training); in a log
+    (stderr not a terminal, ``make train-bundle > log``), where Rich would draw only the
+    last state, a plain line every 15 s with the stage, share done, elapsed time and ETA."""
+    if not err_console.is_terminal:
+        yield ProgressLines(title, every_s=15.0).fraction
+        return
     with Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.fields[title]}[/] {task.description}"),
