@@ -170,18 +170,20 @@ def test_clients_that_take_turns_end_up_in_one_batch(
 def test_the_wait_for_returning_requests_starts_when_the_answers_are_out(
     tfidf_bundle: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Answering takes the loop time: here each answer holds it 0.6 ms (a server's JSON and
-    socket write, about 0.13 ms a request, for 32), and each client's next request comes
-    0.5 ms after its answer. The eighth client is back 5.3 ms after the model returned, past
-    the 5 ms wait counted from there; counted from when the answers are out, it is in time."""
+    """Answering takes the loop time: each answer holds it a while (a server's JSON and socket
+    write), and each client's next request comes a little after its answer. The eighth client
+    is back 8 x 6 + 5 = 53 ms after the model returned, past the 50 ms wait counted from there;
+    counted from when the answers are out, it is 5 ms into the wait, in time. (A server's
+    figures are ten times smaller: 0.6 ms, 0.5 ms, 5 ms; scaled up so a loaded machine's
+    scheduling jitter cannot decide the test.)"""
     predictor = load_bundle(tfidf_bundle)
     monkeypatch.setattr(type(predictor), "holds_gil", False)  # in the thread, as minilm
     sizes: list[int] = []
     original = predictor.predict_batch
 
-    def slow(texts: Any) -> Any:  # 20 ms a batch: a returning request may be waited 5 ms
+    def slow(texts: Any) -> Any:  # 200 ms a batch: a returning request may be waited 50 ms
         sizes.append(len(texts))
-        time.sleep(0.02)
+        time.sleep(0.2)
         return original(texts)
 
     predictor.predict_batch = slow  # type: ignore[method-assign]
@@ -189,13 +191,13 @@ def test_the_wait_for_returning_requests_starts_when_the_answers_are_out(
     async def client(batcher: MicroBatcher, i: int) -> None:
         for _ in range(6):
             await batcher.predict([f"client {i}"], predictor)
-            time.sleep(0.0006)  # writing the answer: the loop is busy
-            await asyncio.sleep(0.0005)  # the client's next request on its way
+            time.sleep(0.006)  # writing the answer: the loop is busy
+            await asyncio.sleep(0.005)  # the client's next request on its way
 
     async def body(batcher: MicroBatcher) -> None:
         await asyncio.gather(*(client(batcher, i) for i in range(8)))
 
-    run(with_batcher(body, max_wait_s=0.005))
+    run(with_batcher(body, max_wait_s=0.05))
     assert sizes == [8] * 6, sizes
 
 
@@ -296,8 +298,11 @@ def test_closing_answers_requests_still_waiting(
     monkeypatch.setattr(type(model), "holds_gil", False)  # its batches go to the thread
     original = model.predict_batch
 
+    running = threading.Event()
+
     def slow(texts: Any) -> Any:
-        time.sleep(0.3)
+        running.set()
+        time.sleep(1.0)
         return original(texts)
 
     model.predict_batch = slow  # type: ignore[method-assign]
@@ -306,7 +311,8 @@ def test_closing_answers_requests_still_waiting(
         batcher = MicroBatcher(max_size=1, max_wait_s=0, metrics=ServingMetrics())
         await batcher.start()
         requests = [asyncio.create_task(batcher.predict([t], model)) for t in ("a", "b")]
-        await asyncio.sleep(0.1)  # "a" is in the worker thread, "b" is queued
+        # "a" is in the worker thread (for a second), "b" is queued: waited for, not timed
+        assert await asyncio.to_thread(running.wait, 10)
         await batcher.close()
         return await asyncio.gather(*requests, return_exceptions=True)
 
