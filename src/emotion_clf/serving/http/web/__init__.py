@@ -15,16 +15,18 @@ from emotion_clf.serving.http.web.assets import (
     asset,
     assets,
 )
-from emotion_clf.serving.http.web.production import production_state
+from emotion_clf.serving.http.web.production import PARTS, gather, production_state
 from emotion_clf.serving.http.web.traffic import TrafficWindow
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
     "PAGES",
+    "PARTS",
     "SECURITY_HEADERS",
     "Asset",
     "TrafficWindow",
     "asset",
     "assets",
+    "gather",
     "production_state",
 ]

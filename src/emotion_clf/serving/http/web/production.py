@@ -182,11 +182,7 @@ def _part(notes: list[str], what: str, read: Any, *args: Any, **kwargs: Any) -> 
         return None
 
 
-def production_state(
-    settings: Settings, *, served: Mapping[str, Any] | None, served_path: Path | None
-) -> dict[str, Any]:
-    """Everything but live traffic (the route adds it), as JSON-ready values."""
-    notes: list[str] = []
+def _monitoring(settings: Settings, served_path: Path | None, notes: list[str]) -> dict[str, Any]:
     log = settings.monitoring_dir / "predictions"
     since = datetime.now(UTC) - DRIFT_WINDOW
     read = _part(notes, "the prediction log", read_prediction_log, log, since=since)
@@ -197,9 +193,6 @@ def production_state(
     )
     shadowed = [r for r in records if r.route.startswith(SHADOW_PREFIX)]
     return {
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "served": served,
-        "registry": _part(notes, "the registry", registry_part, settings),
         "drift": {
             "window_s": DRIFT_WINDOW.total_seconds(),
             **drift_signal(live, profile.labels["emotion"] if profile else None),
@@ -213,7 +206,43 @@ def production_state(
             if shadowed
             else None,
         },
-        "performance": _part(notes, "the feedback", performance_part, settings, log),
-        "reports": reports_part(settings),
-        "notes": notes,
     }
+
+
+# How often each part is read again, at most (the page's poll may be more frequent): the
+# registry on every refresh, so that a promotion shows within the poll interval; the last hour
+# of the prediction log and the feedback (which reads the whole log) less often, as they grow
+# with traffic.
+PARTS: dict[str, float] = {"registry": 0.0, "monitoring": 15.0, "performance": 60.0}
+
+
+def gather(
+    part: str, settings: Settings, *, served_path: Path | None
+) -> tuple[dict[str, Any], list[str]]:
+    """One part of the state and the notes on what of it could not be read."""
+    notes: list[str] = []
+    if part == "registry":
+        values = {
+            "registry": _part(notes, "the registry", registry_part, settings),
+            "reports": reports_part(settings),
+        }
+    elif part == "monitoring":
+        values = _monitoring(settings, served_path, notes)
+    elif part == "performance":
+        log = settings.monitoring_dir / "predictions"
+        values = {"performance": _part(notes, "the feedback", performance_part, settings, log)}
+    else:
+        raise ValueError(f"no part {part!r} of the production state; known: {', '.join(PARTS)}")
+    return values, notes
+
+
+def production_state(
+    settings: Settings, *, served: Mapping[str, Any] | None, served_path: Path | None
+) -> dict[str, Any]:
+    """Every part but live traffic (the route adds it), as JSON-ready values."""
+    out: dict[str, Any] = {"served": served, "notes": []}
+    for part in PARTS:
+        values, notes = gather(part, settings, served_path=served_path)
+        out.update(values)
+        out["notes"].extend(notes)
+    return out
