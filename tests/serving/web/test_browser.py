@@ -7,6 +7,7 @@ every test ends with no console error and no request elsewhere.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -141,6 +142,37 @@ def test_the_filters_search_and_downloads_work(page: tuple[Any, Watch], tmp_path
     with page_.expect_download() as download:
         page_.click("#download-json")
     assert '"text": "I love this song so much."' in Path(download.value.path()).read_text()
+    assert watch.errors == []
+
+
+def test_json_segments_and_a_long_transcript_render_every_row(page: tuple[Any, Watch]) -> None:
+    from benchmarks.web_app import SENTENCES as LONG
+    from benchmarks.web_app import transcript_srt
+
+    page_, watch = page
+    open_analyse(page_)
+    segments = {
+        "segments": [
+            {"start": 1.5, "end": 3, "text": SENTENCES[0]},
+            {"start": 3, "end": 4.25, "text": SENTENCES[4]},
+        ]
+    }
+    page_.fill("#input", json.dumps(segments))
+    page_.click("#analyse")
+    page_.wait_for_selector("#tbody[data-rendered='2']", timeout=TIMEOUT_MS)
+    assert page_.locator("#tbody .time").all_text_contents() == [
+        "0:01.5 – 0:03.0",
+        "0:03.0 – 0:04.3",
+    ]
+    assert "JSON" in page_.locator("#summary").inner_text()
+    srt = transcript_srt()  # the benchmark's real 817-sentence transcript
+    page_.fill("#input", srt)
+    page_.click("#analyse")
+    page_.wait_for_selector(f"#tbody[data-rendered='{LONG}']", timeout=60_000)
+    assert page_.locator("#tbody .row").count() == LONG
+    last = srt.strip().split("\n")[-1]
+    assert page_.locator("#tbody .text").last.text_content() == last
+    assert page_.locator("#timeline svg rect.seg").count() == LONG
     assert watch.errors == []
 
 
