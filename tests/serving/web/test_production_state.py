@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from emotion_clf.monitoring.predictions import LoggedPrediction
-from emotion_clf.serving.http.web.production import MIN_ROWS, drift_signal, production_state
+from emotion_clf.serving.http.web.production import (
+    MIN_ROWS,
+    drift_signal,
+    production_state,
+    recent_records,
+)
 from tests.serving.helpers import make_settings
 
 
@@ -87,3 +92,33 @@ def test_the_state_reads_the_log_the_feedback_and_says_what_it_could_not_read(
     unread = production_state(broken, served=None, served_path=None)
     assert unread["registry"] is None
     assert any(n.startswith("the registry could not be read") for n in unread["notes"])
+
+
+def test_the_drift_signal_reads_only_the_newest_part_of_a_large_log(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    lines = []
+    for i in range(200):
+        record = {
+            "time": (now - timedelta(minutes=200 - i)).isoformat(),
+            "route": "/predict",
+            "request_id": f"r{i}",
+            "text_chars": 5,
+            "emotion": "anger" if i < 150 else "fear",
+            "sub_emotion": "anger" if i < 150 else "fear",
+            "intensity": "mild",
+            "emotion_confidence": 0.5,
+            "sub_emotion_confidence": 0.5,
+            "intensity_confidence": 0.5,
+        }
+        lines.append(json.dumps(record))
+    lines.insert(100, "{not json")
+    (tmp_path / f"{now:%Y-%m-%d}.jsonl").write_text("\n".join(lines) + "\n")
+    since = now - timedelta(hours=1)
+    every, bad = recent_records(tmp_path, since, tail_bytes=10**9)
+    assert len(every) == 60 and bad == 1  # the last hour: records 140..199
+    size = len(lines[-1]) + 1
+    tail, bad = recent_records(tmp_path, since, tail_bytes=20 * size + size // 2)
+    # about twenty lines: the cut first one is not read as a broken record
+    assert 18 <= len(tail) <= 20 and bad == 0
+    assert {r.labels["emotion"] for r in tail} == {"fear"}
+    assert [r.request_id for r in tail] == [f"r{i}" for i in range(200 - len(tail), 200)]

@@ -29,7 +29,7 @@ from emotion_clf.data.profile import load_profile
 from emotion_clf.data.schema import EMOTIONS
 from emotion_clf.errors import EmotionClfError
 from emotion_clf.monitoring.performance import history, performance_report, read_feedback
-from emotion_clf.monitoring.predictions import LoggedPrediction, read_prediction_log
+from emotion_clf.monitoring.predictions import LoggedPrediction, log_path
 from emotion_clf.monitoring.shadow import SHADOW_PREFIX, shadow_agreement
 from emotion_clf.registry import AuditEntry, VersionInfo, open_registry
 
@@ -40,6 +40,11 @@ MAX_RECORDS = 20_000  # the newest records of the window the drift signal reads,
 MIN_ROWS = 30  # below this, the signal is shown but not judged
 SHIFT = 0.2  # total variation distance of emotion shares above which the page says "shift"
 CARD_METRICS = ("accuracy", "macro_f1")
+# the newest bytes of a day's prediction log the drift signal reads: bounded work (in a thread
+# that holds the GIL while it parses) however large the log grows
+TAIL_BYTES = 8 * 1024 * 1024
+# the feedback's live score joins the whole log: above this size it is left to `make perf`
+LIVE_JOIN_MAX_BYTES = 64 * 1024 * 1024
 
 
 def model_card(info: VersionInfo | None, entries: Sequence[AuditEntry]) -> dict[str, Any] | None:
@@ -100,6 +105,37 @@ def registry_part(settings: Settings) -> dict[str, Any]:
     }
 
 
+def recent_records(
+    folder: Path, since: datetime, *, tail_bytes: int = TAIL_BYTES
+) -> tuple[list[LoggedPrediction], int]:
+    """The records at or after ``since`` in the last ``tail_bytes`` of each day's file that may
+    hold them, and how many lines could not be read (``emotion-clf drift check`` names them)."""
+    records: list[LoggedPrediction] = []
+    bad = 0
+    today = datetime.now(UTC).date()
+    day = since.astimezone(UTC).date() - timedelta(days=1)  # a record near midnight
+    while day <= today:
+        path = log_path(folder, day)
+        day += timedelta(days=1)
+        if not path.is_file():
+            continue
+        with path.open("rb") as handle:
+            start = max(0, handle.seek(0, 2) - tail_bytes)
+            handle.seek(start)
+            lines = handle.read().split(b"\n")
+        for line in lines[1:] if start else lines:  # the first line of a tail is cut
+            if not line.strip():
+                continue
+            try:
+                record = LoggedPrediction.from_json(line.decode("utf-8", errors="replace"))
+            except ValueError:
+                bad += 1
+                continue
+            if record.time >= since:
+                records.append(record)
+    return records, bad
+
+
 def shares(labels: Sequence[str]) -> dict[str, float]:
     counts = Counter(labels)
     total = sum(counts.values()) or 1
@@ -144,7 +180,13 @@ def performance_part(settings: Settings, log: Path) -> dict[str, Any]:
         "live_rows": 0,
         "latest_report": None,
     }
-    if len(feedback.dataset):
+    size = sum(p.stat().st_size for p in log.glob("*.jsonl")) if log.is_dir() else 0
+    if size > LIVE_JOIN_MAX_BYTES:
+        out["live_note"] = (
+            f"the prediction log is {size / 2**20:.0f} MiB, too large to join here: "
+            "make perf scores the feedback"
+        )
+    elif len(feedback.dataset):
         report = performance_report(feedback, {}, log_folder=log)
         if report.live is not None:
             out["live"] = {
@@ -185,8 +227,10 @@ def _part(notes: list[str], what: str, read: Any, *args: Any, **kwargs: Any) -> 
 def _monitoring(settings: Settings, served_path: Path | None, notes: list[str]) -> dict[str, Any]:
     log = settings.monitoring_dir / "predictions"
     since = datetime.now(UTC) - DRIFT_WINDOW
-    read = _part(notes, "the prediction log", read_prediction_log, log, since=since)
-    records = read.records[-MAX_RECORDS:] if read is not None else []
+    read = _part(notes, "the prediction log", recent_records, log, since)
+    records = read[0][-MAX_RECORDS:] if read is not None else []
+    if read is not None and read[1]:
+        notes.append(f"{read[1]} line(s) of the prediction log could not be read")
     live = [r for r in records if not r.route.startswith(SHADOW_PREFIX)]
     profile = (
         _part(notes, "the reference profile", load_profile, served_path) if served_path else None

@@ -68,7 +68,7 @@
     if (!p) { body("performance", el("p", { class: "muted", text: "unavailable" })); return; }
     const children = [kv([["feedback rows", String(p.rows)], ["in quarantine", String(p.quarantined)], ["matched to live answers", String(p.live_rows)]])];
     if (p.live) children.push(el("p", { class: "muted", text: "What the server answered, scored against the feedback (corrections sent from the analyse page are rows where the answer was wrong):" }), metricTable(p.live));
-    else children.push(el("p", { class: "muted", text: p.rows ? "No feedback row matches an answer in the prediction log yet." : "No feedback yet: corrections sent from the analyse page appear here." }));
+    else children.push(el("p", { class: "muted", text: p.live_note || (p.rows ? "No feedback row matches an answer in the prediction log yet." : "No feedback yet: corrections sent from the analyse page appear here.") }));
     if (p.latest_report) {
       const models = Object.entries(p.latest_report.models).map(([ref, s]) => ref + " " + s.accuracy.toFixed(3) + " acc / " + s.macro_f1.toFixed(3) + " F1").join("; ");
       children.push(el("p", { class: "muted", text: "Last report (" + App.when(p.latest_report.at) + ", " + p.latest_report.rows + " rows): " + models }));
