@@ -176,6 +176,22 @@ def test_json_segments_and_a_long_transcript_render_every_row(page: tuple[Any, W
     assert watch.errors == []
 
 
+def test_a_text_that_looks_like_html_is_shown_as_text(page: tuple[Any, Watch]) -> None:
+    page_, watch = page
+    open_analyse(page_)
+    text = 'I <b>love</b> it <img src="x" onerror="injected = 1">'  # no dot: one sentence
+    page_.fill("#input", text)
+    page_.click("#analyse")
+    page_.wait_for_selector("#status.ok, #status.error", timeout=TIMEOUT_MS)
+    assert page_.locator("#status").inner_text().startswith("1 sentence analysed")
+    page_.wait_for_selector("#tbody[data-rendered='1']", timeout=TIMEOUT_MS)
+    assert page_.locator("#tbody .text").text_content() == text
+    assert page_.locator("#tbody img, #tbody b").count() == 0
+    page_.hover("#timeline svg rect.seg")
+    assert page_.evaluate("window.injected === undefined")
+    assert watch.errors == []
+
+
 def test_the_analyse_page_works_with_the_keyboard_alone(page: tuple[Any, Watch]) -> None:
     page_, watch = page
     open_analyse(page_)
