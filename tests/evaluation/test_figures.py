@@ -32,11 +32,15 @@ def test_validation_metrics_are_on_a_0_1_axis_and_the_kept_epoch_is_marked() -> 
     fig = learning_curves_figure(HISTORY, title="minilm", kept_epoch=2)
     assert fig is not None
     loss, validation = fig.axes
-    curves = {line.get_label(): list(line.get_ydata()) for line in validation.lines}
+    curves = {line.get_gid(): list(line.get_ydata()) for line in validation.lines}
     # steps (0-2,100) and seconds are counters, not curves: they would flatten the metrics
-    assert set(curves) == {"val_emotion_macro_f1", "val_score", "kept: epoch 2"}
+    assert set(curves) == {"val_emotion_macro_f1", "val_score", None}  # None: the kept mark
     assert validation.get_ylim() == (0.0, 1.0)
     assert curves["val_score"] == [0.35, 0.47, 0.46]
+    # labelled in words, the legend beside the panel rather than over the curves
+    labels = [t.get_text() for t in validation.get_legend().get_texts()]
+    assert labels == ["emotion macro-F1", "selection score", "kept: epoch 2"]
+    assert validation.get_legend().get_bbox_to_anchor().x0 > validation.bbox.x1
     assert [line.get_label() for line in loss.lines] == ["training loss", "kept: epoch 2"]
     for ax in (loss, validation):
         [mark] = [line for line in ax.lines if line.get_label().startswith("kept")]

@@ -139,6 +139,22 @@ def per_class_f1_figure(
     return fig
 
 
+def metric_label(key: str) -> str:
+    """A history key in words: ``val_sub_emotion_macro_f1`` -> ``sub-emotion macro-F1``,
+    ``val_score_joint`` -> ``selection score (joint)``."""
+    name = key.removeprefix("val_")
+    if name == "score":
+        return "selection score"
+    if name.startswith("score_"):
+        return f"selection score ({name.removeprefix('score_').replace('_', ' ')})"
+    for head in ("sub_emotion", "emotion", "intensity"):
+        if name.startswith(head + "_"):
+            metric = name.removeprefix(head + "_")
+            metric = {"macro_f1": "macro-F1", "weighted_f1": "weighted-F1"}.get(metric, metric)
+            return f"{head.replace('_', '-')} {metric}"
+    return name.replace("_", " ")
+
+
 def learning_curves_figure(
     history: Sequence[Mapping[str, float]], *, title: str = "", kept_epoch: int | None = None
 ) -> Figure | None:
@@ -163,7 +179,7 @@ def learning_curves_figure(
         and "loss" not in k
         and all(0.0 <= row.get(k, 0.0) <= 1.0 for row in history)
     )
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4))
     for key in losses:
         left.plot(
             epochs,
@@ -173,8 +189,14 @@ def learning_curves_figure(
             label=LOSS_NAMES.get(key, key),
         )
     left.set_title("loss")
-    for key in metrics:
-        right.plot(epochs, [row.get(key, np.nan) for row in history], marker="o", label=key)
+    for key in metrics:  # the key stays on the line as its gid
+        right.plot(
+            epochs,
+            [row.get(key, np.nan) for row in history],
+            marker="o",
+            label=metric_label(key),
+            gid=key,
+        )
     right.set_ylim(0, 1)
     right.set_title("validation")
     for ax in (left, right):
@@ -182,8 +204,10 @@ def learning_curves_figure(
         ax.set_xticks(epochs)
         if kept_epoch is not None:
             ax.axvline(kept_epoch, color="grey", linestyle="--", label=f"kept: epoch {kept_epoch}")
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
+    if left.get_legend_handles_labels()[0]:
+        left.legend(fontsize=7)
+    if right.get_legend_handles_labels()[0]:  # beside the panel: inside, it hid the curves
+        right.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.suptitle(title)
     fig.tight_layout()
     return fig
