@@ -32,6 +32,7 @@ def _spec(files: dict[str, bytes] = FILES) -> BackboneSpec:
         pieces=("p1", "p2", "p3"),
         folder="tiny",
         files={name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
+        sizes={name: len(data) for name, data in files.items()},
         licence="MIT",
         parameters="0",
     )
@@ -78,12 +79,24 @@ def test_a_piece_out_of_order_or_missing_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_file_with_another_digest_is_refused_and_not_installed(tmp_path: Path) -> None:
-    spec = _spec({**FILES, "config.json": b"something else"})
+    spec = _spec({**FILES, "config.json": b'{"hidden_size": 9}'})  # same size, other bytes
     with pytest.raises(BundleError, match=r"config\.json has sha256 .* refusing"):
         install_backbone(spec, tmp_path / "cache", pieces=_pieces(tmp_path))
     assert not (tmp_path / "cache" / "tiny").exists()
     with pytest.raises(BundleError, match="make teacher"):
         backbone_folder(spec, tmp_path / "cache")
+
+
+def test_a_file_inflating_past_its_size_is_refused_before_it_is_written_whole(
+    tmp_path: Path,
+) -> None:
+    """A hostile zip entry (a bomb) is stopped at the catalog's size, not at the disk's."""
+    spec = _spec()
+    small = BackboneSpec(**{**spec.__dict__, "sizes": {**spec.sizes, "model.safetensors": 100}})
+    with pytest.raises(BundleError, match=r"model\.safetensors is larger than its 100 bytes"):
+        install_backbone(small, tmp_path / "cache", pieces=_pieces(tmp_path))
+    assert not (tmp_path / "cache" / "tiny").exists()
+    assert list((tmp_path / "cache").iterdir()) == []  # the work folder is gone too
 
 
 def test_a_verified_folder_altered_later_is_refused(tmp_path: Path) -> None:
@@ -114,6 +127,7 @@ def test_the_catalog_names_safetensors_weights_and_no_pickle() -> None:
         assert not [n for n in spec.files if n.endswith((".bin", ".pt", ".pkl", ".pickle"))]
         assert len(spec.distributions) == len(spec.pieces)
         assert all(len(digest) == 64 for digest in spec.files.values())
+        assert set(spec.sizes) == set(spec.files)
     with pytest.raises(DataError, match="unknown backbone"):
         backbone_spec("bert-large")
 

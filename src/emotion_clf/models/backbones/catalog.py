@@ -23,7 +23,9 @@ class BackboneSpec:
     """A backbone: the distributions that carry it and the files (with sha256) it is made of.
 
     ``pieces``: for each distribution, in order, the path inside it of its piece of the zip;
-    ``folder``: the folder inside the joined zip that holds ``files``.
+    ``folder``: the folder inside the joined zip that holds ``files``; ``sizes``: each file's
+    length in bytes, so that nothing larger is ever written (a hostile zip could declare a
+    small file and inflate to fill the disk before its digest is checked).
     """
 
     name: str
@@ -31,6 +33,7 @@ class BackboneSpec:
     pieces: tuple[str, ...]
     folder: str
     files: Mapping[str, str]
+    sizes: Mapping[str, int]
     licence: str
     parameters: str
 
@@ -58,6 +61,15 @@ BACKBONES: Mapping[str, BackboneSpec] = {
             ),
             "vocab.txt": "dbd90cb94e2247bd4d4ccaecbf616d2290e66691d7d5e5bb81f063c2d0649ada",
             "README.md": "a3e99d3235e3c1b4225f4b98892be383f2ed87a50b3a5420ae156e77716182de",
+        },
+        sizes={
+            "model.safetensors": 437_971_872,
+            "config.json": 571,
+            "tokenizer.json": 466_021,
+            "tokenizer_config.json": 363,
+            "special_tokens_map.json": 239,
+            "vocab.txt": 231_536,
+            "README.md": 10_621,
         },
         licence="Apache-2.0",
         parameters="109 M",

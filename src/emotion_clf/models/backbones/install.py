@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
+from typing import IO
 
 from emotion_clf.errors import BundleError
 from emotion_clf.models.backbones.catalog import BackboneSpec
@@ -78,11 +79,31 @@ def _unpack(spec: BackboneSpec, archive: Path, into: Path) -> list[str]:
                 info = names.get(f"{spec.folder}/{relative}")
                 if info is None:
                     raise BundleError(f"backbone {spec.name}: the archive has no {relative}")
-                with zf.open(info) as src, (into / relative).open("wb") as dst:
-                    shutil.copyfileobj(src, dst, _CHUNK)
+                _copy_at_most(spec, relative, zf.open(info), into / relative)
     except zipfile.BadZipFile as exc:
         raise BundleError(f"backbone {spec.name}: the joined pieces are not a zip: {exc}") from exc
     return skipped
+
+
+def _copy_at_most(spec: BackboneSpec, relative: str, src: IO[bytes], dest: Path) -> None:
+    """Copy ``src`` to ``dest``, refusing it as soon as it runs past the catalog's size:
+    whatever the zip declares, no more than that is ever written."""
+    limit = spec.sizes[relative]
+    written = 0
+    with src, dest.open("wb") as out:
+        while chunk := src.read(_CHUNK):
+            written += len(chunk)
+            if written > limit:
+                raise BundleError(
+                    f"backbone {spec.name}: {relative} is larger than its {limit:,} bytes; "
+                    "refusing it"
+                )
+            out.write(chunk)
+    if written != limit:
+        raise BundleError(
+            f"backbone {spec.name}: {relative} has {written:,} bytes, expected {limit:,}; "
+            "refusing it"
+        )
 
 
 def _check(spec: BackboneSpec, folder: Path) -> None:
