@@ -181,9 +181,10 @@ REPORTS_DIR = $$($(BIN)/python -c 'from emotion_clf.config import get_settings; 
 docs: setup ## build the documentation site (mkdocs-material, strict: a broken link fails it) into <home>/reports/docs
 	@reports="$(REPORTS_DIR)"; \
 	if [ -f "$$reports/index.html" ] && command -v chromium >/dev/null; then \
-	  $(BIN)/python -m emotion_clf.reports.screenshot "$$reports/index.html" docs/img/reports.png; \
+	  $(BIN)/python -m emotion_clf.reports.screenshot "$$reports/index.html" docs/img/reports.png \
+	  && $(BIN)/python -m benchmarks.web_app --screenshots docs/img; \
 	else \
-	  echo "docs: no published reports (or no chromium): docs/img/reports.png kept as it is"; \
+	  echo "docs: no published reports (or no chromium): the pictures in docs/img kept as they are"; \
 	fi; \
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir "$$reports/docs" \
 	&& echo "docs: $$reports/docs/index.html"
