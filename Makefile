@@ -26,6 +26,9 @@ LR ?= 0.0
 BATCH_SIZE ?= 0
 MAX_STEPS ?= 0
 GOEMOTIONS ?=
+TEACHER ?=
+DISTILL_TEMPERATURE ?= 0.0
+DISTILL_WEIGHT ?= 0.0
 CANDIDATE ?= dynamic
 BASELINE ?= baseline
 EVAL_DATA ?=
@@ -146,8 +149,8 @@ train-bundle: setup ## train FAMILY on DATA into models/FAMILY (no registry)
 evaluate: setup ## evaluate MODEL on the test split of DATA
 	$(CLI) evaluate --model $(MODEL) --data $(DATA) --split test
 
-train: setup ## notebook 01: train FAMILY (EPOCHS, LR, BATCH_SIZE, MAX_STEPS, GOEMOTIONS) on DATA, register it as dynamic
-	$(REPORT) 01-train -p family $(FAMILY) -p data "$(DATA)" -p seed $(SEED) -p epochs $(EPOCHS) -p lr $(LR) -p batch_size $(BATCH_SIZE) -p max_steps $(MAX_STEPS) -p goemotions "$(GOEMOTIONS)"
+train: setup ## notebook 01: train FAMILY (EPOCHS, LR, BATCH_SIZE, MAX_STEPS, GOEMOTIONS; TEACHER to distil from) on DATA, register it as dynamic
+	$(REPORT) 01-train -p family $(FAMILY) -p data "$(DATA)" -p seed $(SEED) -p epochs $(EPOCHS) -p lr $(LR) -p batch_size $(BATCH_SIZE) -p max_steps $(MAX_STEPS) -p goemotions "$(GOEMOTIONS)" -p teacher "$(TEACHER)" -p distill_temperature $(DISTILL_TEMPERATURE) -p distill_weight $(DISTILL_WEIGHT)
 
 compare: setup ## notebook 02: CANDIDATE against BASELINE on EVAL_DATA (default: the test split), the gate's decision, shadow agreement (SHADOW_DAYS)
 	$(REPORT) 02-compare-baseline -p candidate "$(CANDIDATE)" -p baseline "$(BASELINE)" -p data "$(EVAL_DATA)" -p disagreements $(DISAGREEMENTS) -p shadow_days $(SHADOW_DAYS)

@@ -11,7 +11,13 @@ scored on the held-out group. What is trained:
 * ``--recipes plain transfer joint``: the minilm family with its defaults and the recipe's
   parameters (``plain``: transcripts only; ``transfer``: the GoEmotions transfer stage first;
   ``joint``: GoEmotions rows mixed into the transcript epochs; ``default``: the defaults as
-  they are), each with every training seed of ``--seeds``.
+  they are; ``distilled``: plain plus the soft labels of the ``--teacher-run``'s model of the
+  same fold and seed), each with every training seed of ``--seeds``.
+
+``--models-dir DIR`` keeps every trained model as a bundle (``DIR/<run>/seed<S>/fold<K>``);
+the ``distilled`` recipe reads its teachers there, so the teacher runs first (``--families
+teacher --recipes distilled`` in one call, or two calls with the same ``--models-dir``). The
+teacher's outputs are cached per teacher bundle (``<cache-dir>/teacher-outputs``).
 
 Each trained model is also scored on GoEmotions' own test split (single-label rows, our
 sub-emotion -> emotion mapping): a second domain, chat-like text. The GoEmotions transfer
@@ -25,6 +31,8 @@ run can be stopped and continued. ``--report`` only prints the tables of an exis
     nohup python -m benchmarks.quality_cv --recipes plain transfer --seeds 0 1 2 \\
         --out /tmp/cv_goemotions.json > cv.log 2>&1 &
     python -m benchmarks.quality_cv --report --out /tmp/cv_goemotions.json
+    python -m benchmarks.quality_cv --families teacher --recipes plain distilled \\
+        --models-dir /tmp/cv_models --out /tmp/cv_teacher.json
 
 A minilm fold trains for minutes on 2 CPU cores, so the whole run takes a while; the transfer
 stage is trained once per seed on top. ``--device cuda`` trains on a GPU (scoring stays on the
@@ -40,6 +48,7 @@ import os
 import random
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,7 +67,11 @@ RECIPES: dict[str, dict[str, Any]] = {
     "plain": {"goemotions": "none"},
     "transfer": {"goemotions": "transfer"},
     "joint": {"goemotions": "joint"},
+    # plain, plus the soft labels of the teacher trained on the same fold and seed (from
+    # --models-dir, the --teacher-run's bundles)
+    "distilled": {"goemotions": "none"},
 }
+DISTILLED = ("distilled",)
 HEADS = ("emotion", "sub_emotion", "intensity")
 # what must match for a run to continue an existing results file
 SETTINGS_KEYS = ("protocol", "folds", "fold_seed", "max_steps", "device", "data_fingerprint")
@@ -105,15 +118,18 @@ def run_fold(
     sources: Any,
     goemotions_test: Any,
     whole_batches: bool,
+    keep: Path | None = None,
 ) -> dict[str, Any]:
     from emotion_clf.models import evaluate
-    from emotion_clf.models.bundle import family_class
+    from emotion_clf.models.bundle import family_class, save_bundle
 
     held = sorted(dataset.frame.loc[mask, "batch"].unique().tolist())
     train, test = dataset.subset(~mask), dataset.subset(mask)
     started = time.perf_counter()
     model = family_class(family)(**params).fit(train, sources=sources)
     seconds = time.perf_counter() - started
+    if keep is not None:
+        save_bundle(model, keep, data_fingerprint=train.fingerprint())
     evaluation = evaluate(model, test)
     correct = evaluation["emotion"].correct
     # under the row protocol a batch's rows are spread over the folds: no per-batch score
@@ -143,6 +159,25 @@ def run_fold(
     return entry
 
 
+def fold_teacher(bundle: Path, *, cache: Path | None) -> Any:
+    """The teacher of one fold: the teacher run's bundle of that fold and seed."""
+    from emotion_clf.config import get_settings
+    from emotion_clf.models.base import TeacherSource
+    from emotion_clf.models.bundle import MANIFEST, bundle_digest, load_bundle
+
+    if not (bundle / MANIFEST).is_file():
+        raise SystemExit(
+            f"no teacher bundle at {bundle}: run the teacher on this fold and seed first, "
+            "with the same --models-dir"
+        )
+    return TeacherSource(
+        predictor=load_bundle(bundle),
+        key=bundle_digest(bundle),
+        label=str(bundle),
+        cache_dir=cache / "teacher-outputs" if cache else get_settings().teacher_outputs_dir,
+    )
+
+
 def write_results(path: Path, results: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.tmp")
@@ -165,7 +200,11 @@ def plan_runs(args: argparse.Namespace) -> list[tuple[str, str, dict[str, Any], 
             params = {"seed": seed, **(smoke if family in ENCODER_FAMILIES else {})}
             runs.append((family, family, params, seed))
         for recipe in args.recipes or []:
-            runs.append((recipe, "minilm", {**RECIPES[recipe], **smoke, "seed": seed}, seed))
+            params = {**RECIPES[recipe], **smoke, "seed": seed}
+            if recipe in DISTILLED:
+                params["distill_temperature"] = args.distill_temperature
+                params["distill_weight"] = args.distill_weight
+            runs.append((recipe, "minilm", params, seed))
     return runs
 
 
@@ -206,6 +245,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--goemotions", type=Path, default=HERE.parent / "data" / "goemotions")
     parser.add_argument("--cache-dir", type=Path, help="transfer cache (default: the workspace's)")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--models-dir",
+        type=Path,
+        help="keep each trained model as a bundle, <dir>/<run>/seed<S>/fold<K>",
+    )
     parser.add_argument("--fresh", action="store_true", help="discard the results in --out")
     parser.add_argument("--report", action="store_true", help="print the tables of --out only")
     parser.add_argument(
@@ -215,7 +259,16 @@ def parse_args() -> argparse.Namespace:
         help="write the runs of these results files (same folds and data) into --out, report",
     )
     parser.add_argument("--baseline", default="plain", help="recipe the others are judged against")
+    parser.add_argument(
+        "--teacher-run",
+        default="teacher",
+        help="distilled: the run whose bundle of the same seed and fold teaches (--models-dir)",
+    )
+    parser.add_argument("--distill-temperature", type=float, default=2.0)
+    parser.add_argument("--distill-weight", type=float, default=0.5)
     args = parser.parse_args()
+    if set(args.recipes or []) & set(DISTILLED) and args.models_dir is None:
+        parser.error("--recipes distilled needs --models-dir, where the teacher runs' bundles are")
     if args.out is None:
         if args.max_steps or args.report or args.merge:
             parser.error("--max-steps, --report and --merge need --out")
@@ -322,14 +375,22 @@ def main() -> None:
             if k not in wanted or not mask.any() or str(k) in folds:
                 continue
             print(f"{label} seed {seed} fold {k}: training", file=sys.stderr, flush=True)
+            fold_sources = sources
+            if label in DISTILLED:
+                run["teacher_run"] = args.teacher_run
+                teacher = args.models_dir / args.teacher_run / f"seed{seed}" / f"fold{k}"
+                fold_sources = replace(sources, teacher=fold_teacher(teacher, cache=args.cache_dir))
             entry = run_fold(
                 family,
                 params,
                 dataset,
                 mask,
-                sources=sources,
+                sources=fold_sources,
                 goemotions_test=goemotions_test,
                 whole_batches=args.protocol == "batch",
+                keep=args.models_dir / label / f"seed{seed}" / f"fold{k}"
+                if args.models_dir
+                else None,
             )
             folds[str(k)] = entry
             write_results(args.out, results)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -166,3 +167,63 @@ def test_row_protocol_spreads_videos_over_folds(small_data: Path, tmp_path: Path
     # a random half of the rows: every batch sits in training and in the held-out fold
     assert len(fold["held_out_batches"]) == 4
     assert 0.3 < fold["test_rows"] / (fold["train_rows"] + fold["test_rows"]) < 0.7
+
+
+def test_the_distilled_recipe_learns_from_the_teacher_of_its_own_fold(
+    small_data: Path, tmp_path: Path
+) -> None:
+    """``--recipes distilled`` takes the soft labels of the ``--teacher-run``'s bundle of the
+    same seed and fold (a tiny minilm stands in for the base-size teacher)."""
+    shipped = ROOT / "data" / "goemotions"
+    goemotions = tmp_path / "goemotions"
+    goemotions.mkdir()
+    shutil.copy(shipped / "labels.txt", goemotions / "labels.txt")
+    lines = (shipped / "test.tsv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (goemotions / "test.tsv").write_text("".join(lines[:40]), encoding="utf-8")
+    models, out = tmp_path / "models", tmp_path / "cv.json"
+
+    def cv(*runs: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.quality_cv",
+                *runs,
+                "--teacher-run",
+                "minilm",
+                "--max-steps",
+                "2",
+                "--folds",
+                "2",
+                "--only-folds",
+                "0",
+                "--data",
+                str(small_data),
+                "--goemotions",
+                str(goemotions),
+                "--cache-dir",
+                str(tmp_path / "cache"),
+                "--models-dir",
+                str(models),
+                "--out",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+
+    alone = cv("--recipes", "distilled")
+    assert alone.returncode != 0 and "no teacher bundle at" in alone.stderr
+    done = cv("--families", "minilm", "--recipes", "distilled")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    student = result["runs"]["distilled"]
+    assert student["teacher_run"] == "minilm"
+    assert student["params"]["distill_weight"] == 0.5
+    assert "0" in student["seeds"]["0"] and "goemotions_test" in student["seeds"]["0"]["0"]
+    teacher_bundle = models / "minilm" / "seed0" / "fold0"
+    state = json.loads((models / "distilled" / "seed0" / "fold0" / "minilm_state.json").read_text())
+    assert state["distillation"]["teacher"] == str(teacher_bundle)
+    assert state["distillation"]["rows"] == student["seeds"]["0"]["0"]["train_rows"]
+    assert list((tmp_path / "cache" / "teacher-outputs").glob("*.npz"))

@@ -26,7 +26,7 @@ from emotion_clf.data.schema import HEADS
 from emotion_clf.data.split import REFERENCE_FRACTION, Split, reference_slice, split_by_batch
 from emotion_clf.errors import DataError
 from emotion_clf.evaluation.metrics import Evaluation
-from emotion_clf.models.base import Predictor, ProgressCallback, TrainingSources
+from emotion_clf.models.base import Predictor, ProgressCallback, TeacherSource, TrainingSources
 from emotion_clf.models.bundle import FAMILIES, family_class, save_bundle
 from emotion_clf.models.scoring import evaluate
 
@@ -56,7 +56,11 @@ TRAINING_OPTIONS: Mapping[str, tuple[str, ...]] = {
     "max_steps": ("minilm", "teacher"),
     "goemotions": ("minilm", "teacher"),
     "device": ("minilm", "teacher"),
+    "distill_temperature": ("minilm",),
+    "distill_weight": ("minilm",),
 }
+#: the families that can train on a teacher's soft labels (``--teacher``)
+DISTILLING_FAMILIES: tuple[str, ...] = ("minilm",)
 
 
 def family_params(family: str, **options: float | int | str | None) -> dict[str, Any]:
@@ -80,14 +84,33 @@ def family_params(family: str, **options: float | int | str | None) -> dict[str,
     return given
 
 
-def training_sources(settings: Settings) -> TrainingSources:
+def check_teacher(family: str, teacher: object | None, params: Mapping[str, Any]) -> None:
+    """Refuse a teacher for a family that cannot distil, and distillation settings without a
+    teacher (they would be recorded and do nothing)."""
+    if teacher and family not in DISTILLING_FAMILIES:
+        raise DataError(
+            f"--teacher only applies to --family {' or '.join(DISTILLING_FAMILIES)}",
+            field="teacher",
+            allowed=list(DISTILLING_FAMILIES),
+        )
+    stray = [k for k in ("distill_temperature", "distill_weight") if k in params]
+    if stray and not teacher:
+        names = ", ".join(f"--{k.replace('_', '-')}" for k in stray)
+        raise DataError(f"{names} need(s) --teacher, the model to distil from", field="teacher")
+
+
+def training_sources(
+    settings: Settings, *, teacher: TeacherSource | None = None
+) -> TrainingSources:
     """The sources besides the transcripts that the settings name: the GoEmotions folder, the
     workspace cache of training stages (``<home>/.cache/transfer``) and the verified backbones
-    (``<home>/.cache/backbones``)."""
+    (``<home>/.cache/backbones``); ``teacher``, a model to distil from
+    (:func:`emotion_clf.registry.teacher_source`)."""
     return TrainingSources(
         goemotions=settings.goemotions_data_dir,
         cache_dir=settings.transfer_cache_dir,
         backbones_dir=settings.backbones_dir,
+        teacher=teacher,
     )
 
 
@@ -133,6 +156,7 @@ def train_model(
     if len(dataset) == 0:
         raise DataError("no labelled rows to train on", file=str(data))
     predictor = build_predictor(family, seed=seed, params=params)
+    check_teacher(family, sources.teacher if sources else None, params or {})
     split: Split | None
     reference: Dataset | None = None
     try:
@@ -162,6 +186,9 @@ def train_model(
         ),
         "history": predictor.training_history(),
     }
+    distillation = getattr(predictor, "distillation_", None)
+    if distillation:
+        extra["distillation"] = distillation
     metrics = {name: ev.summary() for name, ev in evaluations.items()}
     profile = None
     if reference is not None and len(reference) > 0:

@@ -32,6 +32,8 @@ from emotion_clf.models.minilm import encoder as minilm_encoder
 from emotion_clf.models.minilm import folder as minilm_folder
 from emotion_clf.models.minilm.batching import sorted_batches
 from emotion_clf.models.minilm.encoder import pad, tokenize
+from emotion_clf.models.minilm.loss import BatchLoss, class_weights
+from emotion_clf.models.minilm.rows import TrainingRows
 from emotion_clf.models.minilm.runtime import (
     BF16_RUNTIME,
     INT8_RUNTIME,
@@ -41,12 +43,7 @@ from emotion_clf.models.minilm.runtime import (
     Runtime,
     resolve_runtime,
 )
-from emotion_clf.models.minilm.training import (
-    BatchLoss,
-    TrainingRows,
-    class_weights,
-    training_batches,
-)
+from emotion_clf.models.minilm.training import training_batches
 from emotion_clf.training import TrainResult, build_predictor, train_model
 from tests.conftest import TINY_MINILM_PARAMS, NetworkTouched, TinyMiniLM, network_refused
 

@@ -22,7 +22,8 @@ from emotion_clf.models.base import TrainingSources
 from emotion_clf.models.bundle import load_bundle, read_manifest
 from emotion_clf.models.minilm import DEFAULT_PARAMS, MiniLMModel
 from emotion_clf.models.minilm.encoder import load_tokenizer, pretrained_folder
-from emotion_clf.models.minilm.training import BatchLoss, TrainingRows
+from emotion_clf.models.minilm.loss import BatchLoss
+from emotion_clf.models.minilm.rows import TrainingRows
 from emotion_clf.models.minilm.transfer import (
     META_FILE,
     WEIGHTS_FILE,

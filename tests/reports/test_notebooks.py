@@ -118,6 +118,9 @@ def test_train_report_holds_the_registered_metrics(cycle: Cycle) -> None:
         "batch_size": 0,
         "max_steps": 0,
         "goemotions": "",
+        "teacher": "",
+        "distill_temperature": 0.0,
+        "distill_weight": 0.0,
     }
     page = _html(cycle, record)
     assert "Train a model" in page

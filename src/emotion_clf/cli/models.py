@@ -22,8 +22,9 @@ from emotion_clf.data.loader import load_dataset
 from emotion_clf.data.split import SPLIT_NAMES, split_by_batch
 from emotion_clf.errors import DataError
 from emotion_clf.models import FAMILIES, evaluate
-from emotion_clf.registry import open_registry, resolve_model
+from emotion_clf.registry import open_registry, resolve_model, teacher_source
 from emotion_clf.training import (
+    check_teacher,
     default_bundle_dir,
     family_params,
     train_model,
@@ -72,6 +73,23 @@ def train(
             "GPU; the bundle is the same kind either way and is served on the CPU."
         ),
     ] = None,
+    teacher: Annotated[
+        str | None,
+        typer.Option(
+            help="[minilm] distil from this model (a bundle folder, baseline, dynamic or a "
+            "version; typically a trained teacher): its soft labels join the gold labels."
+        ),
+    ] = None,
+    distill_temperature: Annotated[
+        float | None,
+        typer.Option(min=0.01, help="[minilm --teacher] temperature of the soft labels."),
+    ] = None,
+    distill_weight: Annotated[
+        float | None,
+        typer.Option(
+            min=0.01, max=1.0, help="[minilm --teacher] the soft labels' share of the loss."
+        ),
+    ] = None,
     register: Annotated[
         bool, typer.Option(help="Log an MLflow run and register the bundle as the new dynamic.")
     ] = False,
@@ -87,7 +105,11 @@ def train(
         max_steps=max_steps,
         goemotions=goemotions,
         device=device,
+        distill_temperature=distill_temperature,
+        distill_weight=distill_weight,
     )
+    check_teacher(family, teacher, params)
+    source = teacher_source(teacher, settings=settings) if teacher else None
     out = out or default_bundle_dir(family, models_dir=settings.models_dir)
     with fraction_progress(f"train {family}") as progress:
         result = train_model(
@@ -97,7 +119,7 @@ def train(
             seed=seed,
             params=params,
             progress=progress,
-            sources=training_sources(settings),
+            sources=training_sources(settings, teacher=source),
         )
     version = None
     if register:

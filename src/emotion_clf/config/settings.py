@@ -302,6 +302,11 @@ class Settings(BaseSettings):
         return self.home / ".cache" / "backbones"
 
     @property
+    def teacher_outputs_dir(self) -> Path:
+        """A teacher's soft labels per text, one file per teacher version (distillation)."""
+        return self.home / ".cache" / "teacher-outputs"
+
+    @property
     def runtime_cache_dir(self) -> Path | None:
         """Where loads keep what models derive from their weights; None: nowhere."""
         return self.home / ".cache" / "runtime" if self.runtime_cache else None

@@ -26,18 +26,34 @@ ProgressCallback = Callable[[str, float], None]  # (description, fraction done i
 
 
 @dataclass(frozen=True)
+class TeacherSource:
+    """A trained model that teaches: ``predictor`` gives the soft labels; ``key`` (its bundle's
+    digest) names the cache of its outputs, so one teacher version's outputs are computed
+    once; ``label`` is how the student's record names it (a registry version, a folder);
+    ``cache_dir`` keeps the outputs (None: keep nothing)."""
+
+    predictor: Predictor
+    key: str
+    label: str
+    cache_dir: Path | None = None
+
+
+@dataclass(frozen=True)
 class TrainingSources:
     """What a family may train on besides the transcript rows, given by the entry point.
 
     ``goemotions``: the GoEmotions folder (``data/goemotions``), read only by a family whose
     parameters ask for it; ``cache_dir``: where a family keeps training stages that depend
     only on these sources (None: keep nothing, train them every time); ``backbones_dir``: the
-    verified base-size encoders (:mod:`emotion_clf.models.backbones`) the teacher starts from.
+    verified base-size encoders (:mod:`emotion_clf.models.backbones`) the teacher starts from;
+    ``teacher``: a trained model whose soft labels a family that distils trains on
+    (:mod:`emotion_clf.models.distillation`).
     """
 
     goemotions: Path | None = None
     cache_dir: Path | None = None
     backbones_dir: Path | None = None
+    teacher: TeacherSource | None = None
 
 
 @dataclass(frozen=True)

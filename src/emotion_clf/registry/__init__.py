@@ -29,7 +29,7 @@ from emotion_clf.registry.base import (
 from emotion_clf.registry.cache import ModelCache
 from emotion_clf.registry.fetch import ResolvedModel, cached_model, fetch_model, fetch_version
 from emotion_clf.registry.judgements import record_judgement
-from emotion_clf.registry.resolve import is_registry_ref, resolve_model
+from emotion_clf.registry.resolve import is_registry_ref, resolve_model, teacher_source
 from emotion_clf.registry.source import ModelSource, RegistrySource
 
 __all__ = [
@@ -52,5 +52,6 @@ __all__ = [
     "open_registry",
     "record_judgement",
     "resolve_model",
+    "teacher_source",
     "trained_on_same_data",
 ]

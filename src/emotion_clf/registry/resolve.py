@@ -13,6 +13,8 @@ from pathlib import Path
 
 from emotion_clf.config import Settings
 from emotion_clf.errors import ModelNotFoundError
+from emotion_clf.models.base import TeacherSource
+from emotion_clf.models.bundle import bundle_digest
 from emotion_clf.registry.base import DESIGNATIONS
 from emotion_clf.registry.fetch import ResolvedModel, fetch_model
 
@@ -35,4 +37,16 @@ def resolve_model(ref: str, *, settings: Settings) -> ResolvedModel:
     raise ModelNotFoundError(
         f"--model {ref!r} is neither a bundle folder nor a registry reference "
         f"({', '.join(DESIGNATIONS)} or a version number)"
+    )
+
+
+def teacher_source(ref: str, *, settings: Settings) -> TeacherSource:
+    """The model that ``--teacher`` names (a bundle folder, ``baseline``, ``dynamic`` or a
+    version), loaded, with its outputs cached under its digest in ``<home>/.cache``."""
+    resolved = resolve_model(ref, settings=settings)
+    return TeacherSource(
+        predictor=resolved.load(),
+        key=resolved.digest or bundle_digest(resolved.path),
+        label=resolved.label,
+        cache_dir=settings.teacher_outputs_dir,
     )

@@ -74,6 +74,12 @@ def model_card(
         if f"test.{head}.accuracy" in metrics and f"test.{head}.macro_f1" in metrics
     ]
     lines.append("- test split: " + ("; ".join(test) if test else "no test split was held out"))
+    distillation = manifest.extra.get("distillation")
+    if isinstance(distillation, Mapping):
+        lines.append(
+            f"- distilled from {distillation.get('teacher_family')} {distillation.get('teacher')} "
+            f"(temperature {distillation.get('temperature')}, weight {distillation.get('weight')})"
+        )
     if report:
         lines.append(f"- training report: {report}")
     return "\n".join(lines)

@@ -66,7 +66,8 @@ def training_summary(result: TrainResult) -> Markdown:
     )
     return markdown(
         f"Trained **{family}** in **{result.seconds:.1f} s** on {len(result.dataset)} rows "
-        f"from {len(result.dataset.files)} files{goemotions_note(result.predictor)}; "
+        f"from {len(result.dataset.files)} files{goemotions_note(result.predictor)}"
+        f"{distillation_note(result.predictor)}; "
         f"{held_out}.\n\nBundle: `{result.bundle}`"
     )
 
@@ -82,6 +83,18 @@ def goemotions_note(predictor: object) -> str:
         return f", with {rows} mixed into the epochs ({record['mode']})"
     how = "from the cache" if stage["cached"] else f"trained in {stage['seconds']:.0f} s"
     return f", after a transfer stage on {rows} ({how}, key {stage['key'][:12]})"
+
+
+def distillation_note(predictor: object) -> str:
+    """Which teacher a distilled student learned from, as a clause ("" when none)."""
+    record = getattr(predictor, "distillation_", None)
+    if not record:
+        return ""
+    return (
+        f", distilled from {record['teacher_family']} {record['teacher']} (temperature "
+        f"{record['temperature']:g}, weight {record['weight']:g}; its outputs on "
+        f"{record['rows']} rows, {record['from_cache']} from the cache)"
+    )
 
 
 def metrics_frame(evaluations: Mapping[str, Evaluation]) -> pd.DataFrame:

@@ -17,7 +17,6 @@ from emotion_clf.models.minilm.model import (
     DEFAULT_PARAMS,
     GOEMOTIONS_MODES,
     MiniLMModel,
-    validation_metrics,
 )
 from emotion_clf.models.minilm.runtime import (
     AUTO_RUNTIME,
@@ -28,6 +27,7 @@ from emotion_clf.models.minilm.runtime import (
     RUNTIMES,
     resolve_runtime,
 )
+from emotion_clf.models.minilm.validation import validation_metrics
 
 __all__ = [
     "AUTO_RUNTIME",

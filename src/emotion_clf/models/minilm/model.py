@@ -35,23 +35,20 @@ from emotion_clf.data.goemotions import GoEmotions, load_goemotions
 from emotion_clf.data.loader import Dataset
 from emotion_clf.data.schema import HEADS, SCHEMA, LabelSchema
 from emotion_clf.errors import BundleError, DataError
-from emotion_clf.evaluation.metrics import evaluation_from_predictions
 from emotion_clf.models.base import (
-    DECODINGS,
     HeadProbabilities,
     Predictor,
     ProgressCallback,
     TrainingSources,
     as_text_list,
-    decode,
     scaled_progress,
-    softmax,
 )
 from emotion_clf.models.minilm.device import check_device_name, training_device
 from emotion_clf.models.minilm.folder import read_encoder_files
 from emotion_clf.models.minilm.network import Network
 from emotion_clf.models.minilm.runtime import AUTO_RUNTIME, Runtime, check_runtime, resolve_runtime
 from emotion_clf.models.minilm.tokenizer import load_tokenizer
+from emotion_clf.models.minilm.validation import probabilities_from_logits, validation_metrics
 
 if TYPE_CHECKING:
     from emotion_clf.models.minilm.encoder import MultiTaskMiniLM
@@ -97,34 +94,12 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "goemotions_epochs": 1,  # transfer: epochs of the GoEmotions stage
     "goemotions_max_steps": None,  # transfer: stop the stage after this many steps (tests)
     "goemotions_weight": 0.5,  # joint: loss weight of a GoEmotions row (a transcript row: 1)
+    # distillation, only where a teacher is given (TrainingSources.teacher, train --teacher):
+    # the teacher's distributions at this temperature, and their share of each head's loss
+    "distill_temperature": 2.0,
+    "distill_weight": 0.5,
 }
 GOEMOTIONS_MODES: tuple[str, ...] = ("none", "transfer", "joint")
-
-
-def probabilities_from_logits(logits: Mapping[str, np.ndarray]) -> HeadProbabilities:
-    return HeadProbabilities(**{head: softmax(logits[head]) for head in HEADS})
-
-
-def validation_metrics(
-    logits: Mapping[str, np.ndarray], validation: Dataset, *, schema: LabelSchema, decoding: str
-) -> dict[str, float]:
-    """Per-head accuracy and macro-F1 for ``decoding``, and the selection score of both
-    decodings (``score`` is the chosen one's)."""
-    from emotion_clf.models.minilm.training import selection_score
-
-    raw = probabilities_from_logits(logits)
-    out: dict[str, float] = {}
-    for name in DECODINGS:
-        batch = decode(raw, schema, name)
-        evaluation = evaluation_from_predictions(
-            schema=schema, dataset=validation, predicted=batch.indices
-        )
-        flat = evaluation.flat_metrics()
-        out[f"score_{name}"] = selection_score(flat)
-        if name == decoding:
-            out.update({k: v for k, v in flat.items() if not k.endswith("weighted_f1")})
-    out["score"] = out[f"score_{decoding}"]
-    return out
 
 
 class MiniLMModel(Predictor):
@@ -163,6 +138,10 @@ class MiniLMModel(Predictor):
             raise ValueError("goemotions_epochs must be at least 1")
         if not float(params["goemotions_weight"]) > 0:
             raise ValueError("goemotions_weight must be above 0")
+        if not 0.0 <= float(params["distill_weight"]) <= 1.0:
+            raise ValueError("distill_weight must be between 0 and 1")
+        if not float(params["distill_temperature"]) > 0:
+            raise ValueError("distill_temperature must be above 0")
         check_runtime(params["runtime"])  # raises for an unknown runtime
         check_device_name(str(params["device"]))  # raises for an unknown name
 
@@ -198,11 +177,13 @@ class MiniLMModel(Predictor):
     ) -> MiniLMModel:
         import torch
 
+        from emotion_clf.models.distillation import soft_targets
         from emotion_clf.models.minilm.encoder import (
             MultiTaskMiniLM,
             load_pretrained_encoder,
         )
-        from emotion_clf.models.minilm.training import dataset_rows, fine_tune, head_targets
+        from emotion_clf.models.minilm.rows import dataset_rows, head_targets, with_soft_targets
+        from emotion_clf.models.minilm.training import fine_tune
         from emotion_clf.models.minilm.transfer import (
             TransferState,
             goemotions_record,
@@ -238,6 +219,16 @@ class MiniLMModel(Predictor):
             )
             if not transfer.info["cached"]:
                 main_progress = scaled_progress(progress, share, 1.0, "transcripts: ")
+        soft, self.distillation_ = None, None
+        if sources is not None and sources.teacher is not None:
+            # before the seed: loading the teacher's network draws random numbers
+            soft, self.distillation_ = soft_targets(
+                sources.teacher,
+                train.texts,
+                schema=self.schema,
+                params=self._params,
+                progress=scaled_progress(progress, 0.0, 0.0, "distillation: "),
+            )
         # the seed fixes the heads' initial weights, dropout, and (below) the batch order;
         # set after the transfer stage, so a cached stage and a trained one give one model
         torch.manual_seed(int(self._params["seed"]))
@@ -254,6 +245,8 @@ class MiniLMModel(Predictor):
             rows = joint_rows(
                 rows, goemotions, tokenizer=self.tokenizer_, schema=self.schema, params=self._params
             )
+        if soft is not None:
+            rows = with_soft_targets(rows, soft)
         scorer = None
         if validation is not None and len(validation) > 0:
             held = validation
@@ -337,6 +330,7 @@ class MiniLMModel(Predictor):
             "goemotions_",
             "best_epoch_",
             "steps_",
+            "distillation_",
         ):
             if hasattr(self, name):
                 setattr(other, name, getattr(self, name))
@@ -359,6 +353,7 @@ class MiniLMModel(Predictor):
             "steps": self.steps_,
             "history": self.history_,
             "goemotions": getattr(self, "goemotions_", None),
+            "distillation": getattr(self, "distillation_", None),
         }
         (folder / STATE_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
@@ -382,6 +377,7 @@ class MiniLMModel(Predictor):
             model.best_epoch_ = int(info["best_epoch"])
             model.steps_ = int(info["steps"])
             model.goemotions_ = info.get("goemotions")
+            model.distillation_ = info.get("distillation")
             model.tokenizer_ = load_tokenizer(encoder_dir)
             # numpy arrays: the path that finds its int8 graph in the disk cache needs no torch
             tensors = load_file(str(folder / WEIGHTS_FILE))

@@ -29,12 +29,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from emotion_clf.data.loader import Dataset
-from emotion_clf.data.schema import HEADS, LabelSchema
-from emotion_clf.evaluation.metrics import label_indices
+from emotion_clf.data.schema import HEADS
 from emotion_clf.models.base import ProgressCallback
 from emotion_clf.models.minilm.batching import sorted_batches
 from emotion_clf.models.minilm.encoder import MultiTaskMiniLM, pad, tokenize
+from emotion_clf.models.minilm.loss import BatchLoss
+from emotion_clf.models.minilm.rows import TrainingRows
 from emotion_clf.models.minilm.tokenizer import Tokenizer
 
 logger = logging.getLogger(__name__)
@@ -52,19 +52,6 @@ class TrainingOutcome:
     history: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int = 0
     steps: int = 0
-
-
-def class_weights(labels: np.ndarray, n_classes: int, *, power: float) -> np.ndarray:
-    """``(n / count) ** power`` per class, scaled so the mean weight over the rows is 1.
-
-    Classes absent from ``labels`` get weight 0 (no row carries them anyway).
-    """
-    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
-    weights = np.zeros(n_classes)
-    present = counts > 0
-    weights[present] = (len(labels) / counts[present]) ** power
-    weights *= len(labels) / float((weights * counts).sum())
-    return weights
 
 
 def training_batches(
@@ -143,155 +130,6 @@ def selection_score(metrics: Mapping[str, float]) -> float:
     return float(
         np.mean([(metrics[f"{h}_accuracy"] + metrics[f"{h}_macro_f1"]) / 2 for h in HEADS])
     )
-
-
-@dataclass(frozen=True)
-class TrainingRows:
-    """What one fine-tuning trains on: token ids, one target column per trained head, and
-    which rows each epoch visits.
-
-    ``targets`` holds label indices, ``-1`` where a row has no label for that head (a
-    GoEmotions row has no intensity); the heads absent from ``targets`` are not trained.
-    ``row_weights`` weighs each row's loss (per-source loss weights); ``None`` means the plain
-    mean over the batch. ``epoch_rows`` lists, per epoch, the rows that epoch visits; ``None``
-    means every row in every epoch.
-    """
-
-    ids: list[list[int]]
-    targets: Mapping[str, np.ndarray]
-    row_weights: np.ndarray | None = None
-    epoch_rows: Sequence[np.ndarray] | None = None
-
-    def epoch_plan(self, epochs: int) -> list[np.ndarray]:
-        if self.epoch_rows is None:
-            return [np.arange(len(self.ids))] * epochs
-        if len(self.epoch_rows) != epochs:
-            raise ValueError(f"{len(self.epoch_rows)} epoch row sets for {epochs} epochs")
-        return list(self.epoch_rows)
-
-    @property
-    def masked(self) -> bool:
-        """Whether the loss needs the weighted, masked form (some row weight or label absent)."""
-        return self.row_weights is not None or any((t < 0).any() for t in self.targets.values())
-
-
-def dataset_rows(
-    tokenizer: Tokenizer, train: Dataset, *, schema: LabelSchema, max_length: int
-) -> TrainingRows:
-    """Transcript rows: every head has a label."""
-    return TrainingRows(
-        ids=tokenize(tokenizer, train.texts, max_length=max_length),
-        targets=head_targets(train, schema=schema),
-    )
-
-
-def head_targets(data: Dataset, *, schema: LabelSchema) -> dict[str, np.ndarray]:
-    """Label indices per head of transcript rows (training targets, validation loss)."""
-    return {h: label_indices(data.frame[h].tolist(), schema.labels(h), head=h) for h in HEADS}
-
-
-class BatchLoss:
-    """The training loss of a batch: per head cross-entropy (label smoothing, optional class
-    weights), weighted per head and summed.
-
-    Without row weights or missing labels it is each head's plain batch mean. Otherwise each
-    head averages over the rows that have its label, each row counted with its weight (and its
-    class weight), so a source with weight 0.5 moves the model half as much per row.
-    """
-
-    def __init__(
-        self,
-        rows: TrainingRows,
-        *,
-        sizes: Mapping[str, int],
-        params: Mapping[str, Any],
-        device: torch.device | None = None,
-    ) -> None:
-        device = device or torch.device("cpu")
-        self.device = device
-        self.heads = [h for h in HEADS if h in rows.targets]
-        self.targets = {h: torch.from_numpy(rows.targets[h]).to(device) for h in self.heads}
-        self.smoothing = float(params["label_smoothing"])
-        self.head_weights = {h: float(params["loss_weights"][h]) for h in self.heads}
-        self.class_weights = {
-            h: torch.tensor(
-                class_weights(
-                    rows.targets[h][rows.targets[h] >= 0],
-                    sizes[h],
-                    power=float(params["class_weight_power"][h]),
-                ),
-                dtype=torch.float32,
-                device=device,
-            )
-            for h in self.heads
-        }
-        self.losses = {
-            h: nn.CrossEntropyLoss(weight=self.class_weights[h], label_smoothing=self.smoothing)
-            for h in self.heads
-        }
-        self.masked = rows.masked
-        self.row_weights = (
-            torch.from_numpy(
-                rows.row_weights
-                if rows.row_weights is not None
-                else np.ones(len(rows.ids), dtype=np.float32)
-            )
-            .float()
-            .to(device)
-        )
-
-    def __call__(self, logits: Mapping[str, torch.Tensor], index: torch.Tensor) -> torch.Tensor:
-        if not self.masked:
-            loss = sum(
-                self.head_weights[h] * self.losses[h](logits[h], self.targets[h][index])
-                for h in self.heads
-            )
-            assert isinstance(loss, torch.Tensor)
-            return loss
-        total = torch.zeros((), device=self.device)
-        weights = self.row_weights[index]
-        for h in self.heads:
-            target = self.targets[h][index]
-            keep = target >= 0
-            if not bool(keep.any()):
-                continue
-            per_row = nn.functional.cross_entropy(
-                logits[h][keep],
-                target[keep],
-                weight=self.class_weights[h],
-                label_smoothing=self.smoothing,
-                reduction="none",
-            )
-            weight = weights[keep]
-            norm = (weight * self.class_weights[h][target[keep]]).sum().clamp(min=1e-12)
-            total = total + self.head_weights[h] * (weight * per_row).sum() / norm
-        return total
-
-    def held_out(
-        self, logits: Mapping[str, np.ndarray], targets: Mapping[str, np.ndarray]
-    ) -> float:
-        """The same loss on held-out rows (validation), from their fp32 logits, without grad.
-
-        Each trained head's cross-entropy keeps the training's class weights and label
-        smoothing and averages over the rows that carry its label; the heads are weighted as
-        in training. So it is on the training loss's scale, and a validation loss that rises
-        while the training loss falls reads as overfitting.
-        """
-        total = 0.0
-        with torch.no_grad():
-            for h in self.heads:
-                target = torch.from_numpy(np.asarray(targets[h], dtype=np.int64))
-                keep = target >= 0
-                if not bool(keep.any()):
-                    continue
-                loss = nn.functional.cross_entropy(
-                    torch.from_numpy(np.asarray(logits[h], dtype=np.float32))[keep],
-                    target[keep],
-                    weight=self.class_weights[h].cpu(),
-                    label_smoothing=self.smoothing,
-                )
-                total += self.head_weights[h] * float(loss)
-        return total
 
 
 def fine_tune(

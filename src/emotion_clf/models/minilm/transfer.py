@@ -42,12 +42,15 @@ from emotion_clf.data.schema import LabelSchema
 from emotion_clf.evaluation.metrics import label_indices
 from emotion_clf.models.base import ProgressCallback
 from emotion_clf.models.minilm import encoder as encoder_module
+from emotion_clf.models.minilm import loss as loss_module
+from emotion_clf.models.minilm import rows as rows_module
 from emotion_clf.models.minilm import tokenizer as tokenizer_module
 from emotion_clf.models.minilm import training as training_module
 from emotion_clf.models.minilm.device import training_device
 from emotion_clf.models.minilm.encoder import MultiTaskMiniLM, load_pretrained_encoder, tokenize
+from emotion_clf.models.minilm.rows import TrainingRows
 from emotion_clf.models.minilm.tokenizer import Tokenizer
-from emotion_clf.models.minilm.training import TrainingRows, fine_tune
+from emotion_clf.models.minilm.training import fine_tune
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +104,7 @@ def _sha256_file(path: Path) -> str:
 def code_fingerprint() -> str:
     """sha256 of the source files that train the stage (an edit to any gives a new key)."""
     digest = hashlib.sha256()
-    for module in (encoder_module, tokenizer_module, training_module):
+    for module in (encoder_module, tokenizer_module, training_module, loss_module, rows_module):
         digest.update(Path(str(module.__file__)).read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()

@@ -44,6 +44,10 @@ def log_training_run(client: MlflowClient, experiment_id: str, result: TrainResu
                 run_id, "train_fingerprint", str(manifest.extra.get("train_fingerprint"))
             )
             client.set_tag(run_id, "train_rows", str(manifest.extra.get("train_rows")))
+            distillation = manifest.extra.get("distillation")
+            if isinstance(distillation, dict):  # the teacher a distilled student learned from
+                for key in ("teacher", "teacher_family", "teacher_digest"):
+                    client.set_tag(run_id, f"distillation.{key}", str(distillation.get(key)))
             for split, heads in result.metrics.items():
                 for head, values in heads.items():
                     for name, value in values.items():
