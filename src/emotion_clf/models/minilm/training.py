@@ -14,7 +14,8 @@ Choices that keep a full training inside 20 minutes on two cores and hold macro-
 * Optional class-weighted cross-entropy per head, weight ``(n / count_c) ** power`` scaled
   to mean 1 over the training rows. Measured on the validation split it lowered macro-F1 as
   well as accuracy (the rare emotions gained recall but lost more precision), so the default
-  power is 0 for every head; the parameter stays for data where it helps.
+  power is 0 for every head; the parameter stays for data where it helps
+  (:mod:`~emotion_clf.models.minilm.loss`, with distillation's soft labels).
 """
 
 from __future__ import annotations
