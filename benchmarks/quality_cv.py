@@ -201,10 +201,23 @@ def plan_runs(args: argparse.Namespace) -> list[tuple[str, str, dict[str, Any], 
             runs.append((family, family, params, seed))
         for recipe in args.recipes or []:
             params = {**RECIPES[recipe], **smoke, "seed": seed}
+            label = recipe
             if recipe in DISTILLED:
-                params["distill_temperature"] = args.distill_temperature
-                params["distill_weight"] = args.distill_weight
-            runs.append((recipe, "minilm", params, seed))
+                from emotion_clf.models.minilm.model import DEFAULT_PARAMS
+
+                setting = {
+                    "distill_temperature": args.distill_temperature
+                    or DEFAULT_PARAMS["distill_temperature"],
+                    "distill_weight": args.distill_weight or DEFAULT_PARAMS["distill_weight"],
+                }
+                params.update(setting)
+                if any(setting[k] != DEFAULT_PARAMS[k] for k in setting):
+                    # another setting is another run: results of both stay side by side
+                    label = (
+                        f"{recipe}-t{setting['distill_temperature']:g}"
+                        f"-w{setting['distill_weight']:g}"
+                    )
+            runs.append((label, "minilm", params, seed))
     return runs
 
 
@@ -264,8 +277,12 @@ def parse_args() -> argparse.Namespace:
         default="teacher",
         help="distilled: the run whose bundle of the same seed and fold teaches (--models-dir)",
     )
-    parser.add_argument("--distill-temperature", type=float, default=2.0)
-    parser.add_argument("--distill-weight", type=float, default=0.5)
+    parser.add_argument(
+        "--distill-temperature", type=float, help="distilled: default the family's (2)"
+    )
+    parser.add_argument(
+        "--distill-weight", type=float, help="distilled: default the family's (0.5)"
+    )
     args = parser.parse_args()
     if set(args.recipes or []) & set(DISTILLED) and args.models_dir is None:
         parser.error("--recipes distilled needs --models-dir, where the teacher runs' bundles are")
@@ -354,6 +371,8 @@ def main() -> None:
             )
     results.update(settings_now)
     results["command"] = " ".join(["python", "-m", "benchmarks.quality_cv", *sys.argv[1:]])
+    if results["command"] not in results.setdefault("commands", []):
+        results["commands"].append(results["command"])  # every call that added to the file
     results["date"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["held_out_per_fold"] = groups
     results["fixed_test_split"] = sorted(
@@ -376,7 +395,7 @@ def main() -> None:
                 continue
             print(f"{label} seed {seed} fold {k}: training", file=sys.stderr, flush=True)
             fold_sources = sources
-            if label in DISTILLED:
+            if label.split("-")[0] in DISTILLED:
                 run["teacher_run"] = args.teacher_run
                 teacher = args.models_dir / args.teacher_run / f"seed{seed}" / f"fold{k}"
                 fold_sources = replace(sources, teacher=fold_teacher(teacher, cache=args.cache_dir))

@@ -146,7 +146,8 @@ def test_teacher_outputs_are_cached_per_teacher_and_per_text(
     (path,) = (tmp_path / "outputs").iterdir()
     assert path.name == f"{teacher.key}.npz"
     with np.load(path, allow_pickle=False) as stored:  # plain arrays only
-        assert stored["keys"].dtype == np.dtype("S32")
+        assert stored["keys"].dtype == np.dtype("S64")
+        assert len(stored["keys"]) == len(set(texts))
 
     again, how = teacher_outputs(teacher, texts, schema=teacher.predictor.schema)
     assert how["teacher_rows_computed"] == 0 and how["from_cache"] == 41

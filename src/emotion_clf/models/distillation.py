@@ -30,7 +30,7 @@ from emotion_clf.models.base import ProgressCallback, TeacherSource
 
 logger = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 1 kept raw digests
 CHUNK_ROWS = 512  # rows per teacher call: bounded memory, progress between calls
 
 
@@ -45,8 +45,12 @@ def temper(probabilities: np.ndarray, temperature: float) -> np.ndarray:
 
 
 def text_keys(texts: Sequence[str]) -> np.ndarray:
-    """sha256 of each text, as 32-byte strings (a plain numpy dtype, no pickle)."""
-    return np.array([hashlib.sha256(t.encode("utf-8")).digest() for t in texts], dtype="S32")
+    """sha256 of each text in hex, as 64-byte strings: a plain numpy dtype (no pickle), and
+    hex because numpy drops the trailing zero bytes of a raw digest."""
+    return np.array(
+        [hashlib.sha256(t.encode("utf-8")).hexdigest().encode("ascii") for t in texts],
+        dtype="S64",
+    )
 
 
 def check_labels(teacher: TeacherSource, schema: LabelSchema) -> None:
@@ -118,7 +122,7 @@ def teacher_outputs(
     for key, text in zip(keys.tolist(), texts, strict=True):
         if key not in known:
             missing_keys.setdefault(key, text)
-    new_keys = np.array(list(missing_keys), dtype="S32")
+    new_keys = np.array(list(missing_keys), dtype="S64")
     new = {h: np.empty((len(new_keys), len(schema.labels(h))), np.float32) for h in HEADS}
     todo = list(missing_keys.values())
     for start in range(0, len(todo), CHUNK_ROWS):
