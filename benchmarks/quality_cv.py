@@ -70,8 +70,10 @@ RECIPES: dict[str, dict[str, Any]] = {
     # plain, plus the soft labels of the teacher trained on the same fold and seed (from
     # --models-dir, the --teacher-run's bundles)
     "distilled": {"goemotions": "none"},
+    # joint, every row (GoEmotions' too) with the teacher's soft labels as well
+    "distilled_joint": {"goemotions": "joint"},
 }
-DISTILLED = ("distilled",)
+DISTILLED = ("distilled", "distilled_joint")
 HEADS = ("emotion", "sub_emotion", "intensity")
 # what must match for a run to continue an existing results file
 SETTINGS_KEYS = ("protocol", "folds", "fold_seed", "max_steps", "device", "data_fingerprint")

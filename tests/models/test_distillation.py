@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import torch
 from safetensors.numpy import load_file
 
 from emotion_clf.config import Settings
+from emotion_clf.data.goemotions import load_goemotions
 from emotion_clf.data.loader import load_dataset
 from emotion_clf.data.schema import HEADS, LabelSchema
 from emotion_clf.errors import DataError
@@ -310,3 +312,30 @@ def test_train_refuses_a_teacher_it_cannot_use(
     assert "Traceback" not in result.stderr
     assert message in " ".join(result.stderr.split()), result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_joint_training_teaches_the_goemotions_rows_too(
+    tiny_minilm: TinyMiniLM, small_data: Path, tmp_path: Path
+) -> None:
+    """With GoEmotions rows mixed into the epochs, the teacher reads them as well: they get
+    its soft labels (intensity included, which GoEmotions lacks) beside their gold ones."""
+    shipped = Path(__file__).resolve().parents[2] / "data" / "goemotions"
+    goemotions = tmp_path / "goemotions"
+    goemotions.mkdir()
+    shutil.copy(shipped / "labels.txt", goemotions / "labels.txt")
+    lines = (shipped / "train.tsv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (goemotions / "train.tsv").write_text("".join(lines[:60]), encoding="utf-8")
+    rows = load_goemotions(goemotions, split="train")
+    result = train_model(
+        "minilm",
+        data=small_data,
+        out=tmp_path / "joint",
+        params={**STUDENT, "goemotions": "joint"},
+        sources=TrainingSources(
+            goemotions=goemotions, teacher=teacher_of(tiny_minilm, tmp_path / "outputs")
+        ),
+    )
+    record = result.predictor.distillation_
+    transcript_rows = read_manifest(result.bundle).extra["train_rows"]
+    assert record["rows"] == transcript_rows + len(rows)
+    assert result.predictor.goemotions_["rows"] == len(rows)

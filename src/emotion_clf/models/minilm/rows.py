@@ -53,8 +53,8 @@ class TrainingRows:
 
 
 def with_soft_targets(rows: TrainingRows, soft: Mapping[str, np.ndarray]) -> TrainingRows:
-    """``rows`` with a teacher's distributions for its first ``len(soft[head])`` rows (the
-    transcript rows; GoEmotions rows mixed in after them keep their gold labels only)."""
+    """``rows`` with a teacher's distributions for its first ``len(soft[head])`` rows; the
+    rows after them (none, when the teacher read every text) keep their gold labels only."""
     n_rows = len(rows.ids)
     n_soft = {len(v) for v in soft.values()}
     if len(n_soft) != 1 or next(iter(n_soft)) > n_rows:
